@@ -1,0 +1,35 @@
+# Per-target compiler settings; nothing here touches global flags.
+option(OFFMON_WERROR "Treat compiler warnings as errors" OFF)
+option(OFFMON_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+function(offmon_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+    -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion
+    $<$<BOOL:${OFFMON_WERROR}>:-Werror>)
+  if(OFFMON_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# Under OFFMON_FUZZ every library is instrumented for coverage-guided fuzzing.
+function(offmon_fuzz_instrument target)
+  if(OFFMON_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  endif()
+endfunction()
+
+# A library target of one offmon module: offmon::<name>, public headers in include/.
+function(offmon_add_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  add_library(offmon_${name} STATIC ${ARG_SOURCES})
+  add_library(offmon::${name} ALIAS offmon_${name})
+  target_include_directories(offmon_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_features(offmon_${name} PUBLIC cxx_std_20)
+  target_link_libraries(offmon_${name} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS})
+  offmon_set_warnings(offmon_${name})
+  offmon_fuzz_instrument(offmon_${name})
+endfunction()
+

@@ -1,0 +1,133 @@
+#include "offmon/common/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+// Errors as values, not exceptions. Debian's compiled toml++ only has the throwing
+// parser, so this one file instantiates the header-only, non-throwing one.
+#undef TOML_HEADER_ONLY
+#undef TOML_SHARED_LIB
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace offmon {
+
+namespace {
+
+// Reads known keys of one table and rejects unknown ones, so a typo is an error
+// instead of a silently ignored setting.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string name, std::string_view source)
+      : table_(table), name_(std::move(name)), source_(source) {}
+
+  Status Duration(std::string_view key, offmon::Duration* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    auto text = node->value<std::string>();
+    if (!text) return Error(*node, key, "expected a duration string such as \"30d\"");
+    auto d = ParseDuration(*text);
+    if (!d) return Error(*node, key, d.error().message());
+    if (d->count() <= 0) return Error(*node, key, "must be positive");
+    *out = *d;
+    return Status::Ok();
+  }
+
+  Status String(std::string_view key, std::string* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    auto text = node->value<std::string>();
+    if (!text) return Error(*node, key, "expected a string");
+    *out = *text;
+    return Status::Ok();
+  }
+
+  Status Strings(std::string_view key, std::vector<std::string>* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return Error(*node, key, "expected an array of strings");
+    out->clear();
+    for (const toml::node& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text) return Error(item, key, "expected an array of strings");
+      out->push_back(*text);
+    }
+    return Status::Ok();
+  }
+
+  Status RejectUnknown() {
+    for (const auto& [key, node] : table_) {
+      if (!known_.contains(std::string(key.str()))) {
+        return Error(node, key.str(), "unknown key");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(const toml::node& node, std::string_view key, std::string_view reason) const {
+    return Status::InvalidArgument(fmt::format("{}:{}: [{}] {}: {}", source_, node.source().begin.line, name_, key, reason));
+  }
+  const toml::table& table_;
+  std::string name_;
+  std::string_view source_;
+  std::set<std::string> known_;
+};
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  toml::parse_result parsed = toml::parse(toml_text, source_name);
+  if (!parsed) {
+    const auto& error = parsed.error();
+    return Status::InvalidArgument(fmt::format("{}:{}: {}", source_name, error.source().begin.line, error.description()));
+  }
+  const toml::table& root = parsed.table();
+  Config config;
+  for (const auto& [key, node] : root) {
+    if (key != "store" && key != "system") {
+      return Status::InvalidArgument(fmt::format("{}:{}: unknown section [{}]", source_name, node.source().begin.line, key.str()));
+    }
+    if (!node.is_table()) {
+      return Status::InvalidArgument(fmt::format("{}:{}: {} must be a table", source_name, node.source().begin.line, key.str()));
+    }
+  }
+  static const toml::table kEmpty;
+  auto section = [&](std::string_view name) -> const toml::table& {
+    const toml::table* t = root[name].as_table();
+    return t != nullptr ? *t : kEmpty;
+  };
+  TableReader store(section("store"), "store", source_name);
+  OFFMON_RETURN_IF_ERROR(store.String("path", &config.store.path));
+  OFFMON_RETURN_IF_ERROR(store.Duration("retention_raw", &config.store.retention_raw));
+  OFFMON_RETURN_IF_ERROR(store.Duration("retention_5m", &config.store.retention_5m));
+  OFFMON_RETURN_IF_ERROR(store.Duration("retention_1h", &config.store.retention_1h));
+  OFFMON_RETURN_IF_ERROR(store.RejectUnknown());
+  if (config.store.retention_5m < config.store.retention_raw || config.store.retention_1h < config.store.retention_5m) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: [store] retention must not shrink with coarser data: retention_raw <= retention_5m <= retention_1h",
+        source_name));
+  }
+  TableReader system(section("system"), "system", source_name);
+  OFFMON_RETURN_IF_ERROR(system.Strings("disk_mounts", &config.system.disk_mounts));
+  OFFMON_RETURN_IF_ERROR(system.String("proc_root", &config.system.proc_root));
+  OFFMON_RETURN_IF_ERROR(system.RejectUnknown());
+  return config;
+}
+
+Result<Config> LoadConfig(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(fmt::format("cannot read config file {}", path.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path.string());
+}
+
+}  // namespace offmon

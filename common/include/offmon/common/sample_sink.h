@@ -1,0 +1,21 @@
+// SampleSink: where collectors put what they observe. The store's appender implements
+// it (through the collect command), so collectors never depend on the store.
+#pragma once
+
+#include <string_view>
+
+#include "offmon/common/sample.h"
+#include "offmon/common/series_key.h"
+
+namespace offmon {
+
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  virtual void Append(const SeriesKey& series, Sample sample) = 0;
+  // A collector could not observe its source this cycle: recorded as an event, never
+  // a crash. `reason` is one line and holds no secret.
+  virtual void CollectorFailed(std::string_view collector, std::string_view reason) = 0;
+};
+
+}  // namespace offmon

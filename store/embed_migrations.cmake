@@ -1,0 +1,11 @@
+# Writes OUT: a C++ table of the migration scripts in FILES, in order.
+set(body "// Generated from store/migrations/*.sql by embed_migrations.cmake.\n#include \"migrations_impl.h\"\nnamespace offmon::store {\nconst std::vector<Migration>& Migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version}")
+  file(READ ${f} sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"offmon_sql(${sql})offmon_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kMigrations;\n}\n}  // namespace offmon::store\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,33 @@
+#include "offmon/store/event.h"
+
+#include <array>
+#include <utility>
+
+namespace offmon::store {
+
+namespace {
+constexpr std::array<std::pair<EventKind, std::string_view>, 6> kKindNames{{
+    {EventKind::kSeriesDefined, "series_defined"},
+    {EventKind::kSamples, "samples"},
+    {EventKind::kImport, "import"},
+    {EventKind::kCheckpoint, "checkpoint"},
+    {EventKind::kRetention, "retention"},
+    {EventKind::kCollectorFailure, "collector_failure"},
+}};
+}  // namespace
+
+std::string_view EventKindName(EventKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::optional<EventKind> EventKindFromName(std::string_view name) {
+  for (const auto& [k, n] : kKindNames) {
+    if (n == name) return k;
+  }
+  return std::nullopt;
+}
+
+}  // namespace offmon::store

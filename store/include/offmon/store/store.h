@@ -1,0 +1,138 @@
+// Store: offmon's embedded, event-sourced SQLite time-series store.
+//
+// The append-only `events` table is the truth. Series definitions, sample batches,
+// imports, checkpoints and retention runs are events with a strictly increasing sequence
+// number. Raw sample events are checkpointed like a WAL: once a time window is complete,
+// its samples are sealed into one encoded chunk per series (the chunk then is the durable
+// record of those samples) and the sample events are removed, in one transaction.
+// Projections (the series catalogue and the 5-minute and 1-hour rollups) are derived and
+// can be dropped and rebuilt from the log with Rebuild(). See docs/store-schema.md.
+//
+// Thread safety: a Store object is used by one thread at a time. Any number of Store
+// objects (in any number of processes) may read while one writes: SQLite's WAL mode
+// gives each read a consistent snapshot.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "offmon/common/result.h"
+#include "offmon/common/sample.h"
+#include "offmon/common/series_key.h"
+#include "offmon/store/event.h"
+#include "offmon/store/options.h"
+#include "offmon/store/selector.h"
+
+namespace offmon::store {
+
+using SeriesId = int64_t;
+
+struct SeriesInfo {
+  SeriesId id = 0;
+  SeriesKey key;
+};
+
+// One bucket of a rollup: the samples with bucket_start <= t < bucket_start + step.
+struct RollupBucket {
+  TimePoint start;
+  double min = 0;
+  double max = 0;
+  double sum = 0;
+  int64_t count = 0;
+  double avg() const { return count ? sum / static_cast<double>(count) : 0; }
+  friend bool operator==(const RollupBucket&, const RollupBucket&) = default;
+};
+
+enum class RollupStep { k5m, k1h };
+Duration StepDuration(RollupStep step);
+
+struct StoreInfo {
+  std::string path;
+  int64_t file_bytes = 0;      // the database file plus its -wal file
+  int schema_version = 0;
+  int64_t series = 0;
+  int64_t samples = 0;         // sealed plus head
+  int64_t head_samples = 0;    // not yet sealed into chunks
+  int64_t chunks = 0;
+  std::optional<TimePoint> first_sample, last_sample;
+  int64_t events = 0;          // rows in the event log now
+  int64_t last_event_seq = 0;  // highest sequence number ever assigned
+  std::vector<std::pair<std::string, int64_t>> events_by_kind;
+};
+
+class Appender;
+
+class Store {
+ public:
+  // Opens (or, unless read_only, creates and migrates) the store at options.path.
+  // Failures, each leaving the file untouched: NotAStore (not SQLite, or SQLite that is
+  // not an offmon store), TooNew (a newer schema version), Corruption, ReadOnly, IOError,
+  // NotFound (read_only or !create_if_missing and no file).
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // A batch writer. Only one Appender may be open per Store; it borrows the Store.
+  virtual std::unique_ptr<Appender> NewAppender(std::string source) = 0;
+
+  // Appends a non-sample event (an import record, later alert transitions) in its own
+  // transaction and returns its sequence number.
+  virtual Result<int64_t> AppendEvent(EventKind kind, std::string_view source,
+                                      std::string_view payload, TimePoint at) = 0;
+
+  // Seals every complete window of head samples into chunks and rollups. Appender::Commit
+  // calls it; exposed for tests and for `store compact`.
+  virtual Status Checkpoint() = 0;
+
+  // Deletes raw data older than `now - retention.raw` and rollups past their horizons,
+  // and records a Retention event. Rollups older than the raw horizon become the durable
+  // record of that time (see docs/store-schema.md).
+  virtual Status ApplyRetention(TimePoint now) = 0;
+
+  // Drops every projection (catalogue, rollups still derivable from raw data) and
+  // rebuilds it from the event log and sealed chunks, in one transaction.
+  virtual Status Rebuild() = 0;
+
+  // ---- reads: each call sees one consistent snapshot ----
+  virtual Result<std::vector<SeriesInfo>> Select(const Selector& selector) = 0;
+  // Samples of one series with from <= t < to, sorted by time, one per timestamp (the
+  // latest written wins).
+  virtual Result<std::vector<Sample>> ReadRange(SeriesId series, TimePoint from, TimePoint to) = 0;
+  // Rollup buckets whose start lies in [from, to), sorted; buckets with no samples absent.
+  virtual Result<std::vector<RollupBucket>> ReadRollup(SeriesId series, RollupStep step,
+                                                       TimePoint from, TimePoint to) = 0;
+  // Events with seq > after_seq, of the given kind (or any kind when nullopt), in order.
+  virtual Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
+                                                size_t limit) = 0;
+  virtual Result<StoreInfo> Info() = 0;
+  // Integrity: SQLite's integrity_check, every chunk and sample event decodes, counts and
+  // references agree. Returns the list of problems found (empty when healthy).
+  virtual Result<std::vector<std::string>> Check() = 0;
+
+ protected:
+  Store() = default;
+};
+
+// Collects one batch of samples and writes it in one transaction.
+class Appender {
+ public:
+  virtual ~Appender() = default;
+  // Returns the id of `key`, defining the series (as an event in this batch) when new.
+  virtual Result<SeriesId> Ref(const SeriesKey& key) = 0;
+  virtual void Add(SeriesId series, TimePoint time, double value) = 0;
+  // Adds a non-sample event (an import record, a collector failure) to this batch.
+  virtual void AttachEvent(EventKind kind, std::string payload) = 0;
+  // Writes the batch: series definitions and sample events, all or nothing. DiskFull,
+  // ReadOnly, Busy or IOError leave the store as it was and the batch pending, so the
+  // caller may retry or Rollback. Then seals complete windows (Store::Checkpoint).
+  virtual Status Commit(TimePoint at) = 0;
+  virtual void Rollback() = 0;
+  virtual size_t pending_samples() const = 0;
+};
+
+}  // namespace offmon::store

@@ -1,0 +1,953 @@
+// The SQLite implementation of Store and Appender. Format: docs/store-schema.md.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "migrations_impl.h"
+#include "offmon/store/chunk_codec.h"
+#include "offmon/store/store.h"
+#include "rollup_codec_impl.h"
+#include "sample_batch_codec_impl.h"
+#include "sqlite_handle_impl.h"
+
+namespace offmon::store {
+
+namespace {
+
+constexpr int kSchemaVersion = 2;
+constexpr int64_t kApplicationId = 0x4F464D4E;  // "OFMN" in the SQLite header
+constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+
+// Rollup rows hold 24 buckets: 2 h of 5-minute buckets, a day of 1-hour buckets.
+struct RollupLayout {
+  int64_t step_ms;
+  int64_t row_ms;
+};
+constexpr RollupLayout kLayouts[] = {{300'000, 7'200'000}, {3'600'000, kDayMs}};
+
+const RollupLayout& LayoutFor(RollupStep step) { return kLayouts[step == RollupStep::k5m ? 0 : 1]; }
+
+// Sorts by time, keeping the last-written sample of each timestamp. Input is in write
+// order, so a stable sort leaves later writes after earlier ones.
+void SortAndDedupe(std::vector<Sample>* samples) {
+  auto by_time = [](const Sample& a, const Sample& b) { return a.time < b.time; };
+  if (!std::is_sorted(samples->begin(), samples->end(), by_time)) {
+    std::stable_sort(samples->begin(), samples->end(), by_time);
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < samples->size(); ++i) {
+    if (i + 1 < samples->size() && (*samples)[i + 1].time == (*samples)[i].time) continue;
+    (*samples)[out++] = (*samples)[i];
+  }
+  samples->resize(out);
+}
+
+class SqliteStore;
+
+class SqliteAppender final : public Appender {
+ public:
+  SqliteAppender(SqliteStore* store, std::string source) : store_(store), source_(std::move(source)) {}
+  Result<SeriesId> Ref(const SeriesKey& key) override;
+  void Add(SeriesId series, TimePoint time, double value) override {
+    samples_.push_back(SeriesSample{series, Sample{time, value}});
+  }
+  Status Commit(TimePoint at) override;
+  void Rollback() override;
+  size_t pending_samples() const override { return samples_.size(); }
+  void AttachEvent(EventKind kind, std::string payload) override { attached_.emplace_back(kind, std::move(payload)); }
+
+ private:
+  SqliteStore* store_;
+  std::string source_;
+  std::vector<std::pair<SeriesId, std::string>> new_series_;
+  std::vector<SeriesSample> samples_;
+  std::vector<std::pair<EventKind, std::string>> attached_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(StoreOptions options) : options_(std::move(options)) {}
+
+  Status Init();
+
+  std::unique_ptr<Appender> NewAppender(std::string source) override {
+    return std::make_unique<SqliteAppender>(this, std::move(source));
+  }
+  Result<int64_t> AppendEvent(EventKind kind, std::string_view source, std::string_view payload,
+                              TimePoint at) override;
+  Status Checkpoint() override;
+  Status ApplyRetention(TimePoint now) override;
+  Status Rebuild() override;
+  Result<std::vector<SeriesInfo>> Select(const Selector& selector) override;
+  Result<std::vector<Sample>> ReadRange(SeriesId series, TimePoint from, TimePoint to) override;
+  Result<std::vector<RollupBucket>> ReadRollup(SeriesId series, RollupStep step, TimePoint from,
+                                               TimePoint to) override;
+  Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
+                                        size_t limit) override;
+  Result<StoreInfo> Info() override;
+  Result<std::vector<std::string>> Check() override;
+
+ private:
+  friend class SqliteAppender;
+
+  int64_t window_ms() const { return options_.chunk_window.count(); }
+  Status Migrate(int from_version);
+  Result<int64_t> InsertEvent(EventKind kind, std::string_view source, std::string_view payload,
+                              int64_t at_ms);
+  Result<int64_t> InsertSamplesEvent(std::string_view source, int64_t at_ms, int64_t window_start,
+                                     std::span<const SeriesSample> samples);
+  Result<int64_t> GetState(std::string_view key, int64_t fallback);
+  Status SetState(std::string_view key, int64_t value);
+  Status BumpHeadGeneration();
+  Status LoadSeriesCatalogue();
+  // Rewrites the rollup buckets of `series` that start in [from, to) from `samples`
+  // (time-sorted, within that range), merging with rows that exist.
+  Status WriteRollups(SeriesId series, std::span<const Sample> samples, int64_t from, int64_t to);
+  Status ReadChunks(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out);
+  // Brings the in-memory head cache up to date with the log; call inside a transaction.
+  Status RefreshHead();
+  // Reads raw samples; call inside a transaction after RefreshHead().
+  Status ReadRangeLocked(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out);
+  Status MaybeCheckpoint();
+
+  StoreOptions options_;
+  std::unique_ptr<Database> db_;
+  std::unordered_map<std::string, SeriesId> series_by_key_;
+  SeriesId next_series_id_ = 1;
+
+  // The head (sample events not yet sealed) by series, in write order. Rebuilt when a
+  // checkpoint, retention or rebuild changes the head generation, else extended with
+  // events past max_seq: the log is append-only between those.
+  struct HeadCache {
+    int64_t generation = -1;
+    int64_t max_seq = 0;
+    std::unordered_map<SeriesId, std::vector<Sample>> samples;
+    std::vector<int64_t> windows;  // distinct window starts present in the head
+  } head_;
+
+  // Writer-side view of the head, to decide cheaply after a commit whether to seal.
+  std::optional<int64_t> oldest_head_window_;
+  int64_t newest_sample_ms_ = kMinTime;
+  int64_t sealed_through_ms_ = kMinTime;
+};
+
+// ---------------------------------------------------------------- opening
+
+Status ProbeExisting(const std::string& path) {
+  auto probe = Database::Open(path, SQLITE_OPEN_READONLY);
+  if (!probe) return probe.error();
+  auto app_id = (*probe)->QueryInt("PRAGMA application_id");
+  if (!app_id) {
+    if (app_id.error().code() == StatusCode::kNotAStore) {
+      return Status::NotAStore(fmt::format("{} is not an offmon store (not an SQLite database)", path));
+    }
+    return app_id.error().WithContext(path);
+  }
+  if (*app_id != kApplicationId) {
+    auto tables = (*probe)->QueryInt("SELECT count(*) FROM sqlite_master");
+    if (!tables) return tables.error().WithContext(path);
+    if (*tables > 0 || *app_id != 0) {
+      return Status::NotAStore(fmt::format("{} is an SQLite database but not an offmon store", path));
+    }
+  }
+  auto version = (*probe)->QueryInt("PRAGMA user_version");
+  if (!version) return version.error().WithContext(path);
+  if (*version > kSchemaVersion) {
+    return Status::TooNew(fmt::format(
+        "{} has schema version {}, newer than this offmon's {}: upgrade offmon to read it", path,
+        *version, kSchemaVersion));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Init() {
+  const std::string path = options_.path.string();
+  if (options_.chunk_window.count() <= 0 || kDayMs % window_ms() != 0 || window_ms() % 3'600'000 != 0) {
+    return Status::InvalidArgument("chunk window must be a whole number of hours dividing a day");
+  }
+  std::error_code ec;
+  bool exists = std::filesystem::exists(options_.path, ec);
+  if (exists) {
+    if (std::filesystem::is_directory(options_.path, ec)) {
+      return Status::NotAStore(fmt::format("{} is a directory, not an offmon store", path));
+    }
+    if (std::filesystem::file_size(options_.path, ec) > 0) OFFMON_RETURN_IF_ERROR(ProbeExisting(path));
+  } else if (options_.read_only || !options_.create_if_missing) {
+    return Status::NotFound(fmt::format("no store at {} (offmon collect or offmon import creates one)", path));
+  } else if (options_.path.has_parent_path()) {
+    std::filesystem::create_directories(options_.path.parent_path(), ec);
+    if (ec) return Status::IOError(fmt::format("cannot create {}: {}", options_.path.parent_path().string(), ec.message()));
+  }
+
+  int flags = options_.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  auto db = Database::Open(path, flags);
+  if (!db) return db.error();
+  db_ = std::move(*db);
+  sqlite3_busy_timeout(db_->raw(), static_cast<int>(options_.busy_timeout.count()));
+
+  auto version = db_->QueryInt("PRAGMA user_version");
+  if (!version) return version.error().WithContext(path);
+  if (options_.read_only) {
+    if (*version < kSchemaVersion) {
+      return Status::InvalidArgument(fmt::format(
+          "{} has schema version {}; open it once for writing (offmon store migrate) to upgrade", path, *version));
+    }
+  } else {
+    if (options_.max_page_count > 0) {
+      OFFMON_RETURN_IF_ERROR(db_->Exec(fmt::format("PRAGMA max_page_count={}", options_.max_page_count)));
+    }
+    OFFMON_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL").WithContext(path));
+    OFFMON_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
+    if (*version < kSchemaVersion) OFFMON_RETURN_IF_ERROR(Migrate(static_cast<int>(*version)).WithContext(path));
+  }
+  OFFMON_RETURN_IF_ERROR(LoadSeriesCatalogue().WithContext(path));
+  if (!options_.read_only) {
+    auto sealed = GetState("sealed_through_ms", kMinTime);
+    if (!sealed) return sealed.error();
+    sealed_through_ms_ = *sealed;
+    auto stmt = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = 2");
+    if (!stmt) return stmt.error();
+    Status status;
+    if (stmt->Step(&status) && !stmt->IsNull(0)) {
+      oldest_head_window_ = stmt->Int(0);
+      newest_sample_ms_ = stmt->Int(1);
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Migrate(int from_version) {
+  Transaction txn(db_.get(), /*immediate=*/true);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  if (from_version == 0) {
+    OFFMON_RETURN_IF_ERROR(db_->Exec(fmt::format("PRAGMA application_id={}", kApplicationId)));
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= from_version) continue;
+    OFFMON_RETURN_IF_ERROR(db_->Exec(m.sql).WithContext(fmt::format("migration {}", m.name)));
+  }
+  OFFMON_RETURN_IF_ERROR(db_->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion)));
+  OFFMON_RETURN_IF_ERROR(txn.Commit());
+  // A store from before the projections existed gets them built from its log.
+  if (from_version >= 1 && from_version < 2) return Rebuild();
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadSeriesCatalogue() {
+  series_by_key_.clear();
+  auto stmt = db_->Prepare("SELECT id, key FROM series");
+  if (!stmt) return stmt.error();
+  Status status;
+  while (stmt->Step(&status)) {
+    series_by_key_.emplace(std::string(stmt->Text(1)), stmt->Int(0));
+    next_series_id_ = std::max(next_series_id_, stmt->Int(0) + 1);
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------- writing
+
+Result<int64_t> SqliteStore::InsertEvent(EventKind kind, std::string_view source, std::string_view payload,
+                                         int64_t at_ms) {
+  auto stmt = db_->Cached("INSERT INTO events(time_ms, source, kind, payload) VALUES (?, ?, ?, ?)");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, at_ms).Bind(2, source).Bind(3, static_cast<int64_t>(kind)).BindBlob(4, payload);
+  OFFMON_RETURN_IF_ERROR((*stmt)->Run());
+  return sqlite3_last_insert_rowid(db_->raw());
+}
+
+Result<int64_t> SqliteStore::InsertSamplesEvent(std::string_view source, int64_t at_ms, int64_t window_start,
+                                                std::span<const SeriesSample> samples) {
+  int64_t lo = std::numeric_limits<int64_t>::max(), hi = kMinTime;
+  for (const SeriesSample& s : samples) {
+    lo = std::min(lo, ToMillis(s.sample.time));
+    hi = std::max(hi, ToMillis(s.sample.time));
+  }
+  auto stmt = db_->Cached(
+      "INSERT INTO events(time_ms, source, kind, window_start_ms, min_time_ms, max_time_ms, sample_count, payload)"
+      " VALUES (?, ?, 2, ?, ?, ?, ?, ?)");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, at_ms).Bind(2, source).Bind(3, window_start).Bind(4, lo).Bind(5, hi)
+      .Bind(6, static_cast<int64_t>(samples.size()))
+      .BindBlob(7, EncodeSampleBatch(samples, window_start));
+  OFFMON_RETURN_IF_ERROR((*stmt)->Run());
+  return hi;
+}
+
+Result<int64_t> SqliteStore::AppendEvent(EventKind kind, std::string_view source, std::string_view payload,
+                                         TimePoint at) {
+  return InsertEvent(kind, source, payload, ToMillis(at));
+}
+
+Result<int64_t> SqliteStore::GetState(std::string_view key, int64_t fallback) {
+  auto stmt = db_->Cached("SELECT value FROM store_state WHERE key = ?");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, key);
+  Status status;
+  int64_t value = (*stmt)->Step(&status) ? (*stmt)->Int(0) : fallback;
+  (*stmt)->Reset();
+  if (!status.ok()) return status;
+  return value;
+}
+
+Status SqliteStore::SetState(std::string_view key, int64_t value) {
+  auto stmt = db_->Cached("INSERT INTO store_state(key, value) VALUES (?, ?)"
+                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, key).Bind(2, value);
+  return (*stmt)->Run();
+}
+
+Status SqliteStore::BumpHeadGeneration() {
+  auto generation = GetState("head_generation", 0);
+  if (!generation) return generation.error();
+  return SetState("head_generation", *generation + 1);
+}
+
+Result<SeriesId> SqliteAppender::Ref(const SeriesKey& key) {
+  std::string text = key.ToString();
+  auto it = store_->series_by_key_.find(text);
+  if (it != store_->series_by_key_.end()) return it->second;
+  SeriesId id = store_->next_series_id_++;
+  store_->series_by_key_.emplace(text, id);
+  new_series_.emplace_back(id, std::move(text));
+  return id;
+}
+
+void SqliteAppender::Rollback() {
+  for (const auto& [id, key] : new_series_) store_->series_by_key_.erase(key);
+  if (!new_series_.empty()) store_->next_series_id_ = new_series_.front().first;
+  new_series_.clear();
+  samples_.clear();
+  attached_.clear();
+}
+
+Status SqliteAppender::Commit(TimePoint at) {
+  Database* db = store_->db_.get();
+  const int64_t at_ms = ToMillis(at);
+  const int64_t window = store_->window_ms();
+  int64_t newest = kMinTime;
+  std::optional<int64_t> oldest_window;
+  {
+    Transaction txn(db, /*immediate=*/true);
+    OFFMON_RETURN_IF_ERROR(txn.begin_status());
+    for (const auto& [id, key] : new_series_) {
+      auto seq = store_->InsertEvent(EventKind::kSeriesDefined, source_,
+                                     nlohmann::json{{"id", id}, {"series", key}}.dump(), at_ms);
+      if (!seq) return seq.error();
+      auto stmt = db->Cached("INSERT INTO series(id, key) VALUES (?, ?)");
+      if (!stmt) return stmt.error();
+      (*stmt)->Bind(1, id).Bind(2, key);
+      OFFMON_RETURN_IF_ERROR((*stmt)->Run());
+    }
+    // One event per chunk window, so a checkpoint seals whole events. A collection
+    // cycle is one window; an import may span many.
+    auto window_of = [&](const SeriesSample& s) { return FloorTo(ToMillis(s.sample.time), window); };
+    bool one_window = std::all_of(samples_.begin(), samples_.end(), [&](const SeriesSample& s) {
+      return window_of(s) == window_of(samples_.front());
+    });
+    std::vector<SeriesSample> sorted;
+    std::span<const SeriesSample> all(samples_);
+    if (!one_window) {
+      sorted = samples_;
+      std::stable_sort(sorted.begin(), sorted.end(),
+                       [&](const SeriesSample& a, const SeriesSample& b) { return window_of(a) < window_of(b); });
+      all = sorted;
+    }
+    for (size_t i = 0; i < all.size();) {
+      size_t j = i;
+      int64_t w = window_of(all[i]);
+      while (j < all.size() && window_of(all[j]) == w) ++j;
+      auto hi = store_->InsertSamplesEvent(source_, at_ms, w, all.subspan(i, j - i));
+      if (!hi) return hi.error();
+      newest = std::max(newest, *hi);
+      oldest_window = std::min(oldest_window.value_or(w), w);
+      i = j;
+    }
+    for (const auto& [kind, payload] : attached_) {
+      auto seq = store_->InsertEvent(kind, source_, payload, at_ms);
+      if (!seq) return seq.error();
+    }
+    OFFMON_RETURN_IF_ERROR(txn.Commit());
+  }
+  new_series_.clear();
+  samples_.clear();
+  attached_.clear();
+  if (oldest_window) {
+    store_->oldest_head_window_ = std::min(store_->oldest_head_window_.value_or(*oldest_window), *oldest_window);
+    store_->newest_sample_ms_ = std::max(store_->newest_sample_ms_, newest);
+  }
+  // The batch is durable; a failed checkpoint only delays sealing and is retried on
+  // the next commit, so it does not fail the batch.
+  (void)store_->MaybeCheckpoint().ok();
+  return Status::Ok();
+}
+
+Status SqliteStore::MaybeCheckpoint() {
+  if (!oldest_head_window_) return Status::Ok();
+  int64_t cutoff = std::max(FloorTo(newest_sample_ms_ - options_.seal_lag.count(), window_ms()), sealed_through_ms_);
+  if (*oldest_head_window_ + window_ms() > cutoff) return Status::Ok();
+  return Checkpoint();
+}
+
+Status SqliteStore::Checkpoint() {
+  if (options_.read_only) return Status::ReadOnly("store opened read-only");
+  const int64_t window = window_ms();
+  Transaction txn(db_.get(), /*immediate=*/true);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  auto sealed = GetState("sealed_through_ms", kMinTime);
+  if (!sealed) return sealed.error();
+  auto newest_stmt = db_->Prepare("SELECT max(max_time_ms) FROM events WHERE kind = 2");
+  if (!newest_stmt) return newest_stmt.error();
+  Status status;
+  if (!newest_stmt->Step(&status) || newest_stmt->IsNull(0)) return status;
+  const int64_t cutoff = std::max(FloorTo(newest_stmt->Int(0) - options_.seal_lag.count(), window), *sealed);
+  auto horizon = GetState("raw_horizon_ms", kMinTime);
+  if (!horizon) return horizon.error();
+
+  auto events = db_->Prepare(
+      "SELECT seq, window_start_ms, payload FROM events WHERE kind = 2 AND window_start_ms <= ?"
+      " ORDER BY window_start_ms, seq");
+  if (!events) return events.error();
+  events->Bind(1, cutoff - window);
+  int64_t windows = 0, sealed_samples = 0, dropped = 0, event_count = 0;
+  std::unordered_map<SeriesId, std::vector<Sample>> by_series;
+  std::optional<int64_t> current;
+  auto seal_window = [&](int64_t w) -> Status {
+    ++windows;
+    if (w + window <= *horizon) {  // late data for a time retention already dropped
+      for (auto& [id, samples] : by_series) dropped += static_cast<int64_t>(samples.size());
+      by_series.clear();
+      return Status::Ok();
+    }
+    std::vector<SeriesId> ids;
+    for (const auto& entry : by_series) ids.push_back(entry.first);
+    std::sort(ids.begin(), ids.end());  // deterministic order of chunk rows
+    for (SeriesId id : ids) {
+      std::vector<Sample> merged;
+      OFFMON_RETURN_IF_ERROR(ReadChunks(id, w, w + window, &merged));
+      auto& fresh = by_series[id];
+      merged.insert(merged.end(), fresh.begin(), fresh.end());
+      SortAndDedupe(&merged);
+      auto upsert = db_->Cached(
+          "INSERT INTO chunks(series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data)"
+          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(series_id, window_start_ms) DO UPDATE SET"
+          " min_time_ms = excluded.min_time_ms, max_time_ms = excluded.max_time_ms,"
+          " sample_count = excluded.sample_count, data = excluded.data");
+      if (!upsert) return upsert.error();
+      (*upsert)->Bind(1, id).Bind(2, w).Bind(3, ToMillis(merged.front().time)).Bind(4, ToMillis(merged.back().time))
+          .Bind(5, static_cast<int64_t>(merged.size())).BindBlob(6, EncodeChunk(merged));
+      OFFMON_RETURN_IF_ERROR((*upsert)->Run());
+      OFFMON_RETURN_IF_ERROR(WriteRollups(id, merged, w, w + window));
+      sealed_samples += static_cast<int64_t>(fresh.size());
+    }
+    by_series.clear();
+    return Status::Ok();
+  };
+  while (events->Step(&status)) {
+    int64_t w = events->Int(1);
+    if (current && *current != w) OFFMON_RETURN_IF_ERROR(seal_window(*current));
+    current = w;
+    ++event_count;
+    OFFMON_RETURN_IF_ERROR(DecodeSampleBatch(events->Blob(2), w, [&](int64_t id, Sample s) {
+      by_series[id].push_back(s);
+    }).WithContext(fmt::format("event {}", events->Int(0))));
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  if (!current) return txn.Commit();
+  OFFMON_RETURN_IF_ERROR(seal_window(*current));
+
+  auto del = db_->Prepare("DELETE FROM events WHERE kind = 2 AND window_start_ms <= ?");
+  if (!del) return del.error();
+  del->Bind(1, cutoff - window);
+  OFFMON_RETURN_IF_ERROR(del->Run());
+  auto seq = InsertEvent(EventKind::kCheckpoint, "store",
+                         nlohmann::json{{"windows", windows}, {"events", event_count}, {"samples", sealed_samples},
+                                        {"dropped_expired", dropped}, {"through_ms", cutoff}}.dump(),
+                         newest_sample_ms_ == kMinTime ? cutoff : newest_sample_ms_);
+  if (!seq) return seq.error();
+  OFFMON_RETURN_IF_ERROR(SetState("sealed_through_ms", cutoff));
+  OFFMON_RETURN_IF_ERROR(BumpHeadGeneration());
+  OFFMON_RETURN_IF_ERROR(txn.Commit());
+
+  sealed_through_ms_ = cutoff;
+  auto rest = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = 2");
+  if (!rest) return rest.error();
+  oldest_head_window_.reset();
+  if (rest->Step(&status) && !rest->IsNull(0)) {
+    oldest_head_window_ = rest->Int(0);
+    newest_sample_ms_ = std::max(newest_sample_ms_, rest->Int(1));
+  }
+  return status;
+}
+
+Status SqliteStore::WriteRollups(SeriesId series, std::span<const Sample> samples, int64_t from, int64_t to) {
+  for (const RollupLayout& layout : kLayouts) {
+    std::vector<RollupBucket> fresh = ComputeBuckets(samples, layout.step_ms);
+    for (int64_t row = FloorTo(from, layout.row_ms); row < to; row += layout.row_ms) {
+      auto get = db_->Cached("SELECT data FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms = ?");
+      if (!get) return get.error();
+      (*get)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, row);
+      std::vector<RollupBucket> buckets;
+      Status status;
+      if ((*get)->Step(&status)) OFFMON_RETURN_IF_ERROR(DecodeRollups((*get)->Blob(0), &buckets));
+      (*get)->Reset();
+      OFFMON_RETURN_IF_ERROR(status);
+      // Keep buckets outside the rewritten range, take the fresh ones inside it.
+      const int64_t lo = std::max(from, row), hi = std::min(to, row + layout.row_ms);
+      std::erase_if(buckets, [&](const RollupBucket& b) {
+        return ToMillis(b.start) >= lo && ToMillis(b.start) < hi;
+      });
+      for (const RollupBucket& b : fresh) {
+        if (ToMillis(b.start) >= lo && ToMillis(b.start) < hi) buckets.push_back(b);
+      }
+      std::sort(buckets.begin(), buckets.end(),
+                [](const RollupBucket& a, const RollupBucket& b) { return a.start < b.start; });
+      if (buckets.empty()) continue;
+      auto put = db_->Cached(
+          "INSERT INTO rollups(series_id, step_s, window_start_ms, data) VALUES (?, ?, ?, ?)"
+          " ON CONFLICT(series_id, step_s, window_start_ms) DO UPDATE SET data = excluded.data");
+      if (!put) return put.error();
+      (*put)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, row).BindBlob(4, EncodeRollups(buckets));
+      OFFMON_RETURN_IF_ERROR((*put)->Run());
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyRetention(TimePoint now) {
+  if (options_.read_only) return Status::ReadOnly("store opened read-only");
+  // Horizons fall on day boundaries so no chunk or rollup row straddles one.
+  const int64_t now_ms = ToMillis(now);
+  const int64_t raw = FloorTo(now_ms - options_.retention.raw.count(), kDayMs);
+  const int64_t r5 = FloorTo(now_ms - options_.retention.rollup_5m.count(), kDayMs);
+  const int64_t r1 = FloorTo(now_ms - options_.retention.rollup_1h.count(), kDayMs);
+  Transaction txn(db_.get(), /*immediate=*/true);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  auto old_horizon = GetState("raw_horizon_ms", kMinTime);
+  if (!old_horizon) return old_horizon.error();
+  const int64_t horizon = std::max(*old_horizon, raw);
+  struct Deletion {
+    const char* sql;
+    int64_t bound;
+  };
+  const Deletion deletions[] = {
+      {"DELETE FROM chunks WHERE window_start_ms + ? <= ?", window_ms()},
+      {"DELETE FROM events WHERE kind = 2 AND window_start_ms + ? <= ?", window_ms()},
+  };
+  int64_t deleted = 0;
+  for (const Deletion& d : deletions) {
+    auto stmt = db_->Prepare(d.sql);
+    if (!stmt) return stmt.error();
+    stmt->Bind(1, d.bound).Bind(2, horizon);
+    OFFMON_RETURN_IF_ERROR(stmt->Run());
+    deleted += sqlite3_changes(db_->raw());
+  }
+  for (const RollupLayout& layout : kLayouts) {
+    auto stmt = db_->Prepare("DELETE FROM rollups WHERE step_s = ? AND window_start_ms + ? <= ?");
+    if (!stmt) return stmt.error();
+    stmt->Bind(1, layout.step_ms / 1000).Bind(2, layout.row_ms).Bind(3, layout.step_ms == 300'000 ? r5 : r1);
+    OFFMON_RETURN_IF_ERROR(stmt->Run());
+    deleted += sqlite3_changes(db_->raw());
+  }
+  auto seq = InsertEvent(EventKind::kRetention, "store",
+                         nlohmann::json{{"raw_before_ms", horizon}, {"rollup_5m_before_ms", r5},
+                                        {"rollup_1h_before_ms", r1}, {"rows_deleted", deleted}}.dump(),
+                         now_ms);
+  if (!seq) return seq.error();
+  OFFMON_RETURN_IF_ERROR(SetState("raw_horizon_ms", horizon));
+  OFFMON_RETURN_IF_ERROR(BumpHeadGeneration());
+  return txn.Commit();
+}
+
+Status SqliteStore::Rebuild() {
+  if (options_.read_only) return Status::ReadOnly("store opened read-only");
+  Transaction txn(db_.get(), /*immediate=*/true);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  // The catalogue, from the SeriesDefined events.
+  OFFMON_RETURN_IF_ERROR(db_->Exec("DELETE FROM series"));
+  {
+    auto events = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 1 ORDER BY seq");
+    if (!events) return events.error();
+    auto insert = db_->Prepare("INSERT INTO series(id, key) VALUES (?, ?)");
+    if (!insert) return insert.error();
+    Status status;
+    while (events->Step(&status)) {
+      auto payload = nlohmann::json::parse(events->Blob(1), nullptr, /*allow_exceptions=*/false);
+      if (!payload.is_object() || !payload["id"].is_number_integer() || !payload["series"].is_string()) {
+        return Status::Corruption(fmt::format("event {}: bad series definition", events->Int(0)));
+      }
+      insert->Bind(1, payload["id"].get<int64_t>()).Bind(2, payload["series"].get<std::string>());
+      OFFMON_RETURN_IF_ERROR(insert->Run());
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  // Rollups, from sealed chunks. Rows wholly before the raw horizon have no raw data
+  // left to rebuild them from: they are the durable record of that time and stay.
+  auto horizon = GetState("raw_horizon_ms", kMinTime);
+  if (!horizon) return horizon.error();
+  for (const RollupLayout& layout : kLayouts) {
+    auto del = db_->Prepare("DELETE FROM rollups WHERE step_s = ? AND window_start_ms + ? > ?");
+    if (!del) return del.error();
+    del->Bind(1, layout.step_ms / 1000).Bind(2, layout.row_ms).Bind(3, *horizon);
+    OFFMON_RETURN_IF_ERROR(del->Run());
+  }
+  auto chunks = db_->Prepare("SELECT id, series_id, window_start_ms, data FROM chunks ORDER BY series_id, window_start_ms");
+  if (!chunks) return chunks.error();
+  Status status;
+  // Per series, consecutive chunks are rolled up a day at a time (one write per row).
+  std::vector<Sample> day;
+  SeriesId day_series = -1;
+  int64_t day_start = 0;
+  auto flush = [&]() -> Status {
+    if (day.empty()) return Status::Ok();
+    Status s = WriteRollups(day_series, day, day_start, day_start + kDayMs);
+    day.clear();
+    return s;
+  };
+  while (chunks->Step(&status)) {
+    SeriesId id = chunks->Int(1);
+    int64_t d = FloorTo(chunks->Int(2), kDayMs);
+    if (id != day_series || d != day_start) {
+      OFFMON_RETURN_IF_ERROR(flush());
+      day_series = id;
+      day_start = d;
+    }
+    OFFMON_RETURN_IF_ERROR(DecodeChunk(chunks->Blob(3), &day).WithContext(fmt::format("chunk {}", chunks->Int(0))));
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  OFFMON_RETURN_IF_ERROR(flush());
+  OFFMON_RETURN_IF_ERROR(BumpHeadGeneration());
+  OFFMON_RETURN_IF_ERROR(txn.Commit());
+  return LoadSeriesCatalogue();
+}
+
+// ---------------------------------------------------------------- reading
+
+Result<std::vector<SeriesInfo>> SqliteStore::Select(const Selector& selector) {
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  auto stmt = db_->Prepare("SELECT id, key FROM series ORDER BY key");
+  if (!stmt) return stmt.error();
+  std::vector<SeriesInfo> out;
+  Status status;
+  while (stmt->Step(&status)) {
+    auto key = ParseSeriesKey(stmt->Text(1));
+    if (!key) return Status::Corruption(fmt::format("series {}: {}", stmt->Int(0), key.error().message()));
+    if (selector.Matches(*key)) out.push_back(SeriesInfo{stmt->Int(0), std::move(*key)});
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Status SqliteStore::ReadChunks(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out) {
+  auto stmt = db_->Cached(
+      "SELECT data, min_time_ms, max_time_ms FROM chunks WHERE series_id = ? AND window_start_ms >= ?"
+      " AND window_start_ms < ? ORDER BY window_start_ms");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, series).Bind(2, FloorTo(from, window_ms())).Bind(3, to);
+  Status status;
+  while ((*stmt)->Step(&status)) {
+    size_t before = out->size();
+    Status decoded = DecodeChunk((*stmt)->Blob(0), out);
+    if (!decoded.ok()) {
+      (*stmt)->Reset();
+      return decoded.WithContext(fmt::format("series {} chunk", series));
+    }
+    if ((*stmt)->Int(1) < from || (*stmt)->Int(2) >= to) {
+      auto first = std::lower_bound(out->begin() + static_cast<ptrdiff_t>(before), out->end(), FromMillis(from),
+                                    [](const Sample& s, TimePoint t) { return s.time < t; });
+      out->erase(out->begin() + static_cast<ptrdiff_t>(before), first);
+      auto last = std::lower_bound(out->begin() + static_cast<ptrdiff_t>(before), out->end(), FromMillis(to),
+                                   [](const Sample& s, TimePoint t) { return s.time < t; });
+      out->erase(last, out->end());
+    }
+  }
+  (*stmt)->Reset();
+  return status;
+}
+
+Status SqliteStore::RefreshHead() {
+  auto generation = GetState("head_generation", 0);
+  if (!generation) return generation.error();
+  if (*generation != head_.generation) {
+    head_ = HeadCache{};
+    head_.generation = *generation;
+  }
+  auto stmt = db_->Cached("SELECT seq, window_start_ms, payload FROM events WHERE seq > ? AND kind = 2 ORDER BY seq");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, head_.max_seq);
+  Status status;
+  while ((*stmt)->Step(&status)) {
+    int64_t w = (*stmt)->Int(1);
+    if (std::find(head_.windows.begin(), head_.windows.end(), w) == head_.windows.end()) head_.windows.push_back(w);
+    Status decoded = DecodeSampleBatch((*stmt)->Blob(2), w, [&](int64_t id, Sample s) {
+      head_.samples[id].push_back(s);
+    });
+    if (!decoded.ok()) {
+      int64_t seq = (*stmt)->Int(0);
+      (*stmt)->Reset();
+      head_ = HeadCache{};
+      return decoded.WithContext(fmt::format("event {}", seq));
+    }
+    head_.max_seq = (*stmt)->Int(0);
+  }
+  (*stmt)->Reset();
+  // Events past max_seq of other kinds also move the mark, so they are not rescanned.
+  return status;
+}
+
+Status SqliteStore::ReadRangeLocked(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out) {
+  OFFMON_RETURN_IF_ERROR(ReadChunks(series, from, to, out));
+  auto it = head_.samples.find(series);
+  if (it == head_.samples.end()) return Status::Ok();
+  std::vector<Sample> fresh;
+  for (const Sample& s : it->second) {
+    if (ToMillis(s.time) >= from && ToMillis(s.time) < to) fresh.push_back(s);
+  }
+  if (fresh.empty()) return Status::Ok();
+  if (out->empty() || fresh.front().time > out->back().time) {
+    SortAndDedupe(&fresh);
+    if (out->empty() || fresh.front().time > out->back().time) {
+      out->insert(out->end(), fresh.begin(), fresh.end());
+      return Status::Ok();
+    }
+  }
+  // Late samples overlapping sealed data: head samples were written later, so they win.
+  out->insert(out->end(), fresh.begin(), fresh.end());
+  SortAndDedupe(out);
+  return Status::Ok();
+}
+
+Result<std::vector<Sample>> SqliteStore::ReadRange(SeriesId series, TimePoint from, TimePoint to) {
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  OFFMON_RETURN_IF_ERROR(RefreshHead());
+  std::vector<Sample> out;
+  OFFMON_RETURN_IF_ERROR(ReadRangeLocked(series, ToMillis(from), ToMillis(to), &out));
+  return out;
+}
+
+Result<std::vector<RollupBucket>> SqliteStore::ReadRollup(SeriesId series, RollupStep step, TimePoint from,
+                                                          TimePoint to) {
+  const RollupLayout& layout = LayoutFor(step);
+  const int64_t lo = ToMillis(from), hi = ToMillis(to);
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  OFFMON_RETURN_IF_ERROR(RefreshHead());
+  std::vector<RollupBucket> out;
+  auto stmt = db_->Cached(
+      "SELECT data FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms >= ?"
+      " AND window_start_ms < ? ORDER BY window_start_ms");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, FloorTo(lo, layout.row_ms)).Bind(4, hi);
+  Status status;
+  while ((*stmt)->Step(&status)) {
+    Status decoded = DecodeRollups((*stmt)->Blob(0), &out);
+    if (!decoded.ok()) {
+      (*stmt)->Reset();
+      return decoded.WithContext(fmt::format("series {} rollup", series));
+    }
+  }
+  (*stmt)->Reset();
+  OFFMON_RETURN_IF_ERROR(status);
+  std::erase_if(out, [&](const RollupBucket& b) { return ToMillis(b.start) < lo || ToMillis(b.start) >= hi; });
+  // Windows still in the head are rolled up from raw samples, which include what
+  // was sealed there before (late data) and what was not.
+  if (head_.samples.contains(series)) {
+    for (int64_t w : head_.windows) {
+      const int64_t wlo = std::max(w, FloorTo(lo, layout.step_ms)), whi = std::min(w + window_ms(), hi);
+      if (wlo >= whi) continue;
+      std::vector<Sample> raw;
+      OFFMON_RETURN_IF_ERROR(ReadRangeLocked(series, w, w + window_ms(), &raw));
+      std::erase_if(out, [&](const RollupBucket& b) { return ToMillis(b.start) >= w && ToMillis(b.start) < w + window_ms(); });
+      for (const RollupBucket& b : ComputeBuckets(raw, layout.step_ms)) {
+        if (ToMillis(b.start) >= lo && ToMillis(b.start) < hi) out.push_back(b);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const RollupBucket& a, const RollupBucket& b) { return a.start < b.start; });
+  }
+  return out;
+}
+
+Result<std::vector<Event>> SqliteStore::ReadEvents(int64_t after_seq, std::optional<EventKind> kind, size_t limit) {
+  auto stmt = db_->Prepare(
+      "SELECT seq, time_ms, source, kind, payload FROM events WHERE seq > ? AND (? IS NULL OR kind = ?)"
+      " ORDER BY seq LIMIT ?");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, after_seq).Bind(4, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  if (kind) {
+    stmt->Bind(2, static_cast<int64_t>(*kind)).Bind(3, static_cast<int64_t>(*kind));
+  } else {
+    stmt->BindNull(2).BindNull(3);
+  }
+  std::vector<Event> out;
+  Status status;
+  while (stmt->Step(&status)) {
+    out.push_back(Event{stmt->Int(0), FromMillis(stmt->Int(1)), std::string(stmt->Text(2)),
+                        static_cast<EventKind>(stmt->Int(3)), std::string(stmt->Blob(4))});
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Result<StoreInfo> SqliteStore::Info() {
+  StoreInfo info;
+  info.path = options_.path.string();
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    auto size = std::filesystem::file_size(options_.path.string() + suffix, ec);
+    if (!ec) info.file_bytes += static_cast<int64_t>(size);
+  }
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  auto version = db_->QueryInt("PRAGMA user_version");
+  if (!version) return version.error();
+  info.schema_version = static_cast<int>(*version);
+  auto stmt = db_->Prepare(
+      "SELECT (SELECT count(*) FROM series),"
+      " (SELECT count(*) FROM chunks), (SELECT coalesce(sum(sample_count), 0) FROM chunks),"
+      " (SELECT min(min_time_ms) FROM chunks), (SELECT max(max_time_ms) FROM chunks),"
+      " (SELECT coalesce(sum(sample_count), 0) FROM events WHERE kind = 2),"
+      " (SELECT min(min_time_ms) FROM events WHERE kind = 2), (SELECT max(max_time_ms) FROM events WHERE kind = 2),"
+      " (SELECT count(*) FROM events), (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events')");
+  if (!stmt) return stmt.error();
+  Status status;
+  if (!stmt->Step(&status)) return status.ok() ? Status::Corruption("store info: no row") : status;
+  info.series = stmt->Int(0);
+  info.chunks = stmt->Int(1);
+  info.head_samples = stmt->Int(5);
+  info.samples = stmt->Int(2) + info.head_samples;
+  for (int col : {3, 6}) {
+    if (!stmt->IsNull(col)) info.first_sample = std::min(info.first_sample.value_or(TimePoint::max()), FromMillis(stmt->Int(col)));
+  }
+  for (int col : {4, 7}) {
+    if (!stmt->IsNull(col)) info.last_sample = std::max(info.last_sample.value_or(TimePoint::min()), FromMillis(stmt->Int(col)));
+  }
+  info.events = stmt->Int(8);
+  info.last_event_seq = stmt->Int(9);
+  auto kinds = db_->Prepare("SELECT kind, count(*) FROM events GROUP BY kind ORDER BY kind");
+  if (!kinds) return kinds.error();
+  while (kinds->Step(&status)) {
+    info.events_by_kind.emplace_back(std::string(EventKindName(static_cast<EventKind>(kinds->Int(0)))), kinds->Int(1));
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  return info;
+}
+
+Result<std::vector<std::string>> SqliteStore::Check() {
+  std::vector<std::string> problems;
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  Status status;
+  {
+    auto stmt = db_->Prepare("PRAGMA integrity_check(20)");
+    if (!stmt) return stmt.error();
+    while (stmt->Step(&status)) {
+      if (stmt->Text(0) != "ok") problems.push_back(fmt::format("sqlite: {}", stmt->Text(0)));
+    }
+    if (!status.ok()) {
+      problems.push_back(status.message());
+      return problems;
+    }
+  }
+  std::unordered_map<SeriesId, std::string> defined;
+  {
+    auto stmt = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 1");
+    if (!stmt) return stmt.error();
+    while (stmt->Step(&status)) {
+      auto payload = nlohmann::json::parse(stmt->Blob(1), nullptr, false);
+      if (!payload.is_object() || !payload["id"].is_number_integer() || !payload["series"].is_string()) {
+        problems.push_back(fmt::format("event {}: bad series definition", stmt->Int(0)));
+        continue;
+      }
+      defined[payload["id"].get<int64_t>()] = payload["series"].get<std::string>();
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  {
+    auto stmt = db_->Prepare("SELECT id, key FROM series");
+    if (!stmt) return stmt.error();
+    size_t rows = 0;
+    while (stmt->Step(&status)) {
+      ++rows;
+      auto it = defined.find(stmt->Int(0));
+      if (it == defined.end() || it->second != stmt->Text(1)) {
+        problems.push_back(fmt::format("series {}: catalogue disagrees with the event log (run store rebuild)", stmt->Int(0)));
+      }
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+    if (rows != defined.size()) problems.push_back("series catalogue is missing series defined in the log (run store rebuild)");
+  }
+  {
+    auto stmt = db_->Prepare("SELECT id, series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data FROM chunks");
+    if (!stmt) return stmt.error();
+    std::vector<Sample> samples;
+    while (stmt->Step(&status)) {
+      samples.clear();
+      Status decoded = DecodeChunk(stmt->Blob(6), &samples);
+      std::string where = fmt::format("chunk {} (series {})", stmt->Int(0), stmt->Int(1));
+      if (!decoded.ok()) {
+        problems.push_back(fmt::format("{}: {}", where, decoded.message()));
+      } else if (static_cast<int64_t>(samples.size()) != stmt->Int(5) || samples.empty() ||
+                 ToMillis(samples.front().time) != stmt->Int(3) || ToMillis(samples.back().time) != stmt->Int(4) ||
+                 FloorTo(stmt->Int(3), window_ms()) != stmt->Int(2) || FloorTo(stmt->Int(4), window_ms()) != stmt->Int(2)) {
+        problems.push_back(fmt::format("{}: header disagrees with its data", where));
+      }
+      if (!defined.contains(stmt->Int(1))) problems.push_back(fmt::format("{}: series not defined", where));
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  {
+    auto stmt = db_->Prepare("SELECT seq, window_start_ms, sample_count, payload FROM events WHERE kind = 2");
+    if (!stmt) return stmt.error();
+    while (stmt->Step(&status)) {
+      int64_t count = 0;
+      bool undefined = false, outside = false;
+      int64_t w = stmt->Int(1);
+      Status decoded = DecodeSampleBatch(stmt->Blob(3), w, [&](int64_t id, Sample s) {
+        ++count;
+        undefined |= !defined.contains(id);
+        outside |= FloorTo(ToMillis(s.time), window_ms()) != w;
+      });
+      std::string where = fmt::format("event {}", stmt->Int(0));
+      if (!decoded.ok()) problems.push_back(fmt::format("{}: {}", where, decoded.message()));
+      else if (count != stmt->Int(2) || outside) problems.push_back(fmt::format("{}: header disagrees with its samples", where));
+      if (undefined) problems.push_back(fmt::format("{}: sample of an undefined series", where));
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  {
+    auto stmt = db_->Prepare("SELECT id, data FROM rollups");
+    if (!stmt) return stmt.error();
+    std::vector<RollupBucket> buckets;
+    while (stmt->Step(&status)) {
+      buckets.clear();
+      Status decoded = DecodeRollups(stmt->Blob(1), &buckets);
+      if (!decoded.ok()) problems.push_back(fmt::format("rollup row {}: {}", stmt->Int(0), decoded.message()));
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  return problems;
+}
+
+}  // namespace
+
+Duration StepDuration(RollupStep step) { return Duration(LayoutFor(step).step_ms); }
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  auto store = std::make_unique<SqliteStore>(options);
+  Status status = store->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace offmon::store

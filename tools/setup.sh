@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what offmon needs from Debian 12 packages (only what is missing) and builds
+# build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
+#   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --type) build_type=$2; shift 2 ;;
+    --sanitize) sanitize=ON; shift ;;
+    --werror) werror=ON; shift ;;
+    --install-only) install_only=1; shift ;;
+    *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  build-essential cmake pkg-config git clang libclang-rt-14-dev
+  libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
+  postgresql prometheus
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ "$install_only" -eq 1 ] && exit 0
+
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
+  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
