@@ -24,9 +24,15 @@ constexpr size_t kMaxRegexLength = 4096;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// `\1`..`\9...`: RE2 has no backreferences, and libstdc++ reads the number into a long
+// without an overflow check (undefined behaviour on `\99999999999999999999`).
+bool IsBackreference(std::string_view re, size_t i) {
+  return re[i] == '\\' && i + 1 < re.size() && re[i + 1] >= '1' && re[i + 1] <= '9';
+}
+
 // Estimates the size of the automaton std::regex will build. Not a validating parser:
 // whatever it lets through still goes to std::regex, which reports syntax errors.
-bool CheckRegexSize(std::string_view re, std::string* reason) {
+bool CheckRegexLimits(std::string_view re, std::string* reason) {
   if (re.size() > kMaxRegexLength) {
     *reason = fmt::format("longer than {} bytes", kMaxRegexLength);
     return false;
@@ -41,13 +47,23 @@ bool CheckRegexSize(std::string_view re, std::string* reason) {
     const char c = re[i];
     Level& top = stack.back();
     if (c == '\\') {
+      if (IsBackreference(re, i)) {
+        *reason = "backreferences are not supported";
+        return false;
+      }
       i += 2;
       top.last = 1;
       top.size += 1;
     } else if (c == '[') {
       // A class is one state; skip to its closing bracket (a leading ']' closes it in ECMAScript).
       ++i;
-      while (i < re.size() && re[i] != ']') i += re[i] == '\\' ? 2 : 1;
+      while (i < re.size() && re[i] != ']') {
+        if (IsBackreference(re, i)) {
+          *reason = "backreferences are not supported";
+          return false;
+        }
+        i += re[i] == '\\' ? 2 : 1;
+      }
       ++i;
       top.last = 1;
       top.size += 1;
@@ -103,7 +119,7 @@ bool CheckRegexSize(std::string_view re, std::string* reason) {
 }
 
 bool CompileRegex(const std::string& re, std::shared_ptr<const std::regex>* out, std::string* reason) {
-  if (!CheckRegexSize(re, reason)) return false;
+  if (!CheckRegexLimits(re, reason)) return false;
   try {
     // Compiled on its own first: `a)|(b` would otherwise splice into the anchoring
     // group and leave the pattern half unanchored.

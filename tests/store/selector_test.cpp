@@ -146,6 +146,10 @@ TEST(SelectorTest, RejectsRegexesThatWouldExplode) {
   EXPECT_THAT(ParseError("m{a=~\"" + std::string(150, '(') + "x" + std::string(150, ')') + "\"}"),
               HasSubstr("nested deeper"));
   MustParse(R"(m{a=~`x{3}[{]{2,5}\{9999}`})");  // braces that are not counted repetitions
+  // RE2 has none, and libstdc++ overflows reading a long backreference number.
+  EXPECT_THAT(ParseError(R"(m{a=~`(a)\1`})"), HasSubstr("backreferences are not supported"));
+  EXPECT_THAT(ParseError(R"(m{a=~`(a)[\99999999999999999999]`})"), HasSubstr("backreferences are not supported"));
+  MustParse(R"(m{a=~`a\0`})");  // \0 is NUL, not a backreference
 }
 
 TEST(SelectorTest, RejectsSyntaxErrorsWithOffsets) {
