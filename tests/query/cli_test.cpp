@@ -1,0 +1,140 @@
+// The offmon binary end to end: subcommands, import, trend, store maintenance, and
+// the one-line errors with distinct exit codes.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace offmon {
+namespace {
+
+using testing::CommandResult;
+using testing::ReadFileBytes;
+using testing::RunCommand;
+using testing::TempDir;
+using testing::WriteFileBytes;
+
+class CliTest : public ::testing::Test {
+ protected:
+  CommandResult Offmon(std::vector<std::string> args) {
+    args.insert(args.begin(), {OFFMON_BINARY, "--store", store_.string()});
+    return RunCommand(args);
+  }
+  std::string Write(std::string_view name, std::string_view text) {
+    WriteFileBytes(dir_ / name, text);
+    return (dir_ / name).string();
+  }
+  static size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+  TempDir dir_;
+  std::filesystem::path store_ = dir_ / "offmon.db";
+};
+
+TEST_F(CliTest, HelpListsEverySubcommandAndEachHasHelp) {
+  auto help = RunCommand({OFFMON_BINARY, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (std::string cmd : {"store", "collect", "import", "report", "trend"}) {
+    EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
+    auto sub = RunCommand({OFFMON_BINARY, cmd, "--help"});
+    EXPECT_EQ(sub.exit_code, 0) << cmd;
+    EXPECT_NE(sub.out.find("Usage"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(RunCommand({OFFMON_BINARY, "no-such-command"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ImportedCsvShowsInTrendAndInfo) {
+  std::string csv = "timestamp,series,value\n";
+  // 2 days of hourly memory, growing 1 MiB an hour, ending now-ish.
+  const int64_t end = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count() / 3600 * 3600;
+  for (int64_t h = 47; h >= 0; --h) {
+    csv += fmt::format("{},\"process_memory_bytes{{process=\"\"w1\"\"}}\",{}\n", end - h * 3600, (100 - h) * 1048576);
+  }
+  auto imported = Offmon({"import", "--csv", Write("m.csv", csv)});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("imported 48 samples"), std::string::npos) << imported.out;
+  auto trend = Offmon({"trend", R"(process_memory_bytes{process="w1"})", "--since", "3d", "--step", "1h"});
+  ASSERT_EQ(trend.exit_code, 0) << trend.err;
+  EXPECT_NE(trend.out.find(R"(process_memory_bytes{process="w1"})"), std::string::npos);
+  EXPECT_NE(trend.out.find("1.04858e+08"), std::string::npos) << trend.out;  // the last value
+  EXPECT_NE(trend.out.find("slope: +1.04858e+06/h"), std::string::npos) << trend.out;
+  auto info = Offmon({"store", "info", "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("\"samples\": 48"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("\"import\": 1"), std::string::npos) << info.out;
+}
+
+TEST_F(CliTest, BadCsvImportsNothingAndNamesTheLine) {
+  std::string file = Write("bad.csv", "timestamp,series,value\n1700000000,up,1\n1700000010,up,abc\n1700000020,up,3\n");
+  auto result = Offmon({"import", "--csv", file});
+  EXPECT_EQ(result.exit_code, 14);
+  EXPECT_NE(result.err.find(file + ":3:"), std::string::npos) << result.err;
+  EXPECT_EQ(Lines(result.err), 2u) << result.err;  // the bad line, then the summary
+  auto info = Offmon({"store", "info", "--json"});
+  EXPECT_NE(info.out.find("\"samples\": 0"), std::string::npos) << info.out;
+
+  auto skipped = Offmon({"import", "--csv", file, "--skip-bad"});
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
+  EXPECT_NE(skipped.out.find("imported 2 samples"), std::string::npos) << skipped.out;
+}
+
+TEST_F(CliTest, OpenMetricsImport) {
+  std::string file = Write("m.om", "# TYPE up gauge\nup{job=\"a\"} 1 1700000000\nup{job=\"a\"} 0 1700000060.5\n# EOF\n");
+  auto result = Offmon({"import", "--openmetrics", file});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("imported 2 samples"), std::string::npos);
+}
+
+TEST_F(CliTest, StoreErrorsAreOneLineWithDistinctExitCodes) {
+  Write("offmon.db", std::string(4096, 'z'));
+  auto not_store = Offmon({"store", "info"});
+  EXPECT_EQ(not_store.exit_code, 11);
+  EXPECT_EQ(Lines(not_store.err), 1u) << not_store.err;
+  EXPECT_NE(not_store.err.find("not an offmon store"), std::string::npos);
+
+  std::filesystem::remove(store_);
+  ASSERT_EQ(Offmon({"collect", "--once"}).exit_code, 0);
+  sqlite3* db = nullptr;
+  sqlite3_open(store_.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto too_new = Offmon({"report"});
+  EXPECT_EQ(too_new.exit_code, 10);
+  EXPECT_EQ(Lines(too_new.err), 1u) << too_new.err;
+
+  auto missing = RunCommand({OFFMON_BINARY, "--store", (dir_ / "none.db").string(), "report"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no store at"), std::string::npos);
+}
+
+TEST_F(CliTest, CheckAndRebuildKeepTrendsIdentical) {
+  std::string csv = "timestamp,series,value\n";
+  const int64_t end = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (int64_t i = 0; i < 3000; ++i) {
+    csv += fmt::format("{},cpu_percent,{}\n", end - 3 * 86400 + i * 60, static_cast<double>(i * 7 % 1000) / 10.0);
+  }
+  ASSERT_EQ(Offmon({"import", "--csv", Write("c.csv", csv)}).exit_code, 0);
+  auto before = Offmon({"trend", "cpu_percent", "--since", "4d", "--step", "1h"});
+  ASSERT_EQ(before.exit_code, 0);
+  EXPECT_EQ(Offmon({"store", "check"}).exit_code, 0);
+  EXPECT_EQ(Offmon({"store", "rebuild"}).exit_code, 0);
+  auto after = Offmon({"trend", "cpu_percent", "--since", "4d", "--step", "1h"});
+  // The trend's "now" moved between the runs; the buckets did not.
+  EXPECT_EQ(before.out.substr(before.out.find('\n')), after.out.substr(after.out.find('\n')));
+}
+
+TEST_F(CliTest, ConfigErrorsNameFileLineAndKey) {
+  std::string config = Write("offmon.toml", "[store]\nretention_raw = \"30d\"\nretention_rwa = \"1d\"\n");
+  auto result = RunCommand({OFFMON_BINARY, "--config", config, "--store", store_.string(), "collect", "--once"});
+  EXPECT_EQ(result.exit_code, 14);
+  EXPECT_NE(result.err.find(config + ":3:"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("retention_rwa"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(store_));
+}
+
+}  // namespace
+}  // namespace offmon

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# README command 2: installs what is missing, builds, and runs every test. Exits
+# non-zero on any failure. Steps:
+#   1. release build, warnings as errors; ctest (unit, integration, benchmark smoke)
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build; ctest
+#   3. libFuzzer build (clang); each fuzzer runs FUZZ_SECONDS (default 20) on a copy of
+#      its corpus in tests/fuzz/corpus/
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-20}
+started=$SECONDS
+
+step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
+
+step "install and release build (-Werror)"
+tools/setup.sh --werror
+step "tests (release)"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build"
+tools/setup.sh --build-dir build-asan --type RelWithDebInfo --sanitize --werror
+step "tests (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900 -LE bench
+
+step "libFuzzer targets (clang)"
+CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFMON_FUZZ=ON -DOFFMON_WERROR=ON >/dev/null
+fuzzers=$(ls tests/fuzz/corpus)
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j "$jobs" --target $fuzzers
+for f in $fuzzers; do
+  work=$(mktemp -d)
+  cp -r "tests/fuzz/corpus/$f/." "$work/"
+  echo "fuzzing $f for ${fuzz_seconds}s"
+  if ! "build-fuzz/tests/fuzz/$f" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$work" \
+      > "build-fuzz/$f.log" 2>&1; then
+    tail -40 "build-fuzz/$f.log"
+    echo "fuzzer $f found a failure (log: build-fuzz/$f.log)" >&2
+    exit 1
+  fi
+  grep -E "^Done|#[0-9]+.*DONE" "build-fuzz/$f.log" | tail -1 || true
+  rm -rf "$work"
+done
+
+step "all tests passed"
