@@ -20,6 +20,8 @@ class AppenderSink final : public SampleSink {
     appender_.AttachEvent(store::EventKind::kCollectorFailure,
                           nlohmann::json{{"collector", collector}, {"reason", reason}}.dump());
   }
+  void RecordEpoch(const EpochObservation& epoch) override { appender_.AddEpoch(epoch); }
+  void RecordEvent(EventKind kind, std::string payload) override { appender_.AttachEvent(kind, std::move(payload)); }
   int failures() const { return failures_; }
 
  private:

@@ -73,8 +73,8 @@ void SystemCollector::Collect(TimePoint now, SampleSink& sink) {
     }
     Labels labels{{"mount", mount}};
     auto block = static_cast<double>(fs.f_frsize);
-    sink.Append(SeriesKey("system_disk_total_bytes", labels), Sample{now, static_cast<double>(fs.f_blocks) * block});
-    sink.Append(SeriesKey("system_disk_free_bytes", labels), Sample{now, static_cast<double>(fs.f_bavail) * block});
+    sink.Append(SeriesKey("disk_total_bytes", labels), Sample{now, static_cast<double>(fs.f_blocks) * block});
+    sink.Append(SeriesKey("disk_free_bytes", labels), Sample{now, static_cast<double>(fs.f_bavail) * block});
   }
 }
 

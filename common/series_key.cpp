@@ -63,34 +63,47 @@ std::string DescribeAt(std::string_view text, size_t pos) {
 }
 
 std::string Snippet(std::string_view text, size_t max_len) {
-  bool truncated = false;
-  if (text.size() > max_len) {
-    size_t cut = max_len;
-    // Back up over at most three continuation bytes so a code point is not split.
-    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++k) {
-      --cut;
-    }
-    text = text.substr(0, cut);
-    truncated = true;
-  }
-  const bool utf8 = IsValidUtf8(text);
   std::string out;
-  out.reserve(text.size() + 3);
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
+  size_t i = 0;
+  while (i < text.size()) {
+    // Counted on the output: an escape takes four characters, and the limit is about
+    // what a reader sees on the line.
+    if (out.size() >= max_len) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
-      out += fmt::format("\\x{:02x}", c);
+    } else if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) {
+        out += fmt::format("\\x{:02x}", c);
+      } else {
+        out += static_cast<char>(c);
+      }
     } else {
-      out += ch;
+      const size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+      const std::string_view seq = text.substr(i, len);
+      if (len == 1 || seq.size() != len || !IsValidUtf8(seq)) {
+        out += fmt::format("\\x{:02x}", c);
+        ++i;
+        continue;
+      }
+      // NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR end a line for some readers.
+      if (seq == "\xC2\x85" || seq == "\xE2\x80\xA8" || seq == "\xE2\x80\xA9") {
+        out += seq.size() == 2 ? "\\u0085" : seq[2] == '\xA8' ? "\\u2028" : "\\u2029";
+      } else {
+        out += seq;
+      }
+      i += len;
+      continue;
     }
+    ++i;
   }
-  if (truncated) out += "...";
   return out;
 }
 

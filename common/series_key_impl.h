@@ -26,8 +26,9 @@ inline size_t SkipBlanks(std::string_view text, size_t pos) {
 }
 std::string_view TrimBlanks(std::string_view text);
 
-// `text` quoted for an error message: at most `max_len` bytes (then "..."), control
-// characters escaped, so a hostile input cannot break a one-line message.
+// `text` made safe to quote in a one-line error message: control characters, line
+// separators and bytes that are not UTF-8 escaped, cut after about `max_len` output
+// characters (then "...").
 std::string Snippet(std::string_view text, size_t max_len = 60);
 // "'x'" for the byte at `pos` (escaped as by Snippet), or "end of input".
 std::string DescribeAt(std::string_view text, size_t pos);

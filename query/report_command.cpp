@@ -74,7 +74,7 @@ void RunReport(CliContext& ctx) {
   } else {
     out << "CPU Load: no data\n";
   }
-  auto disks = store::Selector::Parse("system_disk_free_bytes");
+  auto disks = store::Selector::Parse("disk_free_bytes");
   auto series = disks ? (*store)->Select(*disks) : Result<std::vector<store::SeriesInfo>>(disks.error());
   if (series) {
     for (const auto& info : *series) {

@@ -118,13 +118,24 @@ bool CheckRegexLimits(std::string_view re, std::string* reason) {
   return true;
 }
 
+// libstdc++'s default executor backtracks: exponential time on patterns like (a?)+b, even
+// against "" (which Parse tries), and recursion as deep as the subject is long.
+// __polynomial, a libstdc++ extension, selects its breadth-first executor instead: time
+// linear in the subject, as with RE2 in Prometheus. Whole-string match results are the
+// same; it only lacks backreferences, which RE2 lacks too and CheckRegexLimits refuses.
+#if defined(__GLIBCXX__)
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex_constants::__polynomial;
+#else
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
+#endif
+
 bool CompileRegex(const std::string& re, std::shared_ptr<const std::regex>* out, std::string* reason) {
   if (!CheckRegexLimits(re, reason)) return false;
   try {
     // Compiled on its own first: `a)|(b` would otherwise splice into the anchoring
     // group and leave the pattern half unanchored.
     std::regex bare(re, std::regex::ECMAScript);
-    *out = std::make_shared<const std::regex>("^(?:" + re + ")$", std::regex::ECMAScript | std::regex::optimize);
+    *out = std::make_shared<const std::regex>("^(?:" + re + ")$", kRegexFlags);
     return true;
   } catch (const std::regex_error& e) {
     *reason = e.what();

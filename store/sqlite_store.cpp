@@ -1,4 +1,5 @@
 // The SQLite implementation of Store and Appender. Format: docs/store-schema.md.
+#include <roaring/roaring.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@ namespace offmon::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int64_t kApplicationId = 0x4F464D4E;  // "OFMN" in the SQLite header
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
@@ -62,6 +63,7 @@ class SqliteAppender final : public Appender {
   void Rollback() override;
   size_t pending_samples() const override { return samples_.size(); }
   void AttachEvent(EventKind kind, std::string payload) override { attached_.emplace_back(kind, std::move(payload)); }
+  void AddEpoch(EpochObservation epoch) override { epochs_.push_back(std::move(epoch)); }
 
  private:
   SqliteStore* store_;
@@ -69,6 +71,7 @@ class SqliteAppender final : public Appender {
   std::vector<std::pair<SeriesId, std::string>> new_series_;
   std::vector<SeriesSample> samples_;
   std::vector<std::pair<EventKind, std::string>> attached_;
+  std::vector<EpochObservation> epochs_;
 };
 
 class SqliteStore final : public Store {
@@ -91,6 +94,7 @@ class SqliteStore final : public Store {
                                                TimePoint to) override;
   Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
                                         size_t limit) override;
+  Result<std::vector<EpochRecord>> ReadEpochs(TimePoint from, TimePoint to) override;
   Result<StoreInfo> Info() override;
   Result<std::vector<std::string>> Check() override;
 
@@ -116,11 +120,18 @@ class SqliteStore final : public Store {
   // Reads raw samples; call inside a transaction after RefreshHead().
   Status ReadRangeLocked(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out);
   Status MaybeCheckpoint();
+  // Maps participants to user ids (registering new ones), writes one epoch_sealed event
+  // per epoch and updates the epochs projection. Returns the next free user id, which
+  // the caller adopts once the transaction commits.
+  Result<int64_t> WriteEpochs(const std::vector<EpochObservation>& epochs, std::string_view source, int64_t at_ms);
+  Status ProjectEpoch(const EpochRecord& epoch);
+  Status RebuildEpochs();
 
   StoreOptions options_;
   std::unique_ptr<Database> db_;
   std::unordered_map<std::string, SeriesId> series_by_key_;
   SeriesId next_series_id_ = 1;
+  int64_t next_user_id_ = 1;
 
   // The head (sample events not yet sealed) by series, in write order. Rebuilt when a
   // checkpoint, retention or rebuild changes the head generation, else extended with
@@ -236,12 +247,15 @@ Status SqliteStore::Migrate(int from_version) {
   }
   OFFMON_RETURN_IF_ERROR(db_->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion)));
   OFFMON_RETURN_IF_ERROR(txn.Commit());
-  // A store from before the projections existed gets them built from its log.
-  if (from_version >= 1 && from_version < 2) return Rebuild();
+  // An upgraded store gets its new projections built from its log.
+  if (from_version >= 1) return Rebuild();
   return Status::Ok();
 }
 
 Status SqliteStore::LoadSeriesCatalogue() {
+  auto next_user = db_->QueryInt("SELECT coalesce(max(id), 0) + 1 FROM users");
+  if (!next_user) return next_user.error();
+  next_user_id_ = *next_user;
   series_by_key_.clear();
   auto stmt = db_->Prepare("SELECT id, key FROM series");
   if (!stmt) return stmt.error();
@@ -328,6 +342,7 @@ void SqliteAppender::Rollback() {
   new_series_.clear();
   samples_.clear();
   attached_.clear();
+  epochs_.clear();
 }
 
 Status SqliteAppender::Commit(TimePoint at) {
@@ -376,11 +391,15 @@ Status SqliteAppender::Commit(TimePoint at) {
       auto seq = store_->InsertEvent(kind, source_, payload, at_ms);
       if (!seq) return seq.error();
     }
+    auto next_user = store_->WriteEpochs(epochs_, source_, at_ms);
+    if (!next_user) return next_user.error();
     OFFMON_RETURN_IF_ERROR(txn.Commit());
+    store_->next_user_id_ = *next_user;
   }
   new_series_.clear();
   samples_.clear();
   attached_.clear();
+  epochs_.clear();
   if (oldest_window) {
     store_->oldest_head_window_ = std::min(store_->oldest_head_window_.value_or(*oldest_window), *oldest_window);
     store_->newest_sample_ms_ = std::max(store_->newest_sample_ms_, newest);
@@ -603,6 +622,7 @@ Status SqliteStore::Rebuild() {
   auto chunks = db_->Prepare("SELECT id, series_id, window_start_ms, data FROM chunks ORDER BY series_id, window_start_ms");
   if (!chunks) return chunks.error();
   Status status;
+  OFFMON_RETURN_IF_ERROR(RebuildEpochs());
   // Per series, consecutive chunks are rolled up a day at a time (one write per row).
   std::vector<Sample> day;
   SeriesId day_series = -1;
@@ -628,6 +648,170 @@ Status SqliteStore::Rebuild() {
   OFFMON_RETURN_IF_ERROR(BumpHeadGeneration());
   OFFMON_RETURN_IF_ERROR(txn.Commit());
   return LoadSeriesCatalogue();
+}
+
+// ---------------------------------------------------------------- epochs
+
+std::string EncodeEpochPayload(const EpochObservation& e, const std::string& bitmap) {
+  nlohmann::json header{{"channel", e.channel},
+                        {"epoch", e.epoch},
+                        {"sealed_at_ms", ToMillis(e.sealed_at)},
+                        {"published", e.published},
+                        {"published_at_ms", e.published_at ? nlohmann::json(ToMillis(*e.published_at)) : nlohmann::json()},
+                        {"root", e.root},
+                        {"token_group", e.token_group},
+                        {"category", e.category},
+                        {"participants", e.participants.size()}};
+  std::string json = header.dump();
+  std::string out;
+  PutVarint(&out, json.size());
+  out += json;
+  out += bitmap;
+  return out;
+}
+
+Result<int64_t> SqliteStore::WriteEpochs(const std::vector<EpochObservation>& epochs, std::string_view source,
+                                         int64_t at_ms) {
+  if (epochs.empty()) return next_user_id_;
+  int64_t next_user = next_user_id_;
+  std::unordered_map<std::string, int64_t> fresh;  // registered in this batch
+  std::vector<std::string> fresh_in_order;
+  std::vector<std::string> bitmaps;
+  for (const EpochObservation& e : epochs) {
+    roaring_bitmap_t* set = roaring_bitmap_create();
+    for (const std::string& hash : e.participants) {
+      int64_t id = 0;
+      if (auto it = fresh.find(hash); it != fresh.end()) {
+        id = it->second;
+      } else {
+        auto lookup = db_->Cached("SELECT id FROM users WHERE hash = ?");
+        if (!lookup) {
+          roaring_bitmap_free(set);
+          return lookup.error();
+        }
+        (*lookup)->Bind(1, hash);
+        Status status;
+        if ((*lookup)->Step(&status)) {
+          id = (*lookup)->Int(0);
+        } else if (status.ok()) {
+          id = next_user++;
+          fresh.emplace(hash, id);
+          fresh_in_order.push_back(hash);
+        }
+        (*lookup)->Reset();
+        if (!status.ok()) {
+          roaring_bitmap_free(set);
+          return status;
+        }
+      }
+      roaring_bitmap_add(set, static_cast<uint32_t>(id));
+    }
+    roaring_bitmap_run_optimize(set);
+    std::string bytes(roaring_bitmap_portable_size_in_bytes(set), '\0');
+    roaring_bitmap_portable_serialize(set, bytes.data());
+    roaring_bitmap_free(set);
+    bitmaps.push_back(std::move(bytes));
+  }
+  if (next_user > int64_t{1} << 32) return Status::InvalidArgument("more than 2^32 distinct users");
+  if (!fresh_in_order.empty()) {
+    auto seq = InsertEvent(EventKind::kUsersRegistered, source,
+                           nlohmann::json{{"first_id", next_user_id_}, {"hashes", fresh_in_order}}.dump(), at_ms);
+    if (!seq) return seq.error();
+    auto insert = db_->Cached("INSERT INTO users(id, hash) VALUES (?, ?)");
+    if (!insert) return insert.error();
+    for (const std::string& hash : fresh_in_order) {
+      (*insert)->Bind(1, fresh[hash]).Bind(2, hash);
+      OFFMON_RETURN_IF_ERROR((*insert)->Run());
+    }
+  }
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    Event event{0, FromMillis(at_ms), std::string(source), EventKind::kEpochSealed,
+                EncodeEpochPayload(epochs[i], bitmaps[i])};
+    auto seq = InsertEvent(event.kind, source, event.payload, at_ms);
+    if (!seq) return seq.error();
+    event.seq = *seq;
+    auto record = DecodeEpochEvent(event);
+    if (!record) return record.error();
+    OFFMON_RETURN_IF_ERROR(ProjectEpoch(*record));
+  }
+  return next_user;
+}
+
+Status SqliteStore::ProjectEpoch(const EpochRecord& e) {
+  auto stmt = db_->Cached(
+      "INSERT OR REPLACE INTO epochs(channel, epoch, sealed_at_ms, published, published_at_ms, root, token_group,"
+      " category, participants, bitmap, seq, observed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) return stmt.error();
+  (*stmt)->Bind(1, e.channel).Bind(2, e.epoch).Bind(3, ToMillis(e.sealed_at)).Bind(4, int64_t{e.published});
+  if (e.published_at) {
+    (*stmt)->Bind(5, ToMillis(*e.published_at));
+  } else {
+    (*stmt)->BindNull(5);
+  }
+  (*stmt)->Bind(6, e.root).Bind(7, e.token_group).Bind(8, e.category).Bind(9, e.participants).BindBlob(10, e.bitmap)
+      .Bind(11, e.seq).Bind(12, ToMillis(e.observed_at));
+  return (*stmt)->Run();
+}
+
+Status SqliteStore::RebuildEpochs() {
+  OFFMON_RETURN_IF_ERROR(db_->Exec("DELETE FROM users; DELETE FROM epochs;"));
+  auto users = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 8 ORDER BY seq");
+  if (!users) return users.error();
+  auto insert = db_->Prepare("INSERT INTO users(id, hash) VALUES (?, ?)");
+  if (!insert) return insert.error();
+  Status status;
+  while (users->Step(&status)) {
+    auto payload = nlohmann::json::parse(users->Blob(1), nullptr, false);
+    if (!payload.is_object() || !payload["first_id"].is_number_integer() || !payload["hashes"].is_array()) {
+      return Status::Corruption(fmt::format("event {}: bad users_registered payload", users->Int(0)));
+    }
+    int64_t id = payload["first_id"].get<int64_t>();
+    for (const auto& hash : payload["hashes"]) {
+      if (!hash.is_string()) return Status::Corruption(fmt::format("event {}: bad user hash", users->Int(0)));
+      insert->Bind(1, id++).Bind(2, hash.get<std::string>());
+      OFFMON_RETURN_IF_ERROR(insert->Run());
+    }
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  auto epochs = db_->Prepare("SELECT seq, time_ms, source, payload FROM events WHERE kind = 7 ORDER BY seq");
+  if (!epochs) return epochs.error();
+  while (epochs->Step(&status)) {
+    Event event{epochs->Int(0), FromMillis(epochs->Int(1)), std::string(epochs->Text(2)), EventKind::kEpochSealed,
+                std::string(epochs->Blob(3))};
+    auto record = DecodeEpochEvent(event);
+    if (!record) return record.error();
+    OFFMON_RETURN_IF_ERROR(ProjectEpoch(*record));
+  }
+  return status;
+}
+
+Result<std::vector<EpochRecord>> SqliteStore::ReadEpochs(TimePoint from, TimePoint to) {
+  auto stmt = db_->Prepare(
+      "SELECT channel, epoch, sealed_at_ms, published, published_at_ms, root, token_group, category, participants,"
+      " bitmap, seq, observed_at_ms FROM epochs WHERE sealed_at_ms >= ? AND sealed_at_ms < ?"
+      " ORDER BY sealed_at_ms, channel");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, ToMillis(from)).Bind(2, ToMillis(to));
+  std::vector<EpochRecord> out;
+  Status status;
+  while (stmt->Step(&status)) {
+    EpochRecord e;
+    e.channel = stmt->Text(0);
+    e.epoch = stmt->Int(1);
+    e.sealed_at = FromMillis(stmt->Int(2));
+    e.published = stmt->Int(3) != 0;
+    if (!stmt->IsNull(4)) e.published_at = FromMillis(stmt->Int(4));
+    e.root = stmt->Text(5);
+    e.token_group = stmt->Text(6);
+    e.category = stmt->Text(7);
+    e.participants = stmt->Int(8);
+    e.bitmap = stmt->Blob(9);
+    e.seq = stmt->Int(10);
+    e.observed_at = FromMillis(stmt->Int(11));
+    out.push_back(std::move(e));
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  return out;
 }
 
 // ---------------------------------------------------------------- reading
@@ -926,6 +1110,16 @@ Result<std::vector<std::string>> SqliteStore::Check() {
     OFFMON_RETURN_IF_ERROR(status);
   }
   {
+    auto stmt = db_->Prepare("SELECT seq, time_ms, payload FROM events WHERE kind = 7");
+    if (!stmt) return stmt.error();
+    while (stmt->Step(&status)) {
+      auto record = DecodeEpochEvent(Event{stmt->Int(0), FromMillis(stmt->Int(1)), "", EventKind::kEpochSealed,
+                                           std::string(stmt->Blob(2))});
+      if (!record) problems.push_back(record.error().message());
+    }
+    OFFMON_RETURN_IF_ERROR(status);
+  }
+  {
     auto stmt = db_->Prepare("SELECT id, data FROM rollups");
     if (!stmt) return stmt.error();
     std::vector<RollupBucket> buckets;
@@ -942,6 +1136,47 @@ Result<std::vector<std::string>> SqliteStore::Check() {
 }  // namespace
 
 Duration StepDuration(RollupStep step) { return Duration(LayoutFor(step).step_ms); }
+
+Result<EpochRecord> DecodeEpochEvent(const Event& event) {
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(fmt::format("event {}: epoch_sealed payload {}", event.seq, why));
+  };
+  ByteReader in(event.payload);
+  uint64_t json_size;
+  std::string_view json;
+  if (!in.Varint(&json_size) || !in.Bytes(json_size, &json)) return bad("is truncated");
+  auto header = nlohmann::json::parse(json, nullptr, false);
+  auto is_int = [&](const char* key) { return header.contains(key) && header[key].is_number_integer(); };
+  auto is_str = [&](const char* key) { return header.contains(key) && header[key].is_string(); };
+  if (!header.is_object() || !is_str("channel") || !is_int("epoch") || !is_int("sealed_at_ms") ||
+      !header.contains("published") || !header["published"].is_boolean() || !is_str("root") ||
+      !is_str("token_group") || !is_str("category") || !is_int("participants")) {
+    return bad("has a bad header");
+  }
+  const size_t header_end = static_cast<size_t>(json.data() + json.size() - event.payload.data());
+  std::string_view bitmap = std::string_view(event.payload).substr(header_end);
+  roaring_bitmap_t* set = roaring_bitmap_portable_deserialize_safe(bitmap.data(), bitmap.size());
+  if (set == nullptr) return bad("has a bitmap that does not decode");
+  const uint64_t cardinality = roaring_bitmap_get_cardinality(set);
+  roaring_bitmap_free(set);
+  EpochRecord e;
+  e.participants = header["participants"].get<int64_t>();
+  if (cardinality > static_cast<uint64_t>(e.participants)) return bad("has more ids than participants");
+  e.channel = header["channel"].get<std::string>();
+  e.epoch = header["epoch"].get<int64_t>();
+  e.sealed_at = FromMillis(header["sealed_at_ms"].get<int64_t>());
+  e.published = header["published"].get<bool>();
+  if (header.contains("published_at_ms") && header["published_at_ms"].is_number_integer()) {
+    e.published_at = FromMillis(header["published_at_ms"].get<int64_t>());
+  }
+  e.root = header["root"].get<std::string>();
+  e.token_group = header["token_group"].get<std::string>();
+  e.category = header["category"].get<std::string>();
+  e.bitmap = std::string(bitmap);
+  e.seq = event.seq;
+  e.observed_at = event.time;
+  return e;
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   auto store = std::make_unique<SqliteStore>(options);

@@ -114,6 +114,25 @@ TEST(ChunkCodecTest, RoundTripsGridTimestampsWithConstantNonIntegerValue) {
   EXPECT_LT(RoundTrip(samples), 200u);
 }
 
+TEST(ChunkCodecTest, NonIntegerConstantCostsNoValueBits) {
+  for (double v : {0.1 + 0.2, std::nan(""), -0.0}) {
+    // 718 one-bit timestamp codes and the header; values stored once.
+    EXPECT_LE(RoundTrip(OnGrid(std::vector<double>(kChunk, v))), kChunk / 8 + 32);
+  }
+}
+
+// The worked example in docs/chunk-encoding.md; a failure here means the format
+// changed and the document (and probably the version byte) must change with it.
+TEST(ChunkCodecTest, MatchesDocumentedExample) {
+  const std::vector<Sample> samples = {At(1000, 5), At(2000, 5), At(3000, 6)};
+  const std::string want("\x01\x03\xd0\x0f\xe8\x07\x02\x00\x00\x01\x0a\x00\x02\x01\x01\x40",
+                         16);
+  EXPECT_EQ(EncodeChunk(samples), want);
+  std::vector<Sample> out;
+  ASSERT_TRUE(DecodeChunk(want, &out).ok());
+  EXPECT_TRUE(SameBits(samples, out));
+}
+
 TEST(ChunkCodecTest, RoundTripsJitteredTimestamps) {
   std::mt19937_64 rng(1);
   std::uniform_int_distribution<int64_t> jitter(-15, 15);

@@ -126,10 +126,11 @@ TEST_F(StoreFileTest, VersionOneStoreIsMigratedAndProjectionsBuilt) {
   WriteSomeData(path_, 30);  // all in the head: the log alone holds the data
   // Turn it into what an offmon at schema version 1 wrote: the event log only.
   Sql(path_, "DROP TABLE chunks; DROP TABLE series; DROP TABLE rollups; DROP TABLE store_state;"
+             " DROP TABLE users; DROP TABLE epochs;"
              " PRAGMA user_version = 1;");
   auto store = OpenStore(path_);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Info()->schema_version, 2);
+  EXPECT_EQ(store->Info()->schema_version, 3);
   auto series = store->Select(*Selector::Parse("m"));
   ASSERT_EQ(series->size(), 20u);
   auto samples = store->ReadRange(series->front().id, T(kBase), T(kBase + 3600));

@@ -2,7 +2,7 @@
 // (/proc/uptime) and free disk space per configured mount (statvfs).
 // Series (Prometheus naming): system_memory_total_bytes, system_memory_available_bytes,
 // system_load1, system_load5, system_load15, system_uptime_seconds,
-// system_disk_total_bytes{mount}, system_disk_free_bytes{mount}.
+// disk_total_bytes{mount}, disk_free_bytes{mount}.
 #pragma once
 
 #include <string>

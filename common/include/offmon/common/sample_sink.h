@@ -2,8 +2,11 @@
 // it (through the collect command), so collectors never depend on the store.
 #pragma once
 
+#include <string>
 #include <string_view>
 
+#include "offmon/common/event_kind.h"
+#include "offmon/common/observation.h"
 #include "offmon/common/sample.h"
 #include "offmon/common/series_key.h"
 
@@ -16,6 +19,10 @@ class SampleSink {
   // A collector could not observe its source this cycle: recorded as an event, never
   // a crash. `reason` is one line and holds no secret.
   virtual void CollectorFailed(std::string_view collector, std::string_view reason) = 0;
+  // A sealed epoch seen for the first time, or seen again with something changed.
+  virtual void RecordEpoch(const EpochObservation& epoch) = 0;
+  // Any other typed event (a log tail, a process status change); payload is JSON.
+  virtual void RecordEvent(EventKind kind, std::string payload) = 0;
 };
 
 }  // namespace offmon

@@ -31,14 +31,16 @@ class SystemClock final : public Clock {
 
 // RFC 3339 in UTC with milliseconds: "2025-11-15T04:50:30.123Z".
 std::string FormatRfc3339(TimePoint t);
-// Parses RFC 3339 ("2025-11-15T04:50:30Z", fractional seconds and "+02:00" offsets
-// allowed). InvalidArgument when the text is not such a time.
+// Parses RFC 3339 ("2025-11-15T04:50:30Z", fractional seconds, rounded to the
+// millisecond, and "+02:00" offsets allowed). InvalidArgument when the text is not such
+// a time.
 Result<TimePoint> ParseRfc3339(std::string_view text);
 // Parses a duration such as "90s", "5m", "2h", "7d", "1w", "500ms", "1h30m".
 Result<Duration> ParseDuration(std::string_view text);
 // "2d 5h", "12h 30m", "45s": the guide's uptime notation.
 std::string FormatDurationShort(Duration d);
-// A point in time given on a command line: RFC 3339, unix seconds, or "now"/"now-2h".
+// A point in time given on a command line: RFC 3339, unix seconds (fractions rounded to
+// the millisecond), or "now"/"now-2h".
 Result<TimePoint> ParseTimeArg(std::string_view text, TimePoint now);
 
 }  // namespace offmon

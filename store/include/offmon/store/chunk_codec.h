@@ -2,9 +2,10 @@
 // no I/O. Timestamps are delta-of-delta coded (a sample on the sampling grid costs one
 // bit); values are coded integer-aware: a chunk whose values are all integers after
 // scaling by 10^k (k = 0..3, checked to round-trip exactly) stores those integers with
-// delta or delta-of-delta coding, whichever is smaller; any other chunk uses Gorilla XOR.
+// delta or delta-of-delta coding, whichever is smaller; any other chunk uses Gorilla XOR
+// (or, if every value has the same bits, stores it once).
 // Decoding reproduces every double bit for bit (NaN payloads included).
-// Format: docs/store-schema.md, "Chunk encoding". Thread safety: pure functions.
+// Format: docs/chunk-encoding.md. Thread safety: pure functions.
 #pragma once
 
 #include <span>

@@ -1,6 +1,8 @@
 // Series selector in PromQL notation: `name{label="v", l2!="x", l3=~"re", l4!~"re"}`,
-// `name`, or `{label="v"}`. Regexes are fully anchored (RE2/Prometheus semantics, run on
-// std::regex ECMAScript). Thread safety: a parsed Selector is immutable and may be shared.
+// `name`, or `{label="v"}`. Values may be in "double" or 'single' quotes (escapes \\, \",
+// \', \n) or `backticks` (raw). Regexes are fully anchored (RE2/Prometheus semantics, run
+// on std::regex ECMAScript); like RE2 they may not use backreferences or repeat counts
+// above 1000. Thread safety: a parsed Selector is immutable and may be shared.
 #pragma once
 
 #include <memory>
@@ -22,6 +24,8 @@ struct LabelMatcher {
   std::string value;
   std::shared_ptr<const std::regex> regex;  // set for the regex ops
 
+  // A regex op without a compiled `regex` (a hand-built matcher) or a match that std::regex
+  // aborts (error_complexity/error_stack) counts as "did not match".
   bool Matches(std::string_view actual) const;
 };
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "offmon/common/observation.h"
 #include "offmon/common/result.h"
 #include "offmon/common/sample.h"
 #include "offmon/common/series_key.h"
@@ -62,6 +63,26 @@ struct StoreInfo {
   int64_t last_event_seq = 0;  // highest sequence number ever assigned
   std::vector<std::pair<std::string, int64_t>> events_by_kind;
 };
+
+// A sealed epoch as the store holds it: the participant set is a CRoaring bitmap of
+// stable user ids in the portable serialization format.
+struct EpochRecord {
+  std::string channel;
+  int64_t epoch = 0;
+  TimePoint sealed_at;
+  bool published = false;
+  std::optional<TimePoint> published_at;
+  std::string root;
+  std::string token_group, category;
+  int64_t participants = 0;
+  std::string bitmap;
+  int64_t seq = 0;          // the event that recorded this observation
+  TimePoint observed_at;    // when offmon saw it
+  friend bool operator==(const EpochRecord&, const EpochRecord&) = default;
+};
+
+// Decodes an epoch_sealed event's payload. Corruption when it does not decode.
+Result<EpochRecord> DecodeEpochEvent(const Event& event);
 
 class Appender;
 
@@ -107,6 +128,9 @@ class Store {
   virtual Result<std::vector<RollupBucket>> ReadRollup(SeriesId series, RollupStep step,
                                                        TimePoint from, TimePoint to) = 0;
   // Events with seq > after_seq, of the given kind (or any kind when nullopt), in order.
+  // The latest observation of each sealed epoch with from <= sealed_at < to, ordered by
+  // sealed_at then channel.
+  virtual Result<std::vector<EpochRecord>> ReadEpochs(TimePoint from, TimePoint to) = 0;
   virtual Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
                                                 size_t limit) = 0;
   virtual Result<StoreInfo> Info() = 0;
@@ -127,6 +151,8 @@ class Appender {
   virtual void Add(SeriesId series, TimePoint time, double value) = 0;
   // Adds a non-sample event (an import record, a collector failure) to this batch.
   virtual void AttachEvent(EventKind kind, std::string payload) = 0;
+  // Adds a sealed epoch to this batch; its participants are mapped to stable user ids.
+  virtual void AddEpoch(EpochObservation epoch) = 0;
   // Writes the batch: series definitions and sample events, all or nothing. DiskFull,
   // ReadOnly, Busy or IOError leave the store as it was and the batch pending, so the
   // caller may retry or Rollback. Then seals complete windows (Store::Checkpoint).

@@ -1,18 +1,22 @@
-#include "offmon/store/event.h"
+#include "offmon/common/event_kind.h"
 
 #include <array>
 #include <utility>
 
-namespace offmon::store {
+namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 6> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 10> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
     {EventKind::kCheckpoint, "checkpoint"},
     {EventKind::kRetention, "retention"},
     {EventKind::kCollectorFailure, "collector_failure"},
+    {EventKind::kEpochSealed, "epoch_sealed"},
+    {EventKind::kUsersRegistered, "users_registered"},
+    {EventKind::kLogTail, "log_tail"},
+    {EventKind::kProcessInfo, "process_info"},
 }};
 }  // namespace
 
@@ -30,4 +34,4 @@ std::optional<EventKind> EventKindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace offmon::store
+}  // namespace offmon

@@ -1,0 +1,26 @@
+// Kinds of events in the store's log. Collectors name the events they emit with these;
+// the store gives each a sequence number. Stored as integers: never renumber, only add.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace offmon {
+
+enum class EventKind : int {
+  kSeriesDefined = 1,     // {"id": 7, "series": "name{...}"}
+  kSamples = 2,           // binary sample batch within one chunk window
+  kImport = 3,            // {"file", "format", "samples", "skipped_lines"}
+  kCheckpoint = 4,        // {"windows", "events", "samples", "dropped_expired", "through_ms"}
+  kRetention = 5,         // {"raw_before_ms", "rollup_5m_before_ms", "rollup_1h_before_ms", ...}
+  kCollectorFailure = 6,  // {"collector", "reason"}
+  kEpochSealed = 7,       // JSON header + participant bitmap (docs/store-schema.md)
+  kUsersRegistered = 8,   // {"first_id": n, "hashes": [...]}: ids n, n+1, ...
+  kLogTail = 9,           // {"process", "stream", "path", "lines": [...]}
+  kProcessInfo = 10,      // {"process", "status", "pid", "log_files": {...}}: on change
+};
+
+std::string_view EventKindName(EventKind kind);
+std::optional<EventKind> EventKindFromName(std::string_view name);
+
+}  // namespace offmon
