@@ -37,6 +37,27 @@ class TableReader {
     return Status::Ok();
   }
 
+  Status Bool(std::string_view key, bool* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    auto value = node->value<bool>();
+    if (!value) return Error(*node, key, "expected true or false");
+    *out = *value;
+    return Status::Ok();
+  }
+
+  Status Int(std::string_view key, int64_t min, int64_t* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    auto value = node->value<int64_t>();
+    if (!value) return Error(*node, key, "expected an integer");
+    if (*value < min) return Error(*node, key, fmt::format("must be at least {}", min));
+    *out = *value;
+    return Status::Ok();
+  }
+
   Status String(std::string_view key, std::string* out) {
     known_.insert(std::string(key));
     const toml::node* node = table_.get(key);
@@ -92,7 +113,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   const toml::table& root = parsed.table();
   Config config;
   for (const auto& [key, node] : root) {
-    if (key != "store" && key != "system") {
+    static const std::set<std::string, std::less<>> kSections{"store", "system", "pm2", "processes", "postgres", "log"};
+    if (!kSections.contains(key.str())) {
       return Status::InvalidArgument(fmt::format("{}:{}: unknown section [{}]", source_name, node.source().begin.line, key.str()));
     }
     if (!node.is_table()) {
@@ -116,9 +138,37 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
         source_name));
   }
   TableReader system(section("system"), "system", source_name);
+  OFFMON_RETURN_IF_ERROR(system.Duration("interval", &config.system.interval));
   OFFMON_RETURN_IF_ERROR(system.Strings("disk_mounts", &config.system.disk_mounts));
   OFFMON_RETURN_IF_ERROR(system.String("proc_root", &config.system.proc_root));
   OFFMON_RETURN_IF_ERROR(system.RejectUnknown());
+  TableReader pm2(section("pm2"), "pm2", source_name);
+  OFFMON_RETURN_IF_ERROR(pm2.Bool("enabled", &config.pm2.enabled));
+  OFFMON_RETURN_IF_ERROR(pm2.String("binary", &config.pm2.binary));
+  OFFMON_RETURN_IF_ERROR(pm2.String("home", &config.pm2.home));
+  OFFMON_RETURN_IF_ERROR(pm2.Strings("processes", &config.pm2.processes));
+  OFFMON_RETURN_IF_ERROR(pm2.Duration("interval", &config.pm2.interval));
+  OFFMON_RETURN_IF_ERROR(pm2.Duration("timeout", &config.pm2.timeout));
+  OFFMON_RETURN_IF_ERROR(pm2.RejectUnknown());
+  TableReader processes(section("processes"), "processes", source_name);
+  OFFMON_RETURN_IF_ERROR(processes.Strings("pid_files", &config.processes.pid_files));
+  OFFMON_RETURN_IF_ERROR(processes.Strings("names", &config.processes.names));
+  OFFMON_RETURN_IF_ERROR(processes.Duration("interval", &config.processes.interval));
+  OFFMON_RETURN_IF_ERROR(processes.RejectUnknown());
+  TableReader postgres(section("postgres"), "postgres", source_name);
+  OFFMON_RETURN_IF_ERROR(postgres.Bool("enabled", &config.postgres.enabled));
+  OFFMON_RETURN_IF_ERROR(postgres.String("url_env", &config.postgres.url_env));
+  OFFMON_RETURN_IF_ERROR(postgres.String("env_file", &config.postgres.env_file));
+  OFFMON_RETURN_IF_ERROR(postgres.String("url_file", &config.postgres.url_file));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("interval", &config.postgres.interval));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("connect_timeout", &config.postgres.connect_timeout));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("statement_timeout", &config.postgres.statement_timeout));
+  OFFMON_RETURN_IF_ERROR(postgres.RejectUnknown());
+  TableReader log(section("log"), "log", source_name);
+  OFFMON_RETURN_IF_ERROR(log.String("file", &config.log.file));
+  OFFMON_RETURN_IF_ERROR(log.Int("max_bytes", 4096, &config.log.max_bytes));
+  OFFMON_RETURN_IF_ERROR(log.Int("keep", 0, &config.log.keep));
+  OFFMON_RETURN_IF_ERROR(log.RejectUnknown());
   return config;
 }
 

@@ -6,7 +6,7 @@
 namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 10> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 11> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 10> kKindNames{{
     {EventKind::kUsersRegistered, "users_registered"},
     {EventKind::kLogTail, "log_tail"},
     {EventKind::kProcessInfo, "process_info"},
+    {EventKind::kEpochVanished, "epoch_vanished"},
 }};
 }  // namespace
 

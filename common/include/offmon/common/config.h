@@ -23,15 +23,76 @@ struct StoreConfig {
 };
 
 struct SystemConfig {
+  // [system] interval between cycles. Default 30s.
+  Duration interval = std::chrono::seconds(30);
   // [system] disk_mounts: mount points whose free space is recorded. Default ["/"].
   std::vector<std::string> disk_mounts{"/"};
   // [system] proc_root: where /proc is read from (tests point it at fixtures).
   std::string proc_root = "/proc";
 };
 
+struct Pm2Config {
+  // [pm2] enabled. Default true.
+  bool enabled = true;
+  // [pm2] binary: the pm2 executable, looked up in PATH when it has no slash. Default "pm2".
+  std::string binary = "pm2";
+  // [pm2] home: PM2_HOME for pm2; empty keeps the environment's. Default "".
+  std::string home;
+  // [pm2] processes: names to watch; empty watches every process pm2 lists. A watched
+  // name missing from the list is reported as offline. Default [].
+  std::vector<std::string> processes;
+  // [pm2] interval. Default 30s: ten samples in the 5 minutes CpuHigh must hold, and
+  // restart counter increases resolve well inside an hour.
+  Duration interval = std::chrono::seconds(30);
+  // [pm2] timeout for one `pm2 jlist`; it is killed past this. Default 10s.
+  Duration timeout = std::chrono::seconds(10);
+};
+
+struct ProcessesConfig {
+  // [processes] pid_files: processes (not under PM2) found by their PID file. Default [].
+  std::vector<std::string> pid_files;
+  // [processes] names: processes found by their command name (/proc/PID/comm). Default [].
+  std::vector<std::string> names;
+  // [processes] interval. Default 30s.
+  Duration interval = std::chrono::seconds(30);
+};
+
+struct PostgresConfig {
+  // [postgres] enabled. Default true; with no URL found the collector reports why.
+  bool enabled = true;
+  // [postgres] url_env: environment variable holding the URL. Default "DATABASE_URL".
+  std::string url_env = "DATABASE_URL";
+  // [postgres] env_file: a .env file read for url_env when the environment lacks it,
+  // as the guide's start-monitor.sh does. Default ".env".
+  std::string env_file = ".env";
+  // [postgres] url_file: a file whose whole content is the URL (for secret stores);
+  // takes precedence over url_env. Default "".
+  std::string url_file;
+  // [postgres] interval. Default 60s: the epoch and event queries are cheap, and
+  // staleness is judged in hours.
+  Duration interval = std::chrono::seconds(60);
+  // [postgres] connect_timeout. Default 5s.
+  Duration connect_timeout = std::chrono::seconds(5);
+  // [postgres] statement_timeout, applied to every query. Default 5s.
+  Duration statement_timeout = std::chrono::seconds(5);
+};
+
+struct LogConfig {
+  // [log] file: the monitor log, the guide's monitor.log. Default "var/monitor.log".
+  std::string file = "var/monitor.log";
+  // [log] max_bytes before rotation to file.1. Default 10 MiB.
+  int64_t max_bytes = 10 * 1024 * 1024;
+  // [log] keep: rotated files kept. Default 3.
+  int64_t keep = 3;
+};
+
 struct Config {
   StoreConfig store;
   SystemConfig system;
+  Pm2Config pm2;
+  ProcessesConfig processes;
+  PostgresConfig postgres;
+  LogConfig log;
 };
 
 // Parses and validates a TOML file. InvalidArgument naming the file, line and key on a

@@ -18,6 +18,7 @@ enum class EventKind : int {
   kUsersRegistered = 8,   // {"first_id": n, "hashes": [...]}: ids n, n+1, ...
   kLogTail = 9,           // {"process", "stream", "path", "lines": [...]}
   kProcessInfo = 10,      // {"process", "status", "pid", "log_files": {...}}: on change
+  kEpochVanished = 11,    // {"channel", "epoch", "root"}: a sealed epoch no longer in the database
 };
 
 std::string_view EventKindName(EventKind kind);
