@@ -206,6 +206,9 @@ Status SqliteStore::Init() {
   auto version = db_->QueryInt("PRAGMA user_version");
   if (!version) return version.error().WithContext(path);
   if (options_.read_only) {
+    // Readers (report, trend) are short-lived and scan chunks: map the file and give
+    // them a bigger cache. The daemon keeps SQLite's small default to stay lean.
+    OFFMON_RETURN_IF_ERROR(db_->Exec("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384"));
     if (*version < kSchemaVersion) {
       return Status::InvalidArgument(fmt::format(
           "{} has schema version {}; open it once for writing (offmon store migrate) to upgrade", path, *version));
@@ -860,16 +863,24 @@ Status SqliteStore::ReadChunks(SeriesId series, int64_t from, int64_t to, std::v
 }
 
 Status SqliteStore::RefreshHead() {
+  // Two indexed lookups decide whether anything changed; most reads stop here.
   auto generation = GetState("head_generation", 0);
   if (!generation) return generation.error();
+  auto last_seq = db_->Cached("SELECT coalesce(max(seq), 0) FROM events");
+  if (!last_seq) return last_seq.error();
+  Status status;
+  const int64_t newest = (*last_seq)->Step(&status) ? (*last_seq)->Int(0) : 0;
+  (*last_seq)->Reset();
+  OFFMON_RETURN_IF_ERROR(status);
+  if (*generation == head_.generation && newest == head_.max_seq) return Status::Ok();
   if (*generation != head_.generation) {
     head_ = HeadCache{};
     head_.generation = *generation;
   }
-  auto stmt = db_->Cached("SELECT seq, window_start_ms, payload FROM events WHERE seq > ? AND kind = 2 ORDER BY seq");
+  // `+kind` keeps SQLite on the primary key: only events past max_seq are visited.
+  auto stmt = db_->Cached("SELECT seq, window_start_ms, payload FROM events WHERE seq > ? AND +kind = 2 ORDER BY seq");
   if (!stmt) return stmt.error();
   (*stmt)->Bind(1, head_.max_seq);
-  Status status;
   while ((*stmt)->Step(&status)) {
     int64_t w = (*stmt)->Int(1);
     if (std::find(head_.windows.begin(), head_.windows.end(), w) == head_.windows.end()) head_.windows.push_back(w);
@@ -882,11 +893,11 @@ Status SqliteStore::RefreshHead() {
       head_ = HeadCache{};
       return decoded.WithContext(fmt::format("event {}", seq));
     }
-    head_.max_seq = (*stmt)->Int(0);
   }
   (*stmt)->Reset();
-  // Events past max_seq of other kinds also move the mark, so they are not rescanned.
-  return status;
+  OFFMON_RETURN_IF_ERROR(status);
+  head_.max_seq = newest;
+  return Status::Ok();
 }
 
 Status SqliteStore::ReadRangeLocked(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out) {
