@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -61,8 +62,32 @@ void CollectUptime(const ProcFs& proc, TimePoint now, SampleSink& sink) {
 
 }  // namespace
 
+void SystemCollector::CollectCpu(TimePoint now, SampleSink& sink) {
+  auto text = proc_.Read("stat");
+  if (!text) return sink.CollectorFailed("system", text.error().message());
+  ProcLines lines(*text);
+  std::string_view line, word;
+  if (!lines.Next(&line) || !NextWord(&line, &word) || word != "cpu") {
+    return sink.CollectorFailed("system", "stat: first line is not the cpu total");
+  }
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  double total = 0, idle = 0, value;
+  for (int field = 0; field < 8 && NextWord(&line, &word); ++field) {
+    if (!ParseDouble(word, &value)) return sink.CollectorFailed("system", "stat: cpu field is not a number");
+    total += value;
+    if (field == 3 || field == 4) idle += value;
+  }
+  const std::pair<double, double> current{total - idle, total};
+  if (previous_cpu_ && current.second > previous_cpu_->second) {
+    double percent = 100 * (current.first - previous_cpu_->first) / (current.second - previous_cpu_->second);
+    sink.Append(SeriesKey("system_cpu_percent", {}), Sample{now, std::round(percent * 10) / 10});
+  }
+  previous_cpu_ = current;
+}
+
 void SystemCollector::Collect(TimePoint now, SampleSink& sink) {
   CollectMeminfo(proc_, now, sink);
+  CollectCpu(now, sink);
   CollectLoadavg(proc_, now, sink);
   CollectUptime(proc_, now, sink);
   for (const std::string& mount : disk_mounts_) {

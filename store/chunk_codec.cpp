@@ -178,13 +178,17 @@ void PutCodeTable(std::string* out, const CodeTable& table) {
   for (int j = 0; j < table.buckets; ++j) PutByte(out, table.width[j]);
 }
 
-// MSB-first bit writer; whole 64-bit words go to the string as they fill.
+// MSB-first bit writer appending to a string. The string is grown in large steps and
+// trimmed in Finish(), so the per-code path is a shift, an OR and a rare word store.
 class BitWriter {
  public:
-  explicit BitWriter(std::string* out) : out_(out) {}
+  // `expected_bytes`: size hint for the stream; exact hints avoid any regrowth.
+  BitWriter(std::string* out, size_t expected_bytes) : out_(out), pos_(out->size()) {
+    out_->resize(pos_ + expected_bytes + 8);
+  }
 
   // Appends the low `n` bits of `v` (n <= 64; the caller keeps v < 2^n).
-  void Write(uint64_t v, unsigned n) {
+  [[gnu::always_inline]] void Write(uint64_t v, unsigned n) {
     if (n == 0) return;
     const unsigned free = 64 - used_;
     if (n < free) {
@@ -200,61 +204,73 @@ class BitWriter {
   }
 
   void Finish() {
-    const unsigned bytes = (used_ + 7) / 8;
-    for (unsigned i = 0; i < bytes; ++i) {
-      out_->push_back(static_cast<char>(acc_ >> (56 - 8 * i)));
-    }
-    acc_ = 0;
-    used_ = 0;
+    char buf[8];
+    StoreWord(buf);
+    const size_t bytes = (used_ + 7) / 8;
+    Reserve(bytes);
+    std::memcpy(out_->data() + pos_, buf, bytes);
+    out_->resize(pos_ + bytes);
   }
 
  private:
+  void StoreWord(char* dst) const {
+    uint64_t be = acc_;
+    if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap64(be);
+    std::memcpy(dst, &be, sizeof(be));
+  }
   void FlushWord() {
-    char buf[8];
-    for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(acc_ >> (56 - 8 * i));
-    out_->append(buf, sizeof(buf));
+    Reserve(8);
+    StoreWord(out_->data() + pos_);
+    pos_ += 8;
+  }
+  void Reserve(size_t bytes) {
+    if (pos_ + bytes > out_->size()) [[unlikely]] {
+      out_->resize(std::max(out_->size() * 2, pos_ + bytes));
+    }
   }
 
   std::string* out_;
+  size_t pos_;
   uint64_t acc_ = 0;
   unsigned used_ = 0;
 };
 
-// Writes zigzagged integers with a CodeTable, precomputing per-length bucket choices.
+// Writes zigzagged integers with a CodeTable. One lookup by bit length yields the
+// whole prefix-plus-width recipe, keeping the per-code dependency chain short.
 class CodeWriter {
  public:
   CodeWriter(BitWriter* bits, const CodeTable& table) : bits_(bits) {
-    unsigned bucket = 0;
+    int bucket = 0;
     for (unsigned l = 0; l <= 64; ++l) {
-      while (static_cast<int>(bucket) < table.buckets - 1 && table.width[bucket] < l) ++bucket;
-      bucket_of_length_[l] = static_cast<uint8_t>(bucket);
-    }
-    for (int j = 0; j < table.buckets; ++j) {
-      prefix_len_[j] = PrefixLength(j, table.buckets);
-      const uint64_t ones = (uint64_t{1} << j) - 1;
-      prefix_[j] = j < table.buckets - 1 ? ones << 1 : ones;
-      width_[j] = table.width[j];
+      while (bucket < table.buckets - 1 && table.width[bucket] < l) ++bucket;
+      const uint64_t ones = (uint64_t{1} << bucket) - 1;
+      Recipe& r = recipe_[l];
+      r.prefix = bucket < table.buckets - 1 ? ones << 1 : ones;
+      r.prefix_len = static_cast<uint8_t>(PrefixLength(bucket, table.buckets));
+      r.width = table.width[bucket];
     }
   }
 
-  void Put(uint64_t z) {
-    const unsigned b = bucket_of_length_[BitLength(z)];
-    const unsigned w = width_[b];
-    const unsigned p = prefix_len_[b];
-    if (w < 64 && p + w <= 64) {
-      bits_->Write((prefix_[b] << w) | z, p + w);
+  [[gnu::always_inline]] void Put(uint64_t z) {
+    const Recipe& r = recipe_[BitLength(z)];
+    const unsigned w = r.width;
+    const unsigned p = r.prefix_len;
+    if (w < 64 && p + w <= 64) [[likely]] {
+      bits_->Write((r.prefix << w) | z, p + w);
     } else {
-      bits_->Write(prefix_[b], p);
+      bits_->Write(r.prefix, p);
       bits_->Write(z, w);
     }
   }
 
  private:
+  struct Recipe {
+    uint64_t prefix;
+    uint8_t prefix_len;
+    uint8_t width;
+  };
   BitWriter* bits_;
-  std::array<uint8_t, 65> bucket_of_length_{};
-  std::array<uint64_t, kMaxBuckets> prefix_{};
-  std::array<unsigned, kMaxBuckets> prefix_len_{};
-  std::array<unsigned, kMaxBuckets> width_{};
+  std::array<Recipe, 65> recipe_{};
 };
 
 // ---------------------------------------------------------------------------------
@@ -766,9 +782,9 @@ std::string EncodeChunk(std::span<const Sample> samples) {
     }
   }
 
-  // Exact for the coded parts; XOR chunks may grow the string once or twice.
-  out.reserve(out.size() + (time_table.bits + value_table.bits) / 8 + (mode == kXor ? n : 0) + 16);
-  BitWriter bits(&out);
+  // Exact for the coded parts; for XOR, enough for ~8 bytes per value, beyond which
+  // the writer grows the string.
+  BitWriter bits(&out, (time_table.bits + value_table.bits) / 8 + (mode == kXor ? 8 * n : 0));
   if (n >= 3) {
     CodeWriter codes(&bits, time_table);
     uint64_t prev_delta = TimeBits(samples[1]) - TimeBits(samples[0]);

@@ -123,10 +123,12 @@ bool CheckRegexLimits(std::string_view re, std::string* reason) {
 // __polynomial, a libstdc++ extension, selects its breadth-first executor instead: time
 // linear in the subject, as with RE2 in Prometheus. Whole-string match results are the
 // same; it only lacks backreferences, which RE2 lacks too and CheckRegexLimits refuses.
+// nosubs: nothing reads submatches, and that executor copies them at every step.
 #if defined(__GLIBCXX__)
-constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex_constants::__polynomial;
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex::nosubs |
+                             std::regex_constants::__polynomial;
 #else
-constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex::nosubs;
 #endif
 
 bool CompileRegex(const std::string& re, std::shared_ptr<const std::regex>* out, std::string* reason) {

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
         throw CLI::RuntimeError(ctx.exit_code);
       }
       ctx.config = std::move(*config);
+      ctx.config_path = config_path;
     }
     ctx.store_path = !store_path.empty() ? store_path
                      : std::getenv("OFFMON_STORE") != nullptr && *std::getenv("OFFMON_STORE") != '\0'

@@ -20,7 +20,7 @@ packages=(
   build-essential cmake pkg-config git clang libclang-rt-14-dev
   libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
   postgresql prometheus
 )
 missing=()

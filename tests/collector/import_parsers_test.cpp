@@ -202,6 +202,17 @@ TEST(CsvImportTest, LongBadTextIsTruncated) {
   EXPECT_THAT(p.errors[1].second, HasSubstr(R"('a\x01\tb')"));
 }
 
+// Found by fuzzing: escapes used to be counted as one byte, so 60 NULs became 240 characters.
+TEST(CsvImportTest, EscapedTextIsTruncatedByWhatIsShown) {
+  Parsed p = Csv("timestamp,series,value\n1700000000,up," + std::string(200, '\0') +
+                 "\n1700000000,up,a\xE2\x80\xA8" "b\xC2\x85\xFF\n");
+  ASSERT_EQ(p.errors.size(), 2u);
+  ExpectOneLineReasons(p);
+  EXPECT_LT(p.errors[0].second.size(), 120u) << p.errors[0].second;
+  EXPECT_THAT(p.errors[0].second, HasSubstr("\\x00\\x00"));
+  EXPECT_THAT(p.errors[1].second, HasSubstr(R"('a\u2028b\u0085\xff')"));
+}
+
 TEST(CsvImportTest, TimestampOutOfRange) {
   Parsed p = Csv("timestamp,series,value\n99999999999999999999,up,1\n");
   ASSERT_EQ(p.errors.size(), 1u);

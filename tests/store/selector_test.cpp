@@ -152,6 +152,17 @@ TEST(SelectorTest, RejectsRegexesThatWouldExplode) {
   MustParse(R"(m{a=~`a\0`})");  // \0 is NUL, not a backreference
 }
 
+// With a backtracking executor each of these takes seconds to years (or overflows the stack).
+TEST(SelectorTest, RegexMatchingIsNotExponential) {
+  Selector nested = MustParse(R"(m{a=~"((((((((((a?)+)+)+)+)+)+)+)+)+)+b"})");
+  EXPECT_FALSE(nested.Matches(Key(R"(m{a="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})")));
+  Selector classic = MustParse(R"(m{a=~"(x+x+)+y"})");
+  EXPECT_FALSE(classic.Matches(SeriesKey("m", {{"a", std::string(64, 'x')}})));
+  EXPECT_TRUE(classic.Matches(SeriesKey("m", {{"a", std::string(64, 'x') + "y"}})));
+  Selector alternation = MustParse(R"(m{a=~"(a|b)*c?"})");
+  EXPECT_TRUE(alternation.Matches(SeriesKey("m", {{"a", std::string(500'000, 'a')}})));
+}
+
 TEST(SelectorTest, RejectsSyntaxErrorsWithOffsets) {
   EXPECT_THAT(ParseError(R"(m{a~"x"})"), HasSubstr("expected one of =, !=, =~, !~ after label name 'a', got '~' at byte 3"));
   EXPECT_THAT(ParseError(R"(m{a=x})"), HasSubstr("expected a quoted string, got 'x' at byte 4"));

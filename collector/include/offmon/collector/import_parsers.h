@@ -26,8 +26,11 @@ using ImportErrorHandler = std::function<void(size_t line, const std::string& re
 
 // CSV with the header `timestamp,series,value` (RFC 4180 quoting, so a series with
 // commas or quotes is written "up{job=""a,b""}"). Timestamps are unix seconds (fractions
-// allowed) or RFC 3339. Values are decimal numbers, NaN, +Inf or -Inf. Blank lines are
-// skipped; a missing or different header is an error on line 1.
+// allowed, rounded to the millisecond) or RFC 3339. Values are decimal numbers, NaN,
+// +Inf or -Inf. A UTF-8 BOM, CRLF and blanks around fields are tolerated; blank lines are
+// skipped. A quoted field may not span lines. A missing or different header is reported
+// on its line (line 1 unless blank lines lead) and stops the import, since the columns
+// cannot be trusted; an empty file is an error on line 1.
 void ParseCsvImport(std::istream& in, const ImportRowHandler& on_row,
                     const ImportErrorHandler& on_error);
 
@@ -36,7 +39,9 @@ enum class TimestampUnit { kSeconds, kMilliseconds };
 // OpenMetrics text (timestamps in seconds, the default) or Prometheus 0.0.4 text
 // (timestamps in milliseconds: pass kMilliseconds). `# HELP`/`# TYPE`/`# UNIT`/`# EOF`
 // and other comments are accepted and skipped; a sample line without a timestamp, with
-// a bad name, labels or value, or anything after `# EOF` is an error.
+// a bad name, labels or value is an error. Exemplars (` # {...}`) are ignored. The first
+// non-blank line after `# EOF` is an error and ends the import. Seconds may be fractional
+// (rounded to the millisecond); milliseconds must be integers.
 void ParseOpenMetricsImport(std::istream& in, TimestampUnit unit, const ImportRowHandler& on_row,
                             const ImportErrorHandler& on_error);
 

@@ -1,11 +1,14 @@
-// System resources: memory (/proc/meminfo), load averages (/proc/loadavg), uptime
+// System resources: memory (/proc/meminfo), CPU utilisation (/proc/stat deltas between
+// cycles, so the first cycle has none), load averages (/proc/loadavg), uptime
 // (/proc/uptime) and free disk space per configured mount (statvfs).
 // Series (Prometheus naming): system_memory_total_bytes, system_memory_available_bytes,
-// system_load1, system_load5, system_load15, system_uptime_seconds,
+// system_cpu_percent, system_load1, system_load5, system_load15, system_uptime_seconds,
 // disk_total_bytes{mount}, disk_free_bytes{mount}.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "offmon/collector/collector.h"
@@ -21,8 +24,12 @@ class SystemCollector final : public Collector {
   void Collect(TimePoint now, SampleSink& sink) override;
 
  private:
+  void CollectCpu(TimePoint now, SampleSink& sink);
+
   ProcFs proc_;
   std::vector<std::string> disk_mounts_;
+  // Jiffies of the previous cycle's aggregate "cpu" line: busy and total.
+  std::optional<std::pair<double, double>> previous_cpu_;
 };
 
 }  // namespace offmon::collector

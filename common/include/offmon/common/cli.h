@@ -31,6 +31,7 @@ ExitCode ExitCodeFor(const Status& status);
 
 struct CliContext {
   Config config;           // --config FILE, else $OFFMON_CONFIG, else defaults
+  std::string config_path;  // the file `config` came from; empty for the defaults
   std::string store_path;  // --store, else $OFFMON_STORE, else [store] path, else var/offmon.db
   const Clock* clock = nullptr;
   std::ostream* out = nullptr;

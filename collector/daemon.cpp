@@ -1,0 +1,243 @@
+#include "offmon/collector/daemon.h"
+
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include "batch_sink_impl.h"
+#include "offmon/collector/scheduler.h"
+#include "offmon/common/cli.h"
+#include "offmon/store/store.h"
+
+namespace offmon::collector {
+
+namespace {
+
+namespace asio = boost::asio;
+
+// A store write that keeps failing (disk full) holds at most this many samples of one
+// collector for retry; past it the oldest batch is dropped and the loss logged.
+constexpr size_t kMaxPendingSamples = 200'000;
+constexpr Duration kRetentionEvery = std::chrono::hours(6);
+
+class DaemonLoop {
+ public:
+  DaemonLoop(const DaemonOptions& options, const Clock& clock, spdlog::logger& log, store::Store& store)
+      : options_(options), clock_(clock), log_(log), store_(store), pool_(8), timer_(io_), retention_timer_(io_),
+        signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+
+  int Run() {
+    Install(options_.factory(options_.config, options_.store_path));
+    WaitForSignal();
+    if (options_.once) {
+      const TimePoint grid = std::chrono::floor<std::chrono::seconds>(clock_.Now());
+      for (size_t i = 0; i < slots_.size(); ++i) Launch(i, grid);
+    } else {
+      ApplyRetention();
+      Arm();
+    }
+    io_.run();
+    pool_.join();
+    return exit_code_;
+  }
+
+ private:
+  void Install(std::vector<CollectorSlot> slots) {
+    slots_ = std::move(slots);
+    std::vector<Scheduler::Entry> entries;
+    std::string summary;
+    for (const CollectorSlot& slot : slots_) {
+      std::string name(slot.collector->name());
+      entries.push_back({name, slot.interval, Scheduler::JitterFor(name, slot.interval)});
+      summary += fmt::format("{}{} every {}", summary.empty() ? "" : ", ", name, FormatDurationShort(slot.interval));
+    }
+    scheduler_ = std::make_unique<Scheduler>(std::move(entries), clock_.Now());
+    ++generation_;
+    log_.info("collecting into {}: {}", options_.store_path, summary);
+  }
+
+  void Arm() {
+    if (stopping_) return;
+    Duration delay = std::max(Duration(0), scheduler_->NextWake() - clock_.Now());
+    timer_.expires_after(delay);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: rearmed or stopping
+      for (const Scheduler::Due& due : scheduler_->DueAt(clock_.Now())) Launch(due.index, due.grid);
+      Arm();
+    });
+  }
+
+  void Launch(size_t index, TimePoint grid) {
+    ++running_;
+    std::shared_ptr<Collector> collector = slots_[index].collector;
+    asio::post(pool_, [this, collector, index, grid, generation = generation_] {
+      auto sink = std::make_shared<BatchSink>();
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        collector->Collect(grid, *sink);
+      } catch (const std::exception& e) {  // collectors catch their own; this is the last line
+        sink->CollectorFailed(collector->name(), fmt::format("unexpected error: {}", e.what()));
+      } catch (...) {
+        sink->CollectorFailed(collector->name(), "unexpected error");
+      }
+      const Duration took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+      asio::post(io_, [this, collector, index, grid, generation, sink, took] {
+        Write(*collector, grid, *sink, took);
+        if (generation == generation_) scheduler_->Finished(index);
+        if (--running_ == 0 && (stopping_ || options_.once)) Stop();
+      });
+    });
+  }
+
+  void Write(const Collector& collector, TimePoint grid, BatchSink& sink, Duration took) {
+    const std::string name(collector.name());
+    auto& appender = pending_[name];
+    if (!appender) appender = store_.NewAppender("collect:" + name);
+    ReportFailures(name, sink);
+    const Labels labels{{"collector", name}};
+    if (auto id = appender->Ref(SeriesKey("collector_up", labels))) {
+      appender->Add(*id, grid, sink.failures().empty() ? 1 : 0);
+    }
+    if (auto id = appender->Ref(SeriesKey("collector_duration_seconds", labels))) {
+      appender->Add(*id, grid, std::round(static_cast<double>(took.count())) / 1000);
+    }
+    sink.MoveTo(*appender);
+    Status status = appender->Commit(grid);
+    if (status.ok()) return;
+    exit_code_ = ExitCodeFor(status);
+    if (appender->pending_samples() > kMaxPendingSamples) {
+      log_.error("store write failed for {} and {} samples are waiting; dropping them: {}", name,
+                 appender->pending_samples(), status.ToString());
+      appender->Rollback();
+    } else {
+      log_.error("store write failed for {}, will retry with the next cycle: {}", name, status.ToString());
+    }
+  }
+
+  // Logs a collector's failure when it starts or changes, and its recovery, instead of
+  // every cycle.
+  void ReportFailures(const std::string& name, const BatchSink& sink) {
+    std::string now_failing;
+    for (const auto& [collector, reason] : sink.failures()) now_failing += (now_failing.empty() ? "" : "; ") + reason;
+    std::string& before = failing_[name];
+    if (now_failing != before) {
+      if (now_failing.empty()) {
+        log_.info("collector {} recovered", name);
+      } else {
+        log_.warn("collector {}: {}", name, now_failing);
+      }
+      before = now_failing;
+    }
+  }
+
+  void ApplyRetention() {
+    if (Status status = store_.ApplyRetention(clock_.Now()); !status.ok()) {
+      log_.error("retention: {}", status.ToString());
+    }
+    retention_timer_.expires_after(kRetentionEvery);
+    retention_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) ApplyRetention();
+    });
+  }
+
+  void WaitForSignal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        Reload();
+        WaitForSignal();
+        return;
+      }
+      log_.info("received {}, stopping after the writes in progress", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      stopping_ = true;
+      exit_code_ = 0;
+      timer_.cancel();
+      retention_timer_.cancel();
+      if (running_ == 0) Stop();
+    });
+  }
+
+  void Reload() {
+    if (options_.config_path.empty()) {
+      log_.warn("SIGHUP: no config file to reload (started without --config)");
+      return;
+    }
+    auto config = LoadConfig(options_.config_path);
+    if (!config) {
+      log_.error("SIGHUP: keeping the running config: {}", config.error().ToString());
+      return;
+    }
+    log_.info("SIGHUP: reloaded {}", options_.config_path);
+    timer_.cancel();
+    Install(options_.factory(*config, options_.store_path));
+    Arm();
+  }
+
+  void Stop() {
+    signals_.cancel();
+    timer_.cancel();
+    retention_timer_.cancel();
+    io_.stop();
+  }
+
+  const DaemonOptions& options_;
+  const Clock& clock_;
+  spdlog::logger& log_;
+  store::Store& store_;
+  asio::io_context io_;
+  asio::thread_pool pool_;
+  asio::steady_timer timer_;
+  asio::steady_timer retention_timer_;
+  asio::signal_set signals_;
+  std::vector<CollectorSlot> slots_;
+  std::unique_ptr<Scheduler> scheduler_;
+  int generation_ = 0;
+  int running_ = 0;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+  std::map<std::string, std::unique_ptr<store::Appender>> pending_;
+  std::map<std::string, std::string> failing_;
+};
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options, store::Store& store, const Clock& clock, spdlog::logger& log) {
+  DaemonLoop loop(options, clock, log, store);
+  return loop.Run();
+}
+
+std::shared_ptr<spdlog::logger> MakeDaemonLogger(const LogConfig& config) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+  if (!config.file.empty()) {
+    std::error_code ec;
+    std::filesystem::path path(config.file);
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          config.file, static_cast<size_t>(config.max_bytes), static_cast<size_t>(config.keep)));
+    } catch (const spdlog::spdlog_ex& e) {
+      sinks.front()->log(spdlog::details::log_msg("offmon", spdlog::level::warn,
+                                                  fmt::format("monitor log disabled: {}", e.what())));
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("offmon", sinks.begin(), sinks.end());
+  // UTC timestamps, as in the guide's report, so lines sort and compare across hosts.
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                                                                     spdlog::pattern_time_type::utc));
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+}  // namespace offmon::collector

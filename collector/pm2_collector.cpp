@@ -1,0 +1,196 @@
+#include "offmon/collector/pm2_collector.h"
+
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "pm2_jlist_parser_impl.h"
+
+namespace offmon::collector {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxReasonDetail = 100;
+
+fs::path ResolvePm2Home(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  if (const char* env = std::getenv("PM2_HOME"); env != nullptr && *env != '\0') return env;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return fs::path(home) / ".pm2";
+  // No HOME (a bare service environment): the account's home from the password database.
+  std::vector<char> buffer(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(getuid(), &pw, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    return fs::path(found->pw_dir) / ".pm2";
+  }
+  return fs::path(".pm2");
+}
+
+// The first non-empty line of pm2's complaint, without colour codes or control bytes,
+// cut to kMaxReasonDetail: enough to tell "daemon not reachable" from "unknown command".
+std::string FirstLine(std::string_view text) {
+  std::string line;
+  for (size_t i = 0; i < text.size() && line.size() < kMaxReasonDetail; ++i) {
+    const char c = text[i];
+    if (c == '\x1b') {  // ANSI escape: ESC [ parameters final-byte
+      if (i + 1 < text.size() && text[i + 1] == '[') {
+        i += 2;
+        while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
+      }
+      continue;
+    }
+    if (c == '\n' || c == '\r') {
+      if (!line.empty()) break;
+      continue;
+    }
+    line += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+void Append(SampleSink& sink, const char* metric, const Labels& labels, TimePoint now, double value) {
+  sink.Append(SeriesKey(metric, labels), Sample{now, value});
+}
+
+}  // namespace
+
+Pm2Collector::Pm2Collector(Pm2Config config, CommandRunner& runner)
+    : config_(std::move(config)), runner_(runner), home_(ResolvePm2Home(config_.home)) {}
+
+void Pm2Collector::Collect(TimePoint now, SampleSink& sink) {
+  try {
+    CollectOnce(now, sink);
+  } catch (const std::exception& e) {
+    // Nothing in CollectOnce parses pm2's output, so the text cannot hold pm2_env.
+    sink.CollectorFailed("pm2", fmt::format("internal error: {}", e.what()));
+  } catch (...) {
+    sink.CollectorFailed("pm2", "internal error");
+  }
+}
+
+std::string Pm2Collector::DaemonProblem() const {
+  const fs::path socket_path = home_ / "rpc.sock";
+  struct stat st {};
+  if (stat(socket_path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return fmt::format("PM2 daemon not running (no {})", socket_path.string());
+    return fmt::format("PM2 daemon: cannot check {}: {}", socket_path.string(), std::strerror(errno));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return fmt::format("PM2 daemon not running ({} is not a socket)", socket_path.string());
+  }
+  // A daemon killed with SIGKILL leaves its socket file behind; pm2 jlist would then
+  // start a new daemon. Connecting tells a live socket from a stale one.
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string& native = socket_path.native();
+  if (native.size() >= sizeof(address.sun_path)) return "";  // too long to check: let pm2 try
+  std::memcpy(address.sun_path, native.c_str(), native.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return "";
+  const int rc = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+  const int error = rc == 0 ? 0 : errno;
+  close(fd);
+  if (error == ECONNREFUSED) {
+    return fmt::format("PM2 daemon not running (stale {}: connection refused)", socket_path.string());
+  }
+  if (error == EACCES || error == EPERM) {
+    return fmt::format("PM2 daemon: {}: permission denied", socket_path.string());
+  }
+  return "";  // connected, or busy (EAGAIN): a daemon is there
+}
+
+void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
+  if (std::string problem = DaemonProblem(); !problem.empty()) return sink.CollectorFailed("pm2", problem);
+
+  auto run = runner_.Run({config_.binary, "jlist"}, {"PM2_HOME=" + home_.string()}, config_.timeout);
+  if (!run) return sink.CollectorFailed("pm2", run.error().message());
+  if (!run->succeeded()) {
+    std::string reason = run->signal != 0 ? fmt::format("pm2 jlist killed by signal {}", run->signal)
+                                          : fmt::format("pm2 jlist exited with code {}", run->exit_code);
+    // pm2 prints its errors to stderr, some to stdout; neither is JSON when it fails.
+    std::string detail = FirstLine(run->err);
+    if (detail.empty()) detail = FirstLine(run->out);
+    if (!detail.empty()) reason += ": " + detail;
+    return sink.CollectorFailed("pm2", reason);
+  }
+  auto parsed = ParsePm2Jlist(run->out);
+  if (!parsed) return sink.CollectorFailed("pm2", parsed.error().message());
+  if (parsed->skipped_entries > 0) {
+    sink.CollectorFailed("pm2", fmt::format("pm2 jlist: {} entries without a name skipped", parsed->skipped_entries));
+  }
+
+  std::map<std::string, int> instances;
+  for (const Pm2Process& p : parsed->processes) ++instances[p.name];
+  const bool watch_all = config_.processes.empty();
+  std::set<std::string> watched(config_.processes.begin(), config_.processes.end());
+  if (watch_all) {
+    for (const auto& [name, count] : instances) seen_names_.insert(name);
+    watched = seen_names_;
+  }
+
+  for (const Pm2Process& p : parsed->processes) {
+    if (!watched.contains(p.name)) continue;
+    Labels labels{{"process", p.name}};
+    std::string key = p.name;
+    if (instances[p.name] > 1 && p.pm_id) {
+      labels.push_back({"pm_id", std::to_string(*p.pm_id)});
+      key += "#" + std::to_string(*p.pm_id);
+    }
+    const bool online = p.status == "online";
+    Append(sink, "process_up", labels, now, online ? 1 : 0);
+    Append(sink, "process_restarts_total", labels, now, static_cast<double>(p.restart_time));
+    Append(sink, "process_unstable_restarts_total", labels, now, static_cast<double>(p.unstable_restarts));
+    if (!online) {
+      Append(sink, "process_uptime_seconds", labels, now, 0);
+    } else if (p.pm_uptime) {
+      // The cycle time sits on the sampling grid and may precede a very recent start.
+      const auto uptime = std::chrono::duration<double>(now - *p.pm_uptime).count();
+      Append(sink, "process_uptime_seconds", labels, now, std::max(0.0, uptime));
+    }
+    if (p.memory_bytes) Append(sink, "process_memory_bytes", labels, now, static_cast<double>(*p.memory_bytes));
+    if (p.cpu_percent) Append(sink, "process_cpu_percent", labels, now, *p.cpu_percent);
+    ReportInfo(key, p.name, p.pm_id, Reported{p.status, p.pid, p.out_log_path, p.err_log_path}, sink);
+  }
+
+  for (const std::string& name : watched) {
+    if (instances.contains(name)) continue;
+    Labels labels{{"process", name}};
+    Append(sink, "process_up", labels, now, 0);
+    Append(sink, "process_uptime_seconds", labels, now, 0);
+    // The logs of a vanished process are what an escalation wants: keep their paths.
+    Reported offline{"offline", 0, {}, {}};
+    if (auto it = reported_.find(name); it != reported_.end()) {
+      offline.out_log = it->second.out_log;
+      offline.err_log = it->second.err_log;
+    }
+    ReportInfo(name, name, std::nullopt, std::move(offline), sink);
+  }
+}
+
+void Pm2Collector::ReportInfo(const std::string& key, const std::string& process, std::optional<int64_t> pm_id,
+                              Reported now_state, SampleSink& sink) {
+  auto it = reported_.find(key);
+  if (it != reported_.end() && it->second == now_state) return;
+  nlohmann::json event = {{"process", process},
+                          {"status", now_state.status},
+                          {"pid", now_state.pid},
+                          {"pm_id", pm_id ? nlohmann::json(*pm_id) : nlohmann::json(nullptr)},
+                          {"out_log", now_state.out_log},
+                          {"err_log", now_state.err_log}};
+  sink.RecordEvent(EventKind::kProcessInfo, event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  reported_[key] = std::move(now_state);
+}
+
+}  // namespace offmon::collector

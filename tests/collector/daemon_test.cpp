@@ -1,0 +1,117 @@
+// `offmon collect` as a process: it collects on its intervals, stops cleanly on SIGTERM
+// with every cycle stored whole, and survives a bad config on SIGHUP.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+#include "offmon/store/store.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace offmon {
+namespace {
+
+using testing::BackgroundCommand;
+using testing::TempDir;
+using testing::WriteFileBytes;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void WriteConfig(std::string_view interval) {
+    WriteFileBytes(config_, std::string("[system]\ninterval = \"") + std::string(interval) +
+                                "\"\n[pm2]\nenabled = false\n[postgres]\nenabled = false\n[log]\nfile = \"" +
+                                (dir_ / "monitor.log").string() + "\"\n");
+  }
+  std::unique_ptr<BackgroundCommand> Start() {
+    return std::make_unique<BackgroundCommand>(std::vector<std::string>{
+        OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect"});
+  }
+  // Samples of system_load1 seen by a reader, polled until `want` or a deadline.
+  size_t WaitForCycles(size_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    size_t seen = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      seen = Cycles();
+      if (seen >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling a condition with a deadline
+    }
+    return seen;
+  }
+  size_t Cycles() {
+    store::StoreOptions options;
+    options.path = store_;
+    options.read_only = true;
+    auto store = store::Store::Open(options);
+    if (!store) return 0;
+    auto series = (*store)->Select(*store::Selector::Parse("system_load1"));
+    if (!series || series->empty()) return 0;
+    auto samples = (*store)->ReadRange(series->front().id, TimePoint::min(), TimePoint::max());
+    return samples ? samples->size() : 0;
+  }
+
+  TempDir dir_;
+  std::filesystem::path config_ = dir_ / "offmon.toml", store_ = dir_ / "offmon.db";
+};
+
+TEST_F(DaemonTest, SigtermStopsAfterWholeCycles) {
+  WriteConfig("1s");
+  auto daemon = Start();
+  ASSERT_GE(WaitForCycles(3), 3u) << daemon->ErrSoFar();
+  daemon->Signal(SIGTERM);
+  auto result = daemon->Wait(20);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("received SIGTERM"), std::string::npos) << result.err;
+
+  store::StoreOptions options;
+  options.path = store_;
+  auto store = store::Store::Open(options);
+  ASSERT_TRUE(store.has_value());
+  EXPECT_TRUE((*store)->Check()->empty());
+  // Every system cycle is whole: each series of the collector has the same timestamps.
+  std::vector<Sample> reference;
+  for (const char* name : {"system_load1", "system_load15", "system_memory_available_bytes",
+                           R"(collector_up{collector="system"})"}) {
+    auto series = (*store)->Select(*store::Selector::Parse(name));
+    ASSERT_EQ(series->size(), 1u) << name;
+    auto samples = (*store)->ReadRange(series->front().id, TimePoint::min(), TimePoint::max());
+    ASSERT_GE(samples->size(), 3u);
+    for (const Sample& s : *samples) EXPECT_EQ(ToMillis(s.time) % 1000, 0) << "off the 1 s grid";
+    if (reference.empty()) {
+      reference = *samples;
+    } else {
+      ASSERT_EQ(samples->size(), reference.size()) << name;
+      for (size_t i = 0; i < reference.size(); ++i) EXPECT_EQ((*samples)[i].time, reference[i].time);
+    }
+  }
+  EXPECT_NE(testing::ReadFileBytes(dir_ / "monitor.log").find("collecting into"), std::string::npos);
+}
+
+TEST_F(DaemonTest, SighupWithABadConfigKeepsRunning) {
+  WriteConfig("1s");
+  auto daemon = Start();
+  ASSERT_GE(WaitForCycles(1), 1u) << daemon->ErrSoFar();
+  WriteFileBytes(config_, "[system]\ninterval = \"soon\"\n");
+  daemon->Signal(SIGHUP);
+  const size_t before = Cycles();
+  ASSERT_GE(WaitForCycles(before + 2), before + 2) << daemon->ErrSoFar();
+  EXPECT_NE(daemon->ErrSoFar().find("SIGHUP: keeping the running config"), std::string::npos) << daemon->ErrSoFar();
+  WriteConfig("1s");
+  daemon->Signal(SIGHUP);
+  const size_t after_reload = Cycles();
+  ASSERT_GE(WaitForCycles(after_reload + 1), after_reload + 1);
+  EXPECT_NE(daemon->ErrSoFar().find("SIGHUP: reloaded"), std::string::npos);
+  daemon->Signal(SIGINT);
+  EXPECT_EQ(daemon->Wait(20).exit_code, 0);
+}
+
+TEST_F(DaemonTest, OnceStoresOneCycleAndExits) {
+  WriteConfig("30s");
+  auto result = testing::RunCommand({OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(),
+                                     "collect", "--once"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(Cycles(), 1u);
+}
+
+}  // namespace
+}  // namespace offmon
