@@ -1,0 +1,55 @@
+#include "offmon/common/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace offmon {
+namespace {
+
+TEST(ConfigTest, ExampleFileParsesToTheDefaults) {
+  std::ifstream in(std::string(OFFMON_TESTDATA_DIR) + "/../../docs/offmon.example.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  auto config = ParseConfig(text.str(), "offmon.example.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  Config defaults;
+  EXPECT_EQ(config->store.retention_raw, defaults.store.retention_raw);
+  EXPECT_EQ(config->pm2.interval, defaults.pm2.interval);
+  EXPECT_EQ(config->pm2.timeout, defaults.pm2.timeout);
+  EXPECT_EQ(config->postgres.url_env, defaults.postgres.url_env);
+  EXPECT_EQ(config->postgres.statement_timeout, defaults.postgres.statement_timeout);
+  EXPECT_EQ(config->system.disk_mounts, defaults.system.disk_mounts);
+  EXPECT_EQ(config->log.max_bytes, defaults.log.max_bytes);
+}
+
+TEST(ConfigTest, ErrorsNameFileLineSectionAndKey) {
+  auto unknown = ParseConfig("[pm2]\nenabled = true\nproceses = [\"a\"]\n", "a.toml");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().message(), "a.toml:3: [pm2] proceses: unknown key");
+
+  auto type = ParseConfig("[postgres]\ninterval = 60\n", "b.toml");
+  EXPECT_EQ(type.error().message(), "b.toml:2: [postgres] interval: expected a duration string such as \"30d\"");
+
+  auto duration = ParseConfig("[system]\ninterval = \"fast\"\n", "c.toml");
+  EXPECT_NE(duration.error().message().find("c.toml:2: [system] interval: bad duration"), std::string::npos);
+
+  auto syntax = ParseConfig("[store\n", "d.toml");
+  EXPECT_NE(syntax.error().message().find("d.toml:1:"), std::string::npos) << syntax.error().message();
+
+  auto section = ParseConfig("[alerts]\n", "e.toml");
+  EXPECT_EQ(section.error().message(), "e.toml:1: unknown section [alerts]");
+
+  auto order = ParseConfig("[store]\nretention_raw = \"400d\"\n", "f.toml");
+  EXPECT_NE(order.error().message().find("retention_raw <= retention_5m"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  auto config = LoadConfig("/nonexistent/offmon.toml");
+  EXPECT_EQ(config.error().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace offmon
