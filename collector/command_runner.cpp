@@ -12,7 +12,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 #include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -145,7 +147,9 @@ ReadResult ReadAvailable(Fd& fd, std::string& buffer, uint64_t max_bytes) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadResult::kOpen;
+    const int error = errno;
     fd.Reset();
+    errno = error;  // for the caller's message; close() may have changed it
     return ReadResult::kError;
   }
 }

@@ -39,7 +39,7 @@ class DaemonLoop {
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
   int Run() {
-    Install(options_.factory(options_.config, options_.store_path));
+    Install(options_.factory(options_.config, store_, log_));
     WaitForSignal();
     if (options_.once) {
       const TimePoint grid = std::chrono::floor<std::chrono::seconds>(clock_.Now());
@@ -181,7 +181,7 @@ class DaemonLoop {
     }
     log_.info("SIGHUP: reloaded {}", options_.config_path);
     timer_.cancel();
-    Install(options_.factory(*config, options_.store_path));
+    Install(options_.factory(*config, store_, log_));
     Arm();
   }
 

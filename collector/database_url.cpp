@@ -77,10 +77,9 @@ std::vector<Span> UriPasswordSpans(std::string_view url, size_t scheme_len) {
   const size_t first_at = url.find('@', scheme_len);
   size_t query = std::string_view::npos;
   if (first_at != std::string_view::npos) {
-    // The userinfo ends at the last '@' before the path: libpq would stop at the first,
-    // but a raw '@' in a password then belongs to the password.
-    const size_t slash = url.find('/', first_at);
-    const size_t at = url.rfind('@', slash == std::string_view::npos ? std::string_view::npos : slash);
+    // The userinfo ends at the last '@' (libpq stops at the first, but then a raw '@',
+    // '/' or '?' in a password would leak). An '@' in a query value hides too much.
+    const size_t at = url.rfind('@');
     query = url.find('?', at);
     const size_t colon = url.find(':', scheme_len);
     if (colon != std::string_view::npos && colon < at) spans.push_back({colon + 1, at});

@@ -1,5 +1,6 @@
 #include "pm2_jlist_parser_impl.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -60,16 +61,19 @@ std::optional<json> ParseArray(std::string_view text) {
 // Byte offset (into `text`) of the first parse error, for the message.
 size_t ParseErrorOffset(std::string_view text) {
   try {
-    (void)json::parse(text.begin(), text.end());
+    json ignored = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return e.byte > 0 ? e.byte - 1 : 0;
   }
   return 0;
 }
 
+// The start of non-JSON output, escaped, for the message. It stops at the first '{':
+// whatever follows may be a JSON object, and pm2's objects carry the environment.
 std::string FirstBytes(std::string_view text) {
   std::string shown;
-  for (char c : text.substr(0, kFirstBytesShown)) {
+  const std::string_view head = text.substr(0, std::min(kFirstBytesShown, text.find('{')));
+  for (char c : head) {
     const auto u = static_cast<unsigned char>(c);
     if (c == '\n') {
       shown += "\\n";
@@ -79,7 +83,7 @@ std::string FirstBytes(std::string_view text) {
       shown += fmt::format("\\x{:02x}", u);
     }
   }
-  if (text.size() > kFirstBytesShown) shown += "...";
+  if (head.size() < text.size()) shown += "...";
   return shown;
 }
 

@@ -5,7 +5,6 @@
 #include <exception>
 #include <limits>
 #include <set>
-#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -228,19 +227,12 @@ std::string BuildConnInfo(const std::string& url, Duration connect_timeout) {
 
 struct PostgresCollector::State {
   using Key = std::pair<std::string, int64_t>;  // (channel, epoch)
-  // What was last handed to the sink for one epoch. `published` is unknown for epochs
-  // seeded from the store's known roots until the first audit reads it.
+  // What was last handed to the sink for one epoch. `published` and `sealed_at` are
+  // unknown for epochs seeded from the store's known roots until an audit reads them.
   struct Reported {
     std::string root;
     std::optional<bool> published;
-  };
-  // Position in (sealed_at, channel, epoch) order, channel compared bytewise (COLLATE
-  // "C" in SQL, std::string here), of the last epoch handed over.
-  struct Cursor {
-    int64_t sealed_at = 0;
-    std::string channel;
-    int64_t epoch = std::numeric_limits<int64_t>::min();
-    auto Tie() const { return std::tie(sealed_at, channel, epoch); }
+    std::optional<int64_t> sealed_at;
   };
   // Work done in one cycle, against kMaxEpochsPerCycle / kMaxParticipantsPerCycle.
   struct Budget {
@@ -258,14 +250,15 @@ struct PostgresCollector::State {
   std::string conninfo;  // secret
   std::string password;  // secret: scrubbed from every message
   std::unique_ptr<pqxx::connection> conn;
-  std::optional<Schema> schema;  // reset to re-detect on the next cycle
   Duration backoff{0};
   TimePoint next_attempt{};
   int64_t attempts = 0;
   // Epochs sealed before the floor (unix seconds) and not known are history from before
   // this monitor watched; set on the first cycle when not given.
   std::optional<int64_t> floor;
-  std::optional<Cursor> cursor;
+  // The watermark: every epoch sealed before this second (and since the floor) has been
+  // handed over; of those sealed in this very second, the ones in `reported` have.
+  std::optional<int64_t> cursor;
   std::map<Key, Reported> reported;
 
   std::string Clean(std::string_view text) const { return ScrubSecret(OneLine(text), password); }
@@ -284,10 +277,7 @@ struct PostgresCollector::State {
     next_attempt = now + backoff;
   }
 
-  void Drop() {
-    conn.reset();
-    schema.reset();
-  }
+  void Drop() { conn.reset(); }
 
   // Opens the connection and configures the session. On failure: db_up 0, a failure,
   // and the next attempt pushed out by the backoff.
@@ -318,7 +308,6 @@ struct PostgresCollector::State {
       return false;
     }
     backoff = Duration(0);
-    schema.reset();
     return true;
   }
 
@@ -346,35 +335,42 @@ struct PostgresCollector::State {
     budget.participants += obs.participants.size();
     ++budget.epochs;
     sink.RecordEpoch(obs);
-    reported[{e.channel, e.epoch}] = Reported{e.root, e.published};
+    reported[{e.channel, e.epoch}] = Reported{e.root, e.published, e.sealed_at};
   }
 
-  // Every epoch after the cursor, in (sealed_at, channel, epoch) order, within budget.
-  void NewEpochs(ReadTx& tx, SampleSink& sink, Budget& budget) {
+  // Every epoch sealed at or after the cursor's second and not yet reported, in
+  // (sealed_at, channel, epoch) order, within budget. `>=` with the reported set rather
+  // than a strict keyset: an epoch committed later within the same second, with a
+  // smaller channel, must not slip behind the watermark.
+  void NewEpochs(ReadTx& tx, const TableInfo& table, SampleSink& sink, Budget& budget) {
+    // Reported epochs of the cursor's second come back and are skipped; they must not
+    // take the rows of the limit.
+    const auto boundary = std::count_if(reported.begin(), reported.end(), [&](const auto& entry) {
+      return !entry.second.sealed_at || *entry.second.sealed_at == *cursor;
+    });
     const pqxx::result rows = tx.exec_params(
-        fmt::format("SELECT {} FROM sealed_epochs "
-                    "WHERE (sealed_at, channel COLLATE \"C\", epoch) > ($1::bigint, $2::text COLLATE \"C\", $3::bigint) "
-                    "ORDER BY sealed_at, channel COLLATE \"C\", epoch LIMIT $4::bigint",
-                    EpochSelectList(schema->Table("sealed_epochs"))),
-        cursor->sealed_at, cursor->channel, cursor->epoch, static_cast<int64_t>(kMaxEpochsPerCycle));
+        fmt::format("SELECT {} FROM sealed_epochs WHERE sealed_at >= $1::bigint "
+                    "ORDER BY sealed_at, channel, epoch LIMIT $2::bigint",
+                    EpochSelectList(table)),
+        *cursor, static_cast<int64_t>(kMaxEpochsPerCycle) + static_cast<int64_t>(boundary));
     for (const pqxx::row& row : rows) {
-      EpochRow e = ParseEpochRow(row);
-      if (reported.count({e.channel, e.epoch}) == 0) {  // else: already in the store
+      const EpochRow e = ParseEpochRow(row);
+      if (reported.count({e.channel, e.epoch}) == 0) {  // else: handed over already
         if (budget.Exhausted()) break;
         HandOver(tx, e, sink, budget);
       }
-      // Only now, after the sink has the epoch, does the watermark move past it.
-      cursor = Cursor{e.sealed_at, std::move(e.channel), e.epoch};
+      // Only now, after the sink has the epoch, does the watermark move up to it.
+      cursor = std::max(*cursor, e.sealed_at);
     }
   }
 
   // Compares the audit window with what was reported: changed roots and published flags
-  // are recorded again, vanished epochs become events, and unknown epochs at or below
-  // the cursor (committed after the cycle that passed their sealed_at) are reported late.
-  void Audit(ReadTx& tx, int64_t db_now, SampleSink& sink, Budget& budget) {
+  // are recorded again, vanished epochs become events, and unknown epochs below the
+  // cursor (committed after a cycle had passed their sealed_at) are reported late.
+  void Audit(ReadTx& tx, const TableInfo& table, int64_t db_now, SampleSink& sink, Budget& budget) {
     const int64_t window_start = db_now - std::chrono::duration_cast<std::chrono::seconds>(kAuditWindow).count();
     const pqxx::result rows = tx.exec_params(
-        fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint", EpochSelectList(schema->Table("sealed_epochs"))),
+        fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint", EpochSelectList(table)),
         window_start);
     std::set<Key> present;
     for (const pqxx::row& row : rows) {
@@ -382,7 +378,7 @@ struct PostgresCollector::State {
       present.insert({e.channel, e.epoch});
       auto it = reported.find({e.channel, e.epoch});
       if (it == reported.end()) {
-        const bool missed = e.sealed_at >= *floor && Cursor{e.sealed_at, e.channel, e.epoch}.Tie() <= cursor->Tie();
+        const bool missed = e.sealed_at >= *floor && e.sealed_at < *cursor;
         if (missed && !budget.Exhausted()) HandOver(tx, e, sink, budget);
         continue;
       }
@@ -390,6 +386,7 @@ struct PostgresCollector::State {
       const bool root_changed = known.root != e.root;
       const bool published_changed = known.published.has_value() && *known.published != e.published;
       if (!known.published) known.published = e.published;
+      known.sealed_at = e.sealed_at;
       if ((root_changed || published_changed) && !budget.Exhausted()) HandOver(tx, e, sink, budget);
     }
     for (auto it = reported.begin(); it != reported.end();) {
@@ -405,14 +402,16 @@ struct PostgresCollector::State {
 
   // The cycle's queries after `SELECT 1`, in `tx`. Throws pqxx exceptions.
   void Queries(ReadTx& tx, TimePoint now, SampleSink& sink) {
-    if (!schema || CheckEvents(*schema) || CheckEpochs(*schema)) schema = DetectSchema(tx);
+    // Every cycle (one catalog query): a column dropped while connected is named at once,
+    // not only when a query first needs it.
+    const Schema schema = DetectSchema(tx);
     // The database's clock, not the host's: first_seen, epoch and sealed_at are stamped
     // by the pipeline next to its database, so "the last hour" and an epoch's age are
     // measured on the clock that wrote them; this monitor's clock may be skewed, and
     // `now` is the cycle's grid time, not the current instant.
     const int64_t db_now = tx.exec1("SELECT floor(extract(epoch from now()))::bigint")[0].as<int64_t>();
 
-    if (auto failure = CheckEvents(*schema)) {
+    if (auto failure = CheckEvents(schema)) {
       Fail(sink, *failure);
     } else {
       // Bounded by epoch too: there is an index on epoch, none on first_seen, and a user
@@ -423,7 +422,7 @@ struct PostgresCollector::State {
       sink.Append(SeriesKey("db_events_last_hour", {}), Sample{now, row[0].as<double>()});
     }
 
-    if (auto failure = CheckEpochs(*schema)) {
+    if (auto failure = CheckEpochs(schema)) {
       Fail(sink, *failure);
       return;
     }
@@ -434,10 +433,10 @@ struct PostgresCollector::State {
                   Sample{now, static_cast<double>(db_now - latest[1].as<int64_t>())});
     }
     if (!floor) floor = db_now - std::chrono::duration_cast<std::chrono::seconds>(kFirstRunLookback).count();
-    if (!cursor) cursor = Cursor{*floor, "", std::numeric_limits<int64_t>::min()};
+    if (!cursor) cursor = *floor;
     Budget budget;
-    NewEpochs(tx, sink, budget);
-    Audit(tx, db_now, sink, budget);
+    NewEpochs(tx, schema.Table("sealed_epochs"), sink, budget);
+    Audit(tx, schema.Table("sealed_epochs"), db_now, sink, budget);
   }
 
   CycleEnd RunCycle(TimePoint now, SampleSink& sink, std::string* lost) {
@@ -469,7 +468,6 @@ struct PostgresCollector::State {
       return CycleEnd::kLost;
     } catch (const pqxx::sql_error& e) {
       const std::string_view cls = ClassifySqlState(e.sqlstate());
-      if (cls == kMissingTable || cls == kMissingColumn) schema.reset();  // changed under us
       std::string message = e.what();
       if (cls == kTimeout) message += fmt::format(" (statement_timeout {}ms)", config.statement_timeout.count());
       Fail(sink, cls, message);
@@ -523,9 +521,11 @@ PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> 
   }
   if (last_sealed_at) {
     state_->floor = ToSecondsFloor(*last_sealed_at);
-    state_->cursor = State::Cursor{*state_->floor, "", std::numeric_limits<int64_t>::min()};
+    state_->cursor = state_->floor;
   }
-  for (auto& [key, root] : known_roots) state_->reported[key] = State::Reported{std::move(root), std::nullopt};
+  for (auto& [key, root] : known_roots) {
+    state_->reported[key] = State::Reported{std::move(root), std::nullopt, std::nullopt};
+  }
 }
 
 PostgresCollector::~PostgresCollector() = default;
@@ -546,7 +546,7 @@ bool PostgresCollector::connected() const { return state_->conn != nullptr; }
 int64_t PostgresCollector::connect_attempts() const { return state_->attempts; }
 std::optional<TimePoint> PostgresCollector::watermark() const {
   if (!state_->cursor) return std::nullopt;
-  return FromSeconds(state_->cursor->sealed_at);
+  return FromSeconds(*state_->cursor);
 }
 
 }  // namespace offmon::collector

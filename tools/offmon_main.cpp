@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   offmon::store::AddStoreCommand(app, ctx);
   offmon::collector::AddCollectCommand(app, ctx);
   offmon::collector::AddImportCommand(app, ctx);
+  offmon::collector::AddConfigCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);
   offmon::query::AddTrendCommand(app, ctx);
 

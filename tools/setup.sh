@@ -33,6 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+"$here/tools/install_node_deps.sh"
 [ "$install_only" -eq 1 ] && exit 0
 
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \

@@ -124,7 +124,9 @@ TEST_F(DatabaseUrlTest, MissingOrEmptySourcesFailWithoutTheSecret) {
 
   config.url_file = Write("secret", kUrl, 0000);  // unreadable, unless we are root
   url = ResolveDatabaseUrl(config, FakeEnv({}));
-  if (!url) EXPECT_EQ(url.error().message().find("s3cret"), std::string::npos);
+  if (!url) {
+    EXPECT_EQ(url.error().message().find("s3cret"), std::string::npos);
+  }
 }
 
 TEST_F(DatabaseUrlTest, WarnsWhenTheSecretFileIsGroupOrWorldReadable) {
@@ -160,7 +162,10 @@ TEST(RedactUrlTest, UriPasswordsAreMasked) {
   EXPECT_EQ(RedactUrl("postgresql://u:raw@pa/ss@h/db"), "postgresql://u:***@h/db");  // raw '@' and '/'
   EXPECT_EQ(RedactUrl("postgresql://u@h:5432/db?password=qq&sslmode=require"),
             "postgresql://u@h:5432/db?password=***&sslmode=require");
-  EXPECT_EQ(RedactUrl("postgresql://h:5432/db?sslkey=/k@x"), "postgresql://h:5432/db?sslkey=/k@x");
+  EXPECT_EQ(RedactUrl("postgresql://u:p?w@h/db?sslmode=require"), "postgresql://u:***@h/db?sslmode=require");
+  // When in doubt, more is hidden: an '@' in a query value ends the "userinfo".
+  EXPECT_EQ(RedactUrl("postgresql://h:5432/db?sslkey=/k@x"), "postgresql://h:***@x");
+  EXPECT_EQ(RedactUrl("postgresql://h/db?sslkey=/k@x"), "postgresql://h/db?sslkey=/k@x");
   EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");
   EXPECT_EQ(RedactUrl("POSTGRESQL://u:pw@h"), "POSTGRESQL://u:***@h");
 }

@@ -51,17 +51,17 @@ daemon_pid() {  # prints the daemon's pid when it is alive
   return 0
 }
 
-# Status of NAME in this PM2 ("online", "stopped", ...), empty when PM2 does not know it.
-status_of() {
+# "NAME STATUS" lines for every process this PM2 knows (starting the daemon if needed):
+# one pm2 call for all workers, since each call costs a Node start-up.
+list_statuses() {
   "$pm2" jlist 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => { s += d; });
     process.stdin.on("end", () => {
       const i = s.lastIndexOf("\n[");
       let list = [];
       try { list = JSON.parse(i >= 0 ? s.slice(i + 1) : s.slice(s.indexOf("["))); } catch (e) {}
-      const p = list.find((x) => x.name === process.argv[1]);
-      if (p) console.log(p.pm2_env.status);
-    });' "$1"
+      for (const p of list) console.log(`${p.name} ${p.pm2_env.status}`);
+    });'
 }
 
 resolve_script() {
@@ -74,7 +74,7 @@ resolve_script() {
 start_one() {  # NAME SCRIPT OPTIONS...
   local name=$1 script=$2; shift 2
   local status
-  status=$(status_of "$name")
+  status=$(awk -v n="$name" '$1 == n { print $2; exit }' <<<"$statuses")
   case "$status" in
     online) echo "$name: already online" ;;
     "")
@@ -104,6 +104,8 @@ cmd_start() {
     (setsid "$self" _watch "$(dirname "$home")" "$watch_pid" </dev/null >/dev/null 2>&1 &)
   fi
 
+  local statuses
+  statuses=$(list_statuses)
   # Collects each NAME=SCRIPT with the options that follow it, then starts it.
   local name="" script="" opts=()
   local arg

@@ -42,7 +42,7 @@ usage() { sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2
 find_bin() {
   if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  d=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -1 || true)
   if [ -n "$d" ]; then echo "$d"; return; fi
   if command -v pg_config >/dev/null 2>&1; then pg_config --bindir; return; fi
   die "PostgreSQL server binaries not found (install the postgresql package or set PG_BIN)"
@@ -95,8 +95,9 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 running() { as_owner "$pg_bin/pg_ctl" -D "$1/pgdata" status >/dev/null 2>&1; }
 
 psql_super() {  # DIR DB [ARGS...]
-  local dir=$1 db=$2; shift 2
-  as_owner "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$(read_port "$dir")" -U postgres -d "$db" "$@"
+  local dir=$1 db=$2 port; shift 2
+  port=$(read_port "$dir")
+  as_owner "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"
 }
 
 # Starts the postmaster on `port` and waits until it accepts connections. Returns 1 when
@@ -140,7 +141,8 @@ create_db() {  # DIR NAME SCHEMA_FILE|""
 init_cluster() {  # DIR CACHE|""
   local dir=$1 cache=$2 version
   version=$("$pg_bin/postgres" --version | sed 's/[^0-9]*\([0-9][0-9]*\).*/\1/')
-  local cached="$cache/pgdata-$version-$(id -u)"
+  local cached
+  cached="$cache/pgdata-$version-$(id -u)"
   if [ -n "$cache" ] && [ -f "$cached/PG_VERSION" ]; then
     cp -a "$cached" "$dir/pgdata" && return 0
     rm -rf "$dir/pgdata"

@@ -1,4 +1,5 @@
-// `offmon collect` and `offmon import`: the commands that put observations in the store.
+// `offmon collect`, `offmon import` and `offmon config`: the commands that put
+// observations in the store, and the check of what drives them.
 #pragma once
 
 #include "offmon/common/cli.h"
@@ -11,5 +12,6 @@ namespace offmon::collector {
 
 void AddCollectCommand(CLI::App& app, CliContext& ctx);
 void AddImportCommand(CLI::App& app, CliContext& ctx);
+void AddConfigCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace offmon::collector

@@ -2,13 +2,12 @@
 // every collector type.
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include "offmon/collector/daemon.h"
 
 namespace offmon::collector {
 
-std::vector<CollectorSlot> BuildCollectors(const Config& config, const std::string& store_path);
+std::vector<CollectorSlot> BuildCollectors(const Config& config, store::Store& store, spdlog::logger& log);
 
 }  // namespace offmon::collector

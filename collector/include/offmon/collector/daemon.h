@@ -34,9 +34,11 @@ struct CollectorSlot {
   Duration interval;
 };
 
-// Builds the collectors a config asks for. Failures to set one up (say, no database
-// URL) are not errors here: the collector itself reports them every cycle.
-using CollectorFactory = std::vector<CollectorSlot> (*)(const Config& config, const std::string& store_path);
+// Builds the collectors a config asks for, reading what they resume from (the newest
+// epoch seen) from the store and logging setup warnings. Failures to set one up (say, no
+// database URL) are not errors here: the collector itself reports them every cycle.
+using CollectorFactory = std::vector<CollectorSlot> (*)(const Config& config, store::Store& store,
+                                                        spdlog::logger& log);
 
 struct DaemonOptions {
   Config config;

@@ -25,9 +25,14 @@
 // fallback_application_name=offmon. Each session sets statement_timeout from the config
 // and default_transaction_read_only; each cycle reads in one REPEATABLE READ, READ ONLY
 // transaction, so all its queries see one snapshot. The tables' columns are read from
-// information_schema when connecting (and again while some are missing): token_group,
-// category and published_at are optional; a missing required column or table is
-// reported by name and only the metrics that depend on it are skipped.
+// information_schema at the start of every cycle (so also right after connecting):
+// token_group, category and published_at are optional; a missing required column or
+// table is reported by name and only the metrics that depend on it are skipped.
+//
+// Epochs are read in sealed_at order from a watermark (a sealed_at second) plus the set
+// of epochs already handed over, so epochs sealed in the same second are neither missed
+// nor repeated; an audit of the last kAuditWindow also catches rows committed after the
+// watermark had passed their sealed_at.
 //
 // Thread safety: driven by one thread, like every Collector.
 #pragma once
@@ -82,7 +87,8 @@ class PostgresCollector final : public Collector {
   bool connected() const;
   // Connection attempts made so far (backoff skips do not count).
   int64_t connect_attempts() const;
-  // sealed_at of the last epoch handed to the sink in sealed_at order; nullopt before.
+  // The watermark: epochs sealed before it have all been handed to the sink. nullopt
+  // until the first cycle that read epochs, unless given to the constructor.
   std::optional<TimePoint> watermark() const;
 
  private:

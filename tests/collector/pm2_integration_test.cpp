@@ -1,0 +1,181 @@
+// Pm2Collector against real PM2 (label pm2): tools/sandbox/pm2.sh starts the project's
+// workers (tests/pm2/workers/) under the pm2 that tools/install_node_deps.sh put in
+// .deps/npm, with PM2_HOME in a temp dir. The collector is polled until each expected
+// observation shows up or a deadline passes. Without that pm2 the test fails: it is
+// installed by the setup script, so its absence is a broken setup, not a reason to skip.
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <regex>
+#include <thread>
+
+#include "offmon/collector/command_runner.h"
+#include "offmon/collector/log_tail.h"
+#include "offmon/collector/pm2_collector.h"
+#include "support/recording_sink.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace offmon::collector {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const fs::path kRoot = OFFMON_SOURCE_DIR;
+const fs::path kPm2 = kRoot / ".deps/npm/node_modules/.bin/pm2";
+const fs::path kSandbox = kRoot / "tools/sandbox/pm2.sh";
+
+std::string Series(const char* metric, const std::string& process) {
+  return std::string(metric) + "{process=\"" + process + "\"}";
+}
+
+class Pm2IntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kPm2)) << "pm2 is not installed at " << kPm2
+                                  << ": run tools/install_node_deps.sh (tools/setup.sh does)";
+    // BURNER_THREADS: the CPU burner spins two threads, so that it stays far above 50%
+    // of one core even when this machine's other tests compete for the CPUs.
+    auto started = testing::RunCommand(
+        {kSandbox.string(), "start", dir_.path().string(), "--watch-pid", std::to_string(getpid()),
+         "steady=steady.js", "crash=crash_loop.js", "--max-restarts=100000", "leaky=leaky.js",
+         "burner=cpu_burner.js"},
+        {"BURNER_THREADS=2"});
+    started_ = true;
+    ASSERT_EQ(started.exit_code, 0) << "pm2.sh start failed:\n" << started.out << started.err;
+  }
+  void TearDown() override {
+    if (!started_) return;
+    auto stopped = testing::RunCommand({kSandbox.string(), "stop", dir_.path().string()});
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  }
+
+  fs::path Home() const { return dir_ / "pm2home"; }
+
+  // Runs collection cycles, ~200 ms apart, until `done` holds or `limit` has passed.
+  bool PollUntil(Pm2Collector& collector, const std::function<bool()>& done, Duration limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (true) {
+      collector.Collect(clock_.Now(), sink_);
+      if (done()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+  double Last(const char* metric, const std::string& process) const {
+    return sink_.Last(Series(metric, process)).value_or(-1);
+  }
+  std::optional<nlohmann::json> LastInfo(const std::string& process) const {
+    std::optional<nlohmann::json> found;
+    for (const auto& [kind, payload] : sink_.events) {
+      if (kind != EventKind::kProcessInfo) continue;
+      auto event = nlohmann::json::parse(payload);
+      if (event["process"] == process) found = event;
+    }
+    return found;
+  }
+  std::string Failures() const {
+    std::string text;
+    for (const auto& [collector, reason] : sink_.failures) text += reason + "\n";
+    return text;
+  }
+
+  testing::TempDir dir_;
+  bool started_ = false;
+  SystemClock clock_;
+  ProcessCommandRunner runner_;
+  testing::RecordingSink sink_;
+};
+
+TEST_F(Pm2IntegrationTest, WorkersAppearInTheStoreAsTheyBehave) {
+  Pm2Config config;
+  config.binary = kPm2.string();
+  config.home = Home().string();
+  config.processes = {"steady", "crash", "leaky", "burner", "ghost"};
+  config.timeout = 30s;
+  Pm2Collector collector(config, runner_);
+
+  // steady: online, never restarted, up for a while.
+  EXPECT_TRUE(PollUntil(collector, [&] {
+    return Last("process_up", "steady") == 1 && Last("process_restarts_total", "steady") == 0 &&
+           Last("process_uptime_seconds", "steady") > 0;
+  }, 30s)) << "steady: up " << Last("process_up", "steady") << ", restarts "
+           << Last("process_restarts_total", "steady") << ", uptime " << Last("process_uptime_seconds", "steady")
+           << "\nfailures:\n" << Failures();
+  auto steady = LastInfo("steady");
+  ASSERT_TRUE(steady);
+  EXPECT_EQ((*steady)["status"], "online");
+  EXPECT_GT((*steady)["pid"].get<int64_t>(), 0);
+
+  // ghost: watched, never started.
+  EXPECT_EQ(Last("process_up", "ghost"), 0);
+  auto ghost = LastInfo("ghost");
+  ASSERT_TRUE(ghost);
+  EXPECT_EQ((*ghost)["status"], "offline");
+
+  // crash: its restart count climbs from one cycle to a later one.
+  const double first_restarts = Last("process_restarts_total", "crash");
+  EXPECT_TRUE(PollUntil(collector, [&] { return Last("process_restarts_total", "crash") > first_restarts; }, 30s))
+      << "crash: restarts stayed at " << first_restarts;
+  EXPECT_GT(Last("process_unstable_restarts_total", "crash"), -1);
+
+  // leaky: memory grows by more than noise (it retains ~5 MiB/s).
+  const double first_memory = Last("process_memory_bytes", "leaky");
+  EXPECT_GT(first_memory, 0);
+  EXPECT_TRUE(PollUntil(collector, [&] { return Last("process_memory_bytes", "leaky") > first_memory + 20e6; }, 30s))
+      << "leaky: memory went from " << first_memory << " to " << Last("process_memory_bytes", "leaky");
+
+  // burner: well above half a core.
+  double max_cpu = 0;
+  EXPECT_TRUE(PollUntil(collector, [&] {
+    max_cpu = std::max(max_cpu, Last("process_cpu_percent", "burner"));
+    return max_cpu > 50;
+  }, 30s)) << "burner: CPU peaked at " << max_cpu << "%";
+
+  // Log tails of steady: its newest numbered lines, consecutive, from both logs.
+  ProcessLogs logs{"steady", (*steady)["out_log"].get<std::string>(), (*steady)["err_log"].get<std::string>()};
+  testing::RecordingSink tails;
+  CaptureLogTails(logs, clock_.Now(), tails);
+  ASSERT_EQ(tails.events.size(), 2u);
+  for (const auto& [kind, payload] : tails.events) {
+    auto event = nlohmann::json::parse(payload);
+    SCOPED_TRACE(payload);
+    const bool out = event["stream"] == "out";
+    const std::regex pattern(out ? "steady line ([0-9]+) checksum [0-9]+" : "steady warning ([0-9]+)");
+    const auto& lines = event["lines"];
+    ASSERT_EQ(lines.size(), kLogTailLines);
+    long previous = -1;
+    for (const auto& line : lines) {
+      std::smatch m;
+      const std::string text = line.get<std::string>();
+      ASSERT_TRUE(std::regex_match(text, m, pattern)) << text;
+      const long number = std::stol(m[1]);
+      if (previous >= 0) {
+        EXPECT_EQ(number, previous + 1) << "lines are not consecutive";
+      }
+      previous = number;
+    }
+  }
+
+  // `pm2 stop steady`: down, and an event saying so.
+  auto stop = testing::RunCommand({kSandbox.string(), "pm2", dir_.path().string(), "stop", "steady"});
+  ASSERT_EQ(stop.exit_code, 0) << stop.out << stop.err;
+  EXPECT_TRUE(PollUntil(collector, [&] {
+    auto info = LastInfo("steady");
+    return Last("process_up", "steady") == 0 && info && (*info)["status"] == "stopped";
+  }, 30s)) << "steady: up " << Last("process_up", "steady");
+  EXPECT_EQ(Last("process_uptime_seconds", "steady"), 0);
+
+  // Talking to the real daemon produced no failure at any point.
+  EXPECT_EQ(Failures(), "");
+}
+
+}  // namespace
+}  // namespace offmon::collector
