@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what offmon needs from Debian 12 packages (only what is missing) and builds
 # build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
-#   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror]
+#   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror] [--no-bench]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0
+build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -12,6 +12,7 @@ while [ $# -gt 0 ]; do
     --sanitize) sanitize=ON; shift ;;
     --werror) werror=ON; shift ;;
     --install-only) install_only=1; shift ;;
+    --no-bench) bench=OFF; shift ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -37,5 +38,5 @@ fi
 [ "$install_only" -eq 1 ] && exit 0
 
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
-  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" >/dev/null
+  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"

@@ -3,13 +3,13 @@
 # non-zero on any failure. Steps:
 #   1. release build, warnings as errors; ctest (unit, integration, benchmark smoke)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build; ctest
-#   3. libFuzzer build (clang); each fuzzer runs FUZZ_SECONDS (default 20) on a copy of
+#   3. libFuzzer build (clang); each fuzzer runs FUZZ_SECONDS (default 10) on a copy of
 #      its corpus in tests/fuzz/corpus/
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_SECONDS:-20}
+fuzz_seconds=${FUZZ_SECONDS:-10}
 started=$SECONDS
 
 step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
@@ -20,13 +20,14 @@ step "tests (release)"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
-tools/setup.sh --build-dir build-asan --type RelWithDebInfo --sanitize --werror
+tools/setup.sh --build-dir build-asan --type RelWithDebInfo --sanitize --werror --no-bench
 step "tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900 -LE bench
 
 step "libFuzzer targets (clang)"
-CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFMON_FUZZ=ON -DOFFMON_WERROR=ON >/dev/null
+CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFMON_FUZZ=ON -DOFFMON_WERROR=ON \
+  -DOFFMON_BENCH=OFF >/dev/null
 fuzzers=$(ls tests/fuzz/corpus)
 # shellcheck disable=SC2086
 cmake --build build-fuzz -j "$jobs" --target $fuzzers
