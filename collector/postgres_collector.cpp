@@ -1,5 +1,7 @@
 #include "offmon/collector/postgres_collector.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -209,6 +211,16 @@ TimePoint FromSeconds(int64_t s) { return FromMillis(s * 1000); }
 int64_t ToSecondsFloor(TimePoint t) {
   const int64_t ms = ToMillis(t);
   return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+// Whether the server has closed an idle connection (a restart, a fast shutdown, a
+// terminated backend): looked up on the socket before the connection is reused, so no
+// statement is sent on a dead connection (libpqxx 6 leaks the failed result then).
+bool PeerClosed(int fd) {
+  if (fd < 0) return true;
+  pollfd p{fd, static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 // Appends to connection strings of either form, keeping what the URL says otherwise.
@@ -484,6 +496,7 @@ struct PostgresCollector::State {
       Up(sink, now, false);
       return Fail(sink, kNoUrl, url_error.message());
     }
+    if (conn && PeerClosed(conn->sock())) Drop();  // reopened below, without backoff
     const bool reused = conn != nullptr;
     if (!conn) {
       if (now < next_attempt) return Up(sink, now, false);  // backing off

@@ -17,8 +17,9 @@
 // one of: refused, auth failed, timeout, TLS, missing table, missing column, no URL,
 // other. No text the collector emits holds the password.
 //
-// The database: one connection, opened on the first cycle and reused; when it breaks it
-// is reopened at once, and when opening fails, retried after an exponential backoff
+// The database: one connection, opened on the first cycle and reused; when it breaks (as
+// seen on its socket before reuse, or by a failing statement) it is reopened at once,
+// and when opening fails, retried after an exponential backoff
 // (kMinBackoff doubling to kMaxBackoff, measured on the cycle times, never sleeping).
 // The URL is used as given (its sslmode is honoured; the collector never adds or weakens
 // one) plus connect_timeout from the config (which wins over one in the URL) and
