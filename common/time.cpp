@@ -1,8 +1,6 @@
 #include "offmon/common/time.h"
 
 #include <charconv>
-#include <cmath>
-
 #include <limits>
 
 #include <fmt/format.h>

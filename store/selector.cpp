@@ -1,7 +1,11 @@
 #include "offmon/store/selector.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 

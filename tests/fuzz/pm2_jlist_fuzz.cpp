@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
-  const std::string& message = parsed.error().message();
+  const std::string message = parsed.error().message();
   if (message.empty() || message.size() > 200) std::abort();
   if (message.find_first_of("\r\n") != std::string::npos) std::abort();
   if (message.rfind("pm2 jlist: ", 0) != 0) std::abort();
