@@ -145,10 +145,10 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
   for (const Pm2Process& p : parsed->processes) {
     if (!watched.contains(p.name)) continue;
     Labels labels{{"process", p.name}};
-    std::string key = p.name;
+    InstanceKey key{p.name, std::nullopt};
     if (instances[p.name] > 1 && p.pm_id) {
       labels.push_back({"pm_id", std::to_string(*p.pm_id)});
-      key += "#" + std::to_string(*p.pm_id);
+      key.second = p.pm_id;
     }
     const bool online = p.status == "online";
     Append(sink, "process_up", labels, now, online ? 1 : 0);
@@ -163,7 +163,7 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
     }
     if (p.memory_bytes) Append(sink, "process_memory_bytes", labels, now, static_cast<double>(*p.memory_bytes));
     if (p.cpu_percent) Append(sink, "process_cpu_percent", labels, now, *p.cpu_percent);
-    ReportInfo(key, p.name, p.pm_id, Reported{p.status, p.pid, p.out_log_path, p.err_log_path}, sink);
+    ReportInfo(key, p.pm_id, Reported{p.status, p.pid, p.out_log_path, p.err_log_path}, sink);
   }
 
   for (const std::string& name : watched) {
@@ -173,19 +173,19 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
     Append(sink, "process_uptime_seconds", labels, now, 0);
     // The logs of a vanished process are what an escalation wants: keep their paths.
     Reported offline{"offline", 0, {}, {}};
-    if (auto it = reported_.find(name); it != reported_.end()) {
+    if (auto it = reported_.find(InstanceKey{name, std::nullopt}); it != reported_.end()) {
       offline.out_log = it->second.out_log;
       offline.err_log = it->second.err_log;
     }
-    ReportInfo(name, name, std::nullopt, std::move(offline), sink);
+    ReportInfo(InstanceKey{name, std::nullopt}, std::nullopt, std::move(offline), sink);
   }
 }
 
-void Pm2Collector::ReportInfo(const std::string& key, const std::string& process, std::optional<int64_t> pm_id,
-                              Reported now_state, SampleSink& sink) {
+void Pm2Collector::ReportInfo(const InstanceKey& key, std::optional<int64_t> pm_id, Reported now_state,
+                              SampleSink& sink) {
   auto it = reported_.find(key);
   if (it != reported_.end() && it->second == now_state) return;
-  nlohmann::json event = {{"process", process},
+  nlohmann::json event = {{"process", key.first},
                           {"status", now_state.status},
                           {"pid", now_state.pid},
                           {"pm_id", pm_id ? nlohmann::json(*pm_id) : nlohmann::json(nullptr)},

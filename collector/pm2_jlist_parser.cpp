@@ -68,12 +68,15 @@ size_t ParseErrorOffset(std::string_view text) {
   return 0;
 }
 
-// The start of non-JSON output, escaped, for the message. It stops at the first '{':
-// whatever follows may be a JSON object, and pm2's objects carry the environment.
+// The start of non-JSON output, escaped, for the message: at most kFirstBytesShown
+// characters once escaped. It stops at the first '{': whatever follows may be a JSON
+// object, and pm2's objects carry the environment.
 std::string FirstBytes(std::string_view text) {
   std::string shown;
-  const std::string_view head = text.substr(0, std::min(kFirstBytesShown, text.find('{')));
-  for (char c : head) {
+  const std::string_view head = text.substr(0, text.find('{'));
+  size_t used = 0;
+  for (; used < head.size() && shown.size() < kFirstBytesShown; ++used) {
+    const char c = head[used];
     const auto u = static_cast<unsigned char>(c);
     if (c == '\n') {
       shown += "\\n";
@@ -83,7 +86,7 @@ std::string FirstBytes(std::string_view text) {
       shown += fmt::format("\\x{:02x}", u);
     }
   }
-  if (head.size() < text.size()) shown += "...";
+  if (used < text.size()) shown += "...";
   return shown;
 }
 

@@ -256,7 +256,7 @@ TEST_F(Pm2CollectorTest, GarbageOutputIsAFailure) {
   collector.Collect(kNow, sink_);
   EXPECT_THAT(sink_.failures,
               ::testing::ElementsAre(Pair("pm2", "pm2 jlist: output is not a JSON array (first bytes: Usage: pm2 "
-                                                 "[cmd] app\\n\\nOptions:\\n  -V, --version   print pm2 v...)")));
+                                                 "[cmd] app\\n\\nOptions:\\n  -V, --version   print pm...)")));
   EXPECT_THAT(sink_.samples, IsEmpty());
 }
 

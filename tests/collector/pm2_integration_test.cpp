@@ -10,9 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "offmon/collector/command_runner.h"
@@ -34,6 +37,28 @@ const fs::path kSandbox = kRoot / "tools/sandbox/pm2.sh";
 
 std::string Series(const char* metric, const std::string& process) {
   return std::string(metric) + "{process=\"" + process + "\"}";
+}
+
+struct CpuSample {
+  double cpu_seconds = 0;  // user + system time of the process so far
+  std::chrono::steady_clock::time_point at;
+};
+
+CpuSample CpuTime(pid_t pid) {
+  CpuSample sample{0, std::chrono::steady_clock::now()};
+  std::string stat = testing::ReadFileBytes("/proc/" + std::to_string(pid) + "/stat");
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return sample;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  // After "pid (comm) ", utime and stime are the 12th and 13th fields (proc(5)).
+  for (int i = 0; i < 13 && fields >> field; ++i) {
+    if (i == 11) utime = std::stod(field);
+    if (i == 12) stime = std::stod(field);
+  }
+  sample.cpu_seconds = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return sample;
 }
 
 class Pm2IntegrationTest : public ::testing::Test {
@@ -132,15 +157,39 @@ TEST_F(Pm2IntegrationTest, WorkersAppearInTheStoreAsTheyBehave) {
   EXPECT_TRUE(PollUntil(collector, [&] { return Last("process_memory_bytes", "leaky") > first_memory + 20e6; }, 30s))
       << "leaky: memory went from " << first_memory << " to " << Last("process_memory_bytes", "leaky");
 
-  // burner: well above half a core.
-  double max_cpu = 0;
+  // burner: above half a core. On a machine so busy that the kernel never gave the burner
+  // more than ~60% in a cycle, a cycle where pm2's figure matches the kernel's account
+  // (/proc/PID/stat over the same interval) shows instead that the collector reports
+  // the truth; the failure message gives both peaks.
+  auto burner = LastInfo("burner");
+  ASSERT_TRUE(burner);
+  const pid_t burner_pid = (*burner)["pid"].get<pid_t>();
+  double max_cpu = 0, max_kernel = 0;
+  bool matched_kernel = false;
+  auto last_sample = CpuTime(burner_pid);
   EXPECT_TRUE(PollUntil(collector, [&] {
-    max_cpu = std::max(max_cpu, Last("process_cpu_percent", "burner"));
-    return max_cpu > 50;
-  }, 30s)) << "burner: CPU peaked at " << max_cpu << "%";
+    const double reported = Last("process_cpu_percent", "burner");
+    const auto now = CpuTime(burner_pid);
+    const double kernel = 100 * (now.cpu_seconds - last_sample.cpu_seconds) /
+                          std::chrono::duration<double>(now.at - last_sample.at).count();
+    last_sample = now;
+    max_cpu = std::max(max_cpu, reported);
+    max_kernel = std::max(max_kernel, kernel);
+    matched_kernel = matched_kernel || (kernel > 10 && std::abs(reported - kernel) <= std::max(10.0, kernel / 4));
+    return max_cpu > 50 || (max_kernel < 60 && matched_kernel);
+  }, 30s)) << "burner: pm2 reported at most " << max_cpu << "%, the kernel counted at most " << max_kernel << "%";
+  if (max_cpu <= 50) {
+    std::cout << "note: the machine is saturated: the burner got at most " << max_kernel
+              << "% of a core, and pm2 reported that (" << max_cpu << "%)\n";
+  }
 
-  // Log tails of steady: its newest numbered lines, consecutive, from both logs.
+  // Log tails of steady: its newest numbered lines, consecutive, from both logs, once
+  // it has written enough of them (a warning every 200 ms).
   ProcessLogs logs{"steady", (*steady)["out_log"].get<std::string>(), (*steady)["err_log"].get<std::string>()};
+  EXPECT_TRUE(PollUntil(collector, [&] {
+    auto err_lines = TailLines(logs.err_log, kLogTailLines);
+    return err_lines && err_lines->size() == kLogTailLines;
+  }, 30s)) << "steady wrote fewer than " << kLogTailLines << " lines to " << logs.err_log;
   testing::RecordingSink tails;
   CaptureLogTails(logs, clock_.Now(), tails);
   ASSERT_EQ(tails.events.size(), 2u);

@@ -142,7 +142,15 @@ TEST(Pm2JlistParserTest, TextWithoutAnArrayIsRejectedWithItsFirstBytes) {
   EXPECT_EQ(list.error().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(list.error().message(),
             "pm2 jlist: output is not a JSON array (first bytes: Usage: pm2 [cmd] app\\n\\nOptions:\\n  "
-            "-V, --version   print pm2 v...)");
+            "-V, --version   print pm...)");
+}
+
+TEST(Pm2JlistParserTest, ControlBytesAreEscapedAndTheQuoteBounded) {
+  std::string escaped;
+  for (int i = 0; i < 15; ++i) escaped += "\\x04";
+  auto list = ParsePm2Jlist("[" + std::string(100, '\x04') + "]");
+  ASSERT_FALSE(list);
+  EXPECT_EQ(list.error().message(), "pm2 jlist: output is not a JSON array (first bytes: [" + escaped + "...)");
 }
 
 TEST(Pm2JlistParserTest, BannerLinesAloneAreNotAnArray) {

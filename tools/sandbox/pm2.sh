@@ -54,6 +54,7 @@ daemon_pid() {  # prints the daemon's pid when it is alive
 # "NAME STATUS" lines for every process this PM2 knows (starting the daemon if needed):
 # one pm2 call for all workers, since each call costs a Node start-up.
 list_statuses() {
+  # shellcheck disable=SC2016  # the quoted text is JavaScript, with its own ${...}
   "$pm2" jlist 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => { s += d; });
     process.stdin.on("end", () => {

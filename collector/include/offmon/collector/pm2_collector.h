@@ -35,6 +35,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "offmon/collector/collector.h"
 #include "offmon/collector/command_runner.h"
@@ -64,15 +65,17 @@ class Pm2Collector final : public Collector {
   void CollectOnce(TimePoint now, SampleSink& sink);
   // Empty when the daemon looks reachable, else the failure reason.
   std::string DaemonProblem() const;
+  // A series' identity: the name, and the pm_id for an instance of a shared name.
+  using InstanceKey = std::pair<std::string, std::optional<int64_t>>;
+
   // Emits kProcessInfo when `now_state` differs from what was last reported for `key`.
-  void ReportInfo(const std::string& key, const std::string& process, std::optional<int64_t> pm_id,
-                  Reported now_state, SampleSink& sink);
+  void ReportInfo(const InstanceKey& key, std::optional<int64_t> pm_id, Reported now_state, SampleSink& sink);
 
   Pm2Config config_;
   CommandRunner& runner_;
   std::filesystem::path home_;
-  // Last kProcessInfo reported per series identity ("name" or "name#pm_id").
-  std::map<std::string, Reported> reported_;
+  // Last kProcessInfo reported per series.
+  std::map<InstanceKey, Reported> reported_;
   // Names seen in pm2's list during this run: the watched set when none is configured.
   std::set<std::string> seen_names_;
 };
