@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -64,10 +65,12 @@ class ByteReader {
   const char* end_;
 };
 
-// Floor division for possibly negative times.
+// Floor division for possibly negative times (step > 0). Saturates at the earliest
+// representable time, so an open-ended range (TimePoint::min()) stays valid.
 inline int64_t FloorTo(int64_t t, int64_t step) {
   int64_t q = t / step;
-  if ((t % step != 0) && ((t < 0) != (step < 0))) --q;
+  if ((t % step != 0) && t < 0) --q;
+  if (q < std::numeric_limits<int64_t>::min() / step) return std::numeric_limits<int64_t>::min();
   return q * step;
 }
 
