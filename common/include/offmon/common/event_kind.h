@@ -17,7 +17,7 @@ enum class EventKind : int {
   kEpochSealed = 7,       // JSON header + participant bitmap (docs/store-schema.md)
   kUsersRegistered = 8,   // {"first_id": n, "hashes": [...]}: ids n, n+1, ...
   kLogTail = 9,           // {"process", "stream", "path", "lines": [...]}
-  kProcessInfo = 10,      // {"process", "status", "pid", "log_files": {...}}: on change
+  kProcessInfo = 10,      // {"process", "status", "pid", "pm_id", "out_log", "err_log"}: on change
   kEpochVanished = 11,    // {"channel", "epoch", "root"}: a sealed epoch no longer in the database
 };
 
