@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "batch_sink_impl.h"
+#include "offmon/analyzer/analyzer.h"
+#include "offmon/collector/log_tail.h"
 #include "offmon/collector/scheduler.h"
 #include "offmon/common/cli.h"
 #include "offmon/store/store.h"
@@ -39,11 +41,12 @@ constexpr int kWorkerThreads = 5;
 class DaemonLoop {
  public:
   DaemonLoop(const DaemonOptions& options, const Clock& clock, spdlog::logger& log, store::Store& store)
-      : options_(options), clock_(clock), log_(log), store_(store), pool_(kWorkerThreads), timer_(io_), retention_timer_(io_),
-        signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+      : options_(options), clock_(clock), log_(log), store_(store), config_(options.config), pool_(kWorkerThreads),
+        timer_(io_), retention_timer_(io_), analyzer_timer_(io_), signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
   int Run() {
-    Install(options_.factory(options_.config, store_, log_));
+    Install(options_.factory(config_, store_, log_));
+    StartAnalyzer();
     WaitForSignal();
     if (options_.once) {
       const TimePoint grid = std::chrono::floor<std::chrono::seconds>(clock_.Now());
@@ -51,6 +54,7 @@ class DaemonLoop {
     } else {
       ApplyRetention();
       Arm();
+      ArmAnalyzer();
     }
     io_.run();
     pool_.join();
@@ -103,7 +107,10 @@ class DaemonLoop {
         // pages back so the daemon's RSS reflects what it holds, not its peak.
         malloc_trim(0);
         if (generation == generation_) scheduler_->Finished(index);
-        if (--running_ == 0 && (stopping_ || options_.once)) Stop();
+        if (--running_ == 0 && (stopping_ || options_.once)) {
+          if (options_.once && !stopping_) Analyze();
+          Stop();
+        }
       });
     });
   }
@@ -149,6 +156,75 @@ class DaemonLoop {
     }
   }
 
+  // The analyzer resumes the alert state recorded in the store, so a restart neither
+  // re-announces firing alerts nor forgets them.
+  void StartAnalyzer() {
+    analyzer_.reset();
+    if (!config_.analyzer.enabled) return;
+    analyzer_ = std::make_unique<analyzer::Analyzer>(config_, store_, analyzer::AnalyzerMode::kLive);
+    if (Status status = analyzer_->Restore(); !status.ok()) {
+      log_.error("analyzer: cannot restore alert state, not analyzing: {}", status.ToString());
+      analyzer_.reset();
+    }
+  }
+
+  void ArmAnalyzer() {
+    if (stopping_ || !analyzer_) return;
+    analyzer_timer_.expires_after(config_.analyzer.interval);
+    analyzer_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      Analyze();
+      ArmAnalyzer();
+    });
+  }
+
+  // One evaluation of every rule on what is stored now; transitions are recorded and
+  // logged, and a firing alert about a PM2 process gets its log tail captured for the
+  // escalation message.
+  void Analyze() {
+    if (!analyzer_) return;
+    const TimePoint now = clock_.Now();
+    auto transitions = analyzer_->Evaluate(now);
+    if (!transitions) {
+      log_.error("analyzer: {}", transitions.error().ToString());
+      return;
+    }
+    if (Status status = analyzer_->Record(*transitions); !status.ok()) {
+      log_.error("analyzer: cannot record alert transitions: {}", status.ToString());
+    }
+    BatchSink tails;
+    bool captured = false;
+    for (const analyzer::Transition& t : *transitions) {
+      if (t.state == analyzer::AlertState::kPending) continue;
+      const std::string labels = SeriesKey(t.alert, t.labels).ToString();
+      const auto severity = analyzer::SeverityName(t.severity);
+      const auto state = analyzer::AlertStateName(t.state);
+      if (t.state == analyzer::AlertState::kResolved) {
+        log_.info("{} {} {}: {}", state, severity, labels, t.summary);
+      } else if (t.severity == analyzer::Severity::kCritical) {
+        log_.critical("{} {} {}: {}{}", state, severity, labels, t.summary, CauseNote(t));
+      } else {
+        log_.warn("{} {} {}: {}{}", state, severity, labels, t.summary, CauseNote(t));
+      }
+      const std::string process(SeriesKey(t.alert, t.labels).Label("process"));
+      if (t.state != analyzer::AlertState::kFiring || process.empty()) continue;
+      if (auto logs = analyzer_->ProcessLogs(process)) {
+        CaptureLogTails(ProcessLogs{process, logs->out_log, logs->err_log}, now, tails);
+        captured = true;
+      }
+    }
+    if (!captured) return;
+    auto appender = store_.NewAppender("analyzer:log_tail");
+    tails.MoveTo(*appender);
+    if (Status status = appender->Commit(now); !status.ok()) {
+      log_.error("cannot store log tails: {}", status.ToString());
+    }
+  }
+
+  static std::string CauseNote(const analyzer::Transition& t) {
+    return t.inhibited_by.empty() ? "" : fmt::format(" (caused by {})", t.inhibited_by);
+  }
+
   void ApplyRetention() {
     if (Status status = store_.ApplyRetention(clock_.Now()); !status.ok()) {
       log_.error("retention: {}", status.ToString());
@@ -172,6 +248,7 @@ class DaemonLoop {
       exit_code_ = 0;
       timer_.cancel();
       retention_timer_.cancel();
+      analyzer_timer_.cancel();
       if (running_ == 0) Stop();
     });
   }
@@ -188,14 +265,19 @@ class DaemonLoop {
     }
     log_.info("SIGHUP: reloaded {}", options_.config_path);
     timer_.cancel();
-    Install(options_.factory(*config, store_, log_));
+    analyzer_timer_.cancel();
+    config_ = std::move(*config);
+    Install(options_.factory(config_, store_, log_));
+    StartAnalyzer();
     Arm();
+    ArmAnalyzer();
   }
 
   void Stop() {
     signals_.cancel();
     timer_.cancel();
     retention_timer_.cancel();
+    analyzer_timer_.cancel();
     io_.stop();
   }
 
@@ -203,10 +285,12 @@ class DaemonLoop {
   const Clock& clock_;
   spdlog::logger& log_;
   store::Store& store_;
+  Config config_;  // the running config: the options' until a SIGHUP reload
   asio::io_context io_;
   asio::thread_pool pool_;
   asio::steady_timer timer_;
   asio::steady_timer retention_timer_;
+  asio::steady_timer analyzer_timer_;
   asio::signal_set signals_;
   std::vector<CollectorSlot> slots_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -216,6 +300,7 @@ class DaemonLoop {
   int exit_code_ = 0;
   std::map<std::string, std::unique_ptr<store::Appender>> pending_;
   std::map<std::string, std::string> failing_;
+  std::unique_ptr<analyzer::Analyzer> analyzer_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "offmon/common/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,7 +25,7 @@ class TableReader {
   TableReader(const toml::table& table, std::string name, std::string_view source)
       : table_(table), name_(std::move(name)), source_(source) {}
 
-  Status Duration(std::string_view key, offmon::Duration* out) {
+  Status Duration(std::string_view key, offmon::Duration* out, bool allow_zero = false) {
     known_.insert(std::string(key));
     const toml::node* node = table_.get(key);
     if (node == nullptr) return Status::Ok();
@@ -32,7 +33,7 @@ class TableReader {
     if (!text) return Error(*node, key, "expected a duration string such as \"30d\"");
     auto d = ParseDuration(*text);
     if (!d) return Error(*node, key, d.error().message());
-    if (d->count() <= 0) return Error(*node, key, "must be positive");
+    if (d->count() < 0 || (d->count() == 0 && !allow_zero)) return Error(*node, key, "must be positive");
     *out = *d;
     return Status::Ok();
   }
@@ -83,6 +84,34 @@ class TableReader {
     return Status::Ok();
   }
 
+  // A threshold or parameter in `unit`: a number, or a string with a unit.
+  Status RuleValue(std::string_view key, RuleUnit unit, std::optional<double>* out) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return Status::Ok();
+    if (auto number = node->value<double>()) {
+      if (!std::isfinite(*number)) return Error(*node, key, "must be a finite number");
+      *out = *number;
+      return Status::Ok();
+    }
+    auto text = node->value<std::string>();
+    if (text && unit == RuleUnit::kSeconds) {
+      auto d = ParseDuration(*text);
+      if (!d) return Error(*node, key, d.error().message());
+      *out = static_cast<double>(d->count()) / 1000;
+      return Status::Ok();
+    }
+    if (text && unit == RuleUnit::kBytes) {
+      if (auto bytes = ParseBytes(*text)) {
+        *out = *bytes;
+        return Status::Ok();
+      }
+      return Error(*node, key, "expected a size such as \"3GiB\" or \"200MB\"");
+    }
+    return Error(*node, key, unit == RuleUnit::kSeconds ? "expected a duration string such as \"2h\""
+                                                        : "expected a number");
+  }
+
   Status RejectUnknown() {
     for (const auto& [key, node] : table_) {
       if (!known_.contains(std::string(key.str()))) {
@@ -101,6 +130,39 @@ class TableReader {
   std::string_view source_;
   std::set<std::string> known_;
 };
+
+// [rules.NAME] tables: each names a rule of DefaultRules() and overrides some of its
+// settings.
+Status ParseRules(const toml::table& rules, std::string_view source_name, RuleSet* out) {
+  for (const auto& [name, node] : rules) {
+    auto rule = out->find(name.str());
+    if (rule == out->end()) {
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: [rules.{}]: no such rule (docs/alert-rules.md lists them)", source_name,
+                      node.source().begin.line, name.str()));
+    }
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: rules.{} must be a table", source_name, node.source().begin.line, name.str()));
+    }
+    RuleConfig& config = rule->second;
+    TableReader reader(*table, fmt::format("rules.{}", name.str()), source_name);
+    OFFMON_RETURN_IF_ERROR(reader.Bool("enabled", &config.enabled));
+    OFFMON_RETURN_IF_ERROR(reader.Duration("for", &config.for_duration, /*allow_zero=*/true));
+    OFFMON_RETURN_IF_ERROR(reader.Duration("keep_firing_for", &config.keep_firing_for, /*allow_zero=*/true));
+    // Only the levels a rule has can be set.
+    if (config.warning) OFFMON_RETURN_IF_ERROR(reader.RuleValue("warning", config.threshold_unit, &config.warning));
+    if (config.critical) OFFMON_RETURN_IF_ERROR(reader.RuleValue("critical", config.threshold_unit, &config.critical));
+    for (auto& [key, value] : config.params) {
+      std::optional<double> v = value;
+      OFFMON_RETURN_IF_ERROR(reader.RuleValue(key, config.param_units.at(key), &v));
+      value = *v;
+    }
+    OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -136,7 +198,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   const toml::table& root = parsed.table();
   Config config;
   for (const auto& [key, node] : root) {
-    static const std::set<std::string, std::less<>> kSections{"store", "system", "pm2", "processes", "postgres", "log"};
+    static const std::set<std::string, std::less<>> kSections{"store", "system", "pm2", "processes", "postgres", "log",
+                                                                  "analyzer", "rules"};
     if (!kSections.contains(key.str())) {
       return Status::InvalidArgument(fmt::format("{}:{}: unknown section [{}]", source_name, node.source().begin.line, key.str()));
     }
@@ -192,6 +255,14 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(log.Int("max_bytes", 4096, &config.log.max_bytes));
   OFFMON_RETURN_IF_ERROR(log.Int("keep", 0, &config.log.keep));
   OFFMON_RETURN_IF_ERROR(log.RejectUnknown());
+  TableReader analyzer(section("analyzer"), "analyzer", source_name);
+  OFFMON_RETURN_IF_ERROR(analyzer.Bool("enabled", &config.analyzer.enabled));
+  OFFMON_RETURN_IF_ERROR(analyzer.Duration("interval", &config.analyzer.interval));
+  OFFMON_RETURN_IF_ERROR(analyzer.Duration("escalate_warning_after", &config.analyzer.escalate_warning_after));
+  OFFMON_RETURN_IF_ERROR(analyzer.Strings("aggregator", &config.analyzer.aggregator));
+  OFFMON_RETURN_IF_ERROR(analyzer.Strings("sealer", &config.analyzer.sealer));
+  OFFMON_RETURN_IF_ERROR(analyzer.RejectUnknown());
+  OFFMON_RETURN_IF_ERROR(ParseRules(section("rules"), source_name, &config.analyzer.rules));
   return config;
 }
 

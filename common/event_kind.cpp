@@ -6,7 +6,7 @@
 namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 11> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 12> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 11> kKindNames{{
     {EventKind::kLogTail, "log_tail"},
     {EventKind::kProcessInfo, "process_info"},
     {EventKind::kEpochVanished, "epoch_vanished"},
+    {EventKind::kAlertTransition, "alert_transition"},
 }};
 }  // namespace
 

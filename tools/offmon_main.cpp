@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "offmon/analyzer/analyze_command.h"
 #include "offmon/collector/collect_command.h"
 #include "offmon/common/cli.h"
 #include "offmon/query/query_command.h"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   offmon::collector::AddConfigCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);
   offmon::query::AddTrendCommand(app, ctx);
+  offmon::analyzer::AddAnalyzeCommand(app, ctx);
 
   // The config and store path are settled before any subcommand callback runs.
   app.parse_complete_callback([&] {

@@ -113,5 +113,28 @@ TEST_F(DaemonTest, OnceStoresOneCycleAndExits) {
   EXPECT_EQ(Cycles(), 1u);
 }
 
+TEST_F(DaemonTest, OnceAnalyzesTheCycleAndRecordsTheAlert) {
+  // A host never has a petabyte of free memory: SystemMemoryLow must fire on the first
+  // evaluation, be logged, and be recorded as an alert transition.
+  WriteConfig("30s");
+  WriteFileBytes(config_, testing::ReadFileBytes(config_) +
+                              "[rules.SystemMemoryLow]\ncritical = \"1024TiB\"\nfor = \"0s\"\n");
+  auto result = testing::RunCommand({OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(),
+                                     "collect", "--once"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("firing CRITICAL SystemMemoryLow: system memory available"), std::string::npos)
+      << result.err;
+  store::StoreOptions options;
+  options.path = store_;
+  options.read_only = true;
+  auto store = store::Store::Open(options);
+  ASSERT_TRUE(store.has_value());
+  auto events = (*store)->ReadEvents(0, EventKind::kAlertTransition, 100);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 2u);  // firing, and (CRITICAL) escalated at once
+  EXPECT_NE((*events)[0].payload.find(R"("state":"firing")"), std::string::npos) << (*events)[0].payload;
+  EXPECT_NE((*events)[1].payload.find(R"("state":"escalated")"), std::string::npos) << (*events)[1].payload;
+}
+
 }  // namespace
 }  // namespace offmon

@@ -25,6 +25,46 @@ TEST(ConfigTest, ExampleFileParsesToTheDefaults) {
   EXPECT_EQ(config->log.max_bytes, defaults.log.max_bytes);
 }
 
+TEST(ConfigTest, RulesAreConfigurationWithUnits) {
+  auto config = ParseConfig(R"(
+[analyzer]
+escalate_warning_after = "30m"
+aggregator = ["cls-aggregator"]
+
+[rules.ProcessMemoryHigh]
+warning = "2GiB"
+critical = 3221225472
+for = "0s"
+
+[rules.MemoryLeak]
+horizon = "12h"
+
+[rules.CpuHigh]
+enabled = false
+)",
+                            "rules.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  const RuleSet& rules = config->analyzer.rules;
+  EXPECT_EQ(rules.at("ProcessMemoryHigh").warning, 2.0 * 1024 * 1024 * 1024);
+  EXPECT_EQ(rules.at("ProcessMemoryHigh").critical, 3.0 * 1024 * 1024 * 1024);
+  EXPECT_EQ(rules.at("ProcessMemoryHigh").for_duration, Duration(0));
+  EXPECT_EQ(rules.at("MemoryLeak").ParamDuration("horizon"), std::chrono::hours(12));
+  EXPECT_FALSE(rules.at("CpuHigh").enabled);
+  EXPECT_EQ(rules.at("RestartLoop").warning, 20);  // untouched rules keep the guide's defaults
+  EXPECT_EQ(config->analyzer.escalate_warning_after, std::chrono::minutes(30));
+  EXPECT_EQ(config->analyzer.aggregator, std::vector<std::string>{"cls-aggregator"});
+
+  EXPECT_EQ(ParseConfig("[rules.NoSuchRule]\nenabled = true\n", "a.toml").error().message(),
+            "a.toml:1: [rules.NoSuchRule]: no such rule (docs/alert-rules.md lists them)");
+  EXPECT_EQ(ParseConfig("[rules.CpuHigh]\nwarning = 50\n", "b.toml").error().message(),
+            "b.toml:2: [rules.CpuHigh] warning: unknown key");  // CpuHigh has only a critical level
+  EXPECT_EQ(ParseConfig("[rules.ProcessMemoryHigh]\nwarning = \"lots\"\n", "c.toml").error().message(),
+            "c.toml:2: [rules.ProcessMemoryHigh] warning: expected a size such as \"3GiB\" or \"200MB\"");
+  EXPECT_EQ(ParseBytes("200MB"), 200.0 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("1iB"), std::nullopt);
+  EXPECT_EQ(ParseBytes("-1"), std::nullopt);
+}
+
 TEST(ConfigTest, ErrorsNameFileLineSectionAndKey) {
   auto unknown = ParseConfig("[pm2]\nenabled = true\nproceses = [\"a\"]\n", "a.toml");
   ASSERT_FALSE(unknown.has_value());

@@ -36,7 +36,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsEverySubcommandAndEachHasHelp) {
   auto help = RunCommand({OFFMON_BINARY, "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (std::string cmd : {"store", "collect", "import", "report", "trend"}) {
+  for (std::string cmd : {"store", "collect", "import", "report", "trend", "analyze"}) {
     EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
     auto sub = RunCommand({OFFMON_BINARY, cmd, "--help"});
     EXPECT_EQ(sub.exit_code, 0) << cmd;
@@ -65,6 +65,33 @@ TEST_F(CliTest, ImportedCsvShowsInTrendAndInfo) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_NE(info.out.find("\"samples\": 48"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("\"import\": 1"), std::string::npos) << info.out;
+}
+
+TEST_F(CliTest, AnalyzeReplaysImportedHistoryAsJsonLines) {
+  // No collector ever ran: two hours of CPU, 20 minutes of it at 97 % from 01:00.
+  constexpr int64_t kStart = 1793577600;  // 2026-11-02T00:00:00Z
+  std::string csv = "timestamp,series,value\n";
+  for (int64_t t = 0; t < 7200; t += 30) {
+    csv += fmt::format("{},\"process_cpu_percent{{process=\"\"w1\"\"}}\",{}\n", kStart + t,
+                       t >= 3600 && t < 4800 ? 97 : 12);
+  }
+  ASSERT_EQ(Offmon({"import", "--csv", Write("cpu.csv", csv)}).exit_code, 0);
+  auto json = Offmon({"analyze", "--from", std::to_string(kStart), "--to", std::to_string(kStart + 7200), "--step",
+                      "1m", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto line = [](std::string state, int64_t ts) {
+    return R"j({"alert":"CpuHigh","labels":{"process":"w1"},"series":"process_cpu_percent{process=\"w1\"}",)j"
+           R"j("severity":"CRITICAL","state":")j" +
+           state + R"j(","summary":"w1 CPU 97% (above 90% for 5m 0s or more)","ts":)j" + std::to_string(ts) + "}\n";
+  };
+  EXPECT_EQ(json.out, line("firing", kStart + 3600 + 300) + line("resolved", kStart + 4800));
+  auto table = Offmon({"analyze", "--from", std::to_string(kStart), "--to", std::to_string(kStart + 7200)});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("2026-11-02T01:05:00  firing    CRITICAL CpuHigh"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("2 transitions; 0 alerts still firing"), std::string::npos) << table.out;
+  auto bad = Offmon({"analyze", "--from", "yesterday"});
+  EXPECT_EQ(bad.exit_code, 14) << bad.err;
+  EXPECT_EQ(Lines(bad.err), 1u) << bad.err;
 }
 
 TEST_F(CliTest, BadCsvImportsNothingAndNamesTheLine) {

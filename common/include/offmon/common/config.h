@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "offmon/common/result.h"
+#include "offmon/common/rules_config.h"
 #include "offmon/common/time.h"
 
 namespace offmon {
@@ -86,6 +87,22 @@ struct LogConfig {
   int64_t keep = 3;
 };
 
+struct AnalyzerConfig {
+  // [analyzer] enabled: evaluate the rules in the daemon. Default true.
+  bool enabled = true;
+  // [analyzer] interval between evaluations in the daemon. Default 30s, the PM2 and
+  // system collectors' interval.
+  Duration interval = std::chrono::seconds(30);
+  // [analyzer] escalate_warning_after: the guide's "investigate within 1 hour". Default 1h.
+  Duration escalate_warning_after = std::chrono::hours(1);
+  // [analyzer] aggregator / sealer: the pipeline's processes, for inhibition (an
+  // offline aggregator explains low events; an offline sealer explains stale epochs).
+  std::vector<std::string> aggregator{"twzrd-aggregator"};
+  std::vector<std::string> sealer{"tree-builder-worker"};
+  // [rules.NAME] tables: overrides of DefaultRules().
+  RuleSet rules = DefaultRules();
+};
+
 struct Config {
   StoreConfig store;
   SystemConfig system;
@@ -93,6 +110,7 @@ struct Config {
   ProcessesConfig processes;
   PostgresConfig postgres;
   LogConfig log;
+  AnalyzerConfig analyzer;
 };
 
 // Parses and validates a TOML file. InvalidArgument naming the file, line and key on a

@@ -19,6 +19,7 @@ enum class EventKind : int {
   kLogTail = 9,           // {"process", "stream", "path", "lines": [...]}
   kProcessInfo = 10,      // {"process", "status", "pid", "pm_id", "out_log", "err_log"}: on change
   kEpochVanished = 11,    // {"channel", "epoch", "root"}: a sealed epoch no longer in the database
+  kAlertTransition = 12,  // {"alert", "severity", "state", "labels", ...}: analyzer/alert.h
 };
 
 std::string_view EventKindName(EventKind kind);

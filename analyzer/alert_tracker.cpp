@@ -1,0 +1,137 @@
+#include "offmon/analyzer/alert_tracker.h"
+
+#include <algorithm>
+#include <set>
+
+namespace offmon::analyzer {
+
+namespace {
+
+Transition MakeTransition(TimePoint t, const ActiveAlert& a, AlertState state) {
+  return Transition{t, a.alert, a.severity, state, a.labels, a.series, a.summary, a.active_since, a.inhibited_by};
+}
+
+}  // namespace
+
+AlertTracker::AlertTracker(const AnalyzerConfig& config) : config_(config) {}
+
+bool AlertTracker::IsFiring(std::string_view alert, const Labels& labels) const {
+  auto it = active_.find(Fingerprint(alert, labels));
+  return it != active_.end() && it->second.firing;
+}
+
+std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> findings) {
+  std::vector<Transition> out;
+  // One finding per alert: the most severe, and a full one over a pending or hold-only.
+  auto rank = [](const Finding& f) { return std::tuple(!f.hold_only && !f.pending, f.severity, !f.hold_only); };
+  std::map<std::string, const Finding*> by_fingerprint;
+  for (const Finding& f : findings) {
+    const Finding*& best = by_fingerprint[Fingerprint(f.alert, f.labels)];
+    if (best == nullptr || rank(f) > rank(*best)) best = &f;
+  }
+  for (const auto& [fingerprint, f] : by_fingerprint) {
+    auto it = active_.find(fingerprint);
+    if (it == active_.end()) {
+      if (f->hold_only) continue;
+      ActiveAlert a{f->alert,
+                    f->severity,
+                    f->labels,
+                    f->series,
+                    f->summary,
+                    false,
+                    false,
+                    t,
+                    t,
+                    t,
+                    InhibitedBy(*f, findings, config_)};
+      it = active_.emplace(fingerprint, std::move(a)).first;
+      if (f->pending) out.push_back(MakeTransition(t, it->second, AlertState::kPending));
+    }
+    ActiveAlert& a = it->second;
+    a.last_seen = t;
+    a.summary = f->summary;
+    if (!a.firing && !f->pending && !f->hold_only) {
+      a.firing = true;
+      a.firing_since = t;
+      a.severity = f->severity;
+      a.inhibited_by = InhibitedBy(*f, findings, config_);
+      out.push_back(MakeTransition(t, a, AlertState::kFiring));
+    } else if (a.firing && !f->pending && !f->hold_only && f->severity != a.severity) {
+      a.severity = f->severity;  // re-announced at the new severity
+      out.push_back(MakeTransition(t, a, AlertState::kFiring));
+    }
+    if (a.firing && !a.escalated &&
+        (a.severity == Severity::kCritical || t - a.firing_since >= config_.escalate_warning_after)) {
+      a.escalated = true;
+      out.push_back(MakeTransition(t, a, AlertState::kEscalated));
+    }
+  }
+  for (auto it = active_.begin(); it != active_.end();) {
+    ActiveAlert& a = it->second;
+    const bool seen = by_fingerprint.contains(it->first);
+    const auto rule = config_.rules.find(a.alert);
+    const Duration keep = a.firing && rule != config_.rules.end() ? rule->second.keep_firing_for : Duration(0);
+    // A pending alert whose hold-only finding remains has not resolved either.
+    if (seen || (a.firing && t - a.last_seen < keep)) {
+      ++it;
+      continue;
+    }
+    out.push_back(MakeTransition(t, a, AlertState::kResolved));
+    it = active_.erase(it);
+  }
+  return out;
+}
+
+void AlertTracker::Apply(const Transition& t) {
+  const std::string fingerprint = Fingerprint(t.alert, t.labels);
+  if (t.state == AlertState::kResolved) {
+    active_.erase(fingerprint);
+    return;
+  }
+  ActiveAlert& a = active_[fingerprint];
+  a.alert = t.alert;
+  a.severity = t.severity;
+  a.labels = t.labels;
+  a.series = t.series;
+  a.summary = t.summary;
+  a.active_since = t.active_since;
+  a.inhibited_by = t.inhibited_by;
+  a.last_seen = t.at;
+  if (t.state == AlertState::kFiring && !a.firing) {
+    a.firing = true;
+    a.firing_since = t.at;
+  }
+  if (t.state == AlertState::kEscalated) a.escalated = true;
+}
+
+std::string InhibitedBy(const Finding& finding, const std::vector<Finding>& findings, const AnalyzerConfig& config) {
+  static const std::set<std::string, std::less<>> kDataFlow{"EventRateLow", "EpochSealingStale", "ParticipantDrop",
+                                                            "ZeroParticipants", "EpochMissing"};
+  static const std::set<std::string, std::less<>> kSealing{"EpochSealingStale", "EpochMissing", "EpochUnpublished",
+                                                           "ZeroParticipants"};
+  auto in = [](const std::vector<std::string>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  const std::string_view target = finding.alert;
+  for (const Finding& cause : findings) {
+    if (cause.pending || cause.hold_only || &cause == &finding) continue;
+    const std::string_view process = SeriesKey("x", cause.labels).Label("process");
+    bool explains = false;
+    if (cause.alert == "AllProcessesOffline") {
+      explains = kDataFlow.contains(target) || kSealing.contains(target) || target == "ProcessOffline" ||
+                 target == "RestartLoop";
+    } else if (cause.alert == "DatabaseUnreachable") {
+      explains = kDataFlow.contains(target) || kSealing.contains(target) || target == "DatabaseSlow" ||
+                 (target == "CollectorFailing" && SeriesKey("x", finding.labels).Label("collector") == "postgres");
+    } else if (cause.alert == "ProcessOffline" || cause.alert == "RestartLoop") {
+      explains = (in(config.aggregator, process) && kDataFlow.contains(target)) ||
+                 (in(config.sealer, process) && kSealing.contains(target));
+    } else if (cause.alert == "EventRateLow") {
+      explains = target == "ParticipantDrop" || target == "ZeroParticipants";
+    }
+    if (explains) return SeriesKey(cause.alert, cause.labels).ToString();
+  }
+  return "";
+}
+
+}  // namespace offmon::analyzer

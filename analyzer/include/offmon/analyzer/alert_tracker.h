@@ -1,0 +1,60 @@
+// AlertTracker: the alert lifecycle. Turns each evaluation's findings into transitions
+// (pending -> firing -> resolved, plus escalation) with one alert per rule and label
+// set, and keeps the set of active alerts, which is the projection of those transitions:
+// replaying recorded transitions through Apply() restores it after a restart.
+//
+// Damping: rules judge "sustained" on their samples and report hold-only findings while
+// only their resolve condition holds (hysteresis); a rule's keep_firing_for keeps an
+// alert firing through short gaps in its findings.
+//
+// Thread safety: one thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "offmon/analyzer/alert.h"
+#include "offmon/common/config.h"
+
+namespace offmon::analyzer {
+
+struct ActiveAlert {
+  std::string alert;
+  Severity severity = Severity::kWarning;
+  Labels labels;
+  std::string series, summary;
+  bool firing = false;  // else pending
+  bool escalated = false;
+  TimePoint active_since;  // the condition started to hold
+  TimePoint firing_since;
+  TimePoint last_seen;  // the last evaluation with a finding
+  std::string inhibited_by;
+};
+
+class AlertTracker {
+ public:
+  explicit AlertTracker(const AnalyzerConfig& config);
+
+  // Applies the findings of one evaluation at `t` (every finding of every rule; absent
+  // alerts resolve) and returns the transitions, in a stable order.
+  std::vector<Transition> Update(TimePoint t, std::vector<Finding> findings);
+
+  // Folds a recorded transition into the active set (restoring state after a restart).
+  void Apply(const Transition& transition);
+
+  bool IsFiring(std::string_view alert, const Labels& labels) const;
+  // Active (pending or firing) alerts by fingerprint.
+  const std::map<std::string, ActiveAlert>& active() const { return active_; }
+
+ private:
+  const AnalyzerConfig& config_;
+  std::map<std::string, ActiveAlert> active_;
+};
+
+// Pipeline-aware inhibition: the firing upstream cause (as "Alert{labels}") that explains
+// `finding`, or empty. The chain is aggregator -> events -> tree builder -> sealed epochs
+// -> publishing, with the database under all of it (docs/alert-rules.md).
+std::string InhibitedBy(const Finding& finding, const std::vector<Finding>& findings, const AnalyzerConfig& config);
+
+}  // namespace offmon::analyzer

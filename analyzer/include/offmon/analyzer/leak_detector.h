@@ -1,0 +1,153 @@
+// Memory-leak trend detection for one process: the guide's "memory increases every hour,
+// eventually hits 4GB and crashes". DetectLeak looks for a significant, sustained upward
+// trend of the post-GC memory floor, whatever its current level, and projects when it
+// reaches the limit; PredictLinearLeak is the least-squares peer (Prometheus'
+// predict_linear) it is compared with. docs/memory-leak-detection.md explains the design,
+// the defaults and what each check guards against.
+//
+// Pure functions over samples the caller has read; no store access. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "offmon/common/sample.h"
+#include "offmon/common/time.h"
+
+namespace offmon::analyzer {
+
+// The thresholds one window's trend must pass; docs/memory-leak-detection.md says which
+// trap each one closes. LeakOptions holds two sets: `fire` for a process that is not
+// alerting and the looser `hold` once it is, so a finding near a threshold does not flap.
+// Every `hold` value must be at least as permissive as its `fire` value.
+struct LeakThresholds {
+  // Scales LeakOptions::min_rate_bytes_per_hour and min_growth_bytes.
+  double min_growth_scale = 1.0;
+  // Mann–Kendall z of the floors. 3.0 is one-sided p ≈ 0.0013, strict because the test
+  // assumes independent samples, which neighbouring floors only approximate.
+  double min_mann_kendall_z = 3.0;
+  // The growth (slope × the longest stretch between restarts) must be at least this many
+  // robust spreads of the floors around the fit (1.4826 × median |residual|): visible by
+  // eye, not just significant. Noise that passes the z test reaches about 4.
+  double min_growth_spreads = 5.0;
+  // The floor may fall back within a segment (a point below an earlier one) by at most
+  // this fraction of the growth. A leak's floor does not fall back; a cycle longer than a
+  // bucket (a collection or batch job every few hours) falls back by a whole climb.
+  double max_drawdown_fraction = 0.5;
+  // Sustained: the Theil–Sen slope within each third of the window must be at least this
+  // fraction of the larger of the window's slope and the slope between the first and last
+  // thirds' median levels. A one-time step leaves flat thirds; a daily cycle a falling
+  // one. Negative values tolerate a noisy third (the `hold` set uses -0.5).
+  double min_third_fraction = 0.4;
+  // Not slowing down: the slope between the last two thirds' median levels must be at
+  // least this fraction of the slope between the first two. Growth that levels off slows
+  // by e^(-2/3) ≈ 0.51 per third when its time constant is 3 h in a 6 h window.
+  double min_last_third_ratio = 0.7;
+  // Windows shorter than the longest only fire when the projected crossing is at most
+  // this many window lengths away, at the window's slope and at the pace between its last
+  // two thirds: short windows are there to catch fast leaks early, not to report every
+  // rising stretch of a few hours.
+  double near_factor = 4.0;
+  // Windows shorter than LeakOptions::cycle_period must show the floor of their last third
+  // above the floor one period earlier by this fraction of slope × window. A leak is
+  // higher than yesterday; the rising half of yesterday's cycle is not.
+  double min_cycle_growth_fraction = 0.5;
+  // When that comparison is impossible (less than a period of history, or a restart in
+  // between), a shorter window fires only if the projected crossing is within this many
+  // window lengths: a young process's fast leak still alerts, a rising stretch of its
+  // first day's cycle does not.
+  double near_factor_without_cycle = 1.0;
+};
+
+struct LeakOptions {
+  // The guide's 4 GB (PM2 reports binary MB). Default 4 GiB.
+  double limit_bytes = 4.0 * 1024 * 1024 * 1024;
+  // A finding is critical when the projected time to the limit is below this. Default 6 h.
+  Duration critical_horizon = std::chrono::hours(6);
+  // The most history DetectLeak looks at. Default 48 h. Windows longer than this are
+  // ignored.
+  Duration lookback = std::chrono::hours(48);
+  // No finding below this slope. Default 0.5 MiB/h, half the slowest leak the tests
+  // require (1 MiB/h), so the estimate's noise does not hide it.
+  double min_rate_bytes_per_hour = 0.5 * 1024 * 1024;
+  // No finding unless the growth within one run (slope × the window's longest stretch
+  // between restarts) reaches this. Default 32 MiB: below the 48 MiB a 1 MiB/h leak adds
+  // in 48 h, above allocator churn. A leak that restarts keep below this is contained.
+  double min_growth_bytes = 32.0 * 1024 * 1024;
+  // Trend windows ending at `now`. The longest one (within lookback) fires on any
+  // significant sustained trend; the shorter ones only on near crossings (near_factor).
+  // Default 6 h, 12 h, 24 h, 48 h.
+  std::vector<Duration> windows = {std::chrono::hours(6), std::chrono::hours(12), std::chrono::hours(24),
+                                   std::chrono::hours(48)};
+  // Each window is cut into this many buckets aligned to `now`; a bucket's minimum is
+  // its floor point (the post-GC floor), and the O(n²) statistics see at most this many
+  // points plus one per restart. Default 24: 15 min buckets for 6 h, 2 h for 48 h.
+  // Clamped to [6, 64].
+  int buckets_per_window = 24;
+  // A window needs samples spanning at least this fraction of it. Default 0.75.
+  double min_coverage = 0.75;
+  // A window needs at least this many floor points in segments of two or more. Default
+  // 10, so 30 min sampling (12 points in 6 h) still works.
+  int min_points = 10;
+  // Floors within this time after a restart (reported or inferred) are left out: a
+  // process warming up after a restart climbs for a while, and that climb, repeated after
+  // every restart, would read as growth. Default 2 h.
+  Duration restart_settle = std::chrono::hours(2);
+  // A restart is inferred where the floor drops by more than this fraction below the
+  // median of the segment's previous three floors, and the next floor stays down too.
+  // Default 0.25.
+  double restart_drop_fraction = 0.25;
+  // Mann–Kendall compares floors rounded down to this resolution, so byte-level jitter
+  // after a long flat run is a tie rather than a trend. Default 1 MiB.
+  double tie_resolution_bytes = 1024.0 * 1024;
+  // The period of the usual load cycle. Windows shorter than it must beat the floor one
+  // period earlier (min_cycle_growth_fraction), so the rising half of a daily cycle does
+  // not fire even near the limit. Zero disables. Default 24 h.
+  Duration cycle_period = std::chrono::hours(24);
+  LeakThresholds fire;
+  LeakThresholds hold{.min_growth_scale = 0.75,
+                      .min_mann_kendall_z = 2.0,
+                      .min_growth_spreads = 3.0,
+                      .max_drawdown_fraction = 0.75,
+                      .min_third_fraction = -0.5,
+                      .min_last_third_ratio = 0.35,
+                      .near_factor = 8.0,
+                      .min_cycle_growth_fraction = 0.25,
+                      .near_factor_without_cycle = 2.0};
+};
+
+struct LeakFinding {
+  double bytes_per_hour = 0;             // Theil–Sen slope of the post-GC floor
+  double floor_bytes = 0;                // current post-GC floor (level the projection starts from)
+  std::optional<Duration> time_to_limit;  // projected time until limit_bytes; 0 when already above
+  Duration window{};                     // span of history the verdict rests on
+  double mann_kendall_z = 0;
+  bool critical = false;                 // time_to_limit < critical_horizon
+};
+
+// memory: one process's memory samples (bytes) with time <= now, sorted by time, at least
+// the last options.lookback of them when available. restarts: sorted times at which the
+// process restarted (from its restart counter or uptime); restarts are also inferred
+// from sharp floor drops. already_firing relaxes thresholds (hysteresis).
+//
+// Returns the finding of the window with the nearest projected crossing among the windows
+// that pass (ties: the longer window), or nullopt when none does: too little history,
+// no significant sustained growth, or a short window whose crossing is far away.
+// Samples after `now` and non-finite values are ignored. Cost: one pass over the
+// samples plus O(buckets_per_window²) per window; see bench/leak_detector_bench.cpp.
+[[nodiscard]] std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
+                                                    TimePoint now, bool already_firing, const LeakOptions& options);
+
+// The peer offmon is compared with: least squares over the last `window` (default 6 h) like
+// Prometheus' predict_linear; fires when the fit projects crossing limit_bytes within `horizon` (24 h).
+// The finding carries the fitted slope, the fitted value at `now` as floor_bytes, and the
+// time until the fit crosses the limit; mann_kendall_z stays 0 and critical false (the
+// peer rule has one severity). nullopt with fewer than two finite samples in the window.
+[[nodiscard]] std::optional<LeakFinding> PredictLinearLeak(std::span<const Sample> memory, TimePoint now,
+                                                           Duration window = std::chrono::hours(6),
+                                                           Duration horizon = std::chrono::hours(24),
+                                                           double limit_bytes = 4.0 * 1024 * 1024 * 1024);
+
+}  // namespace offmon::analyzer

@@ -1,0 +1,463 @@
+#include "offmon/analyzer/leak_detector.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "offmon/analyzer/robust_trend.h"
+
+namespace offmon::analyzer {
+namespace {
+
+constexpr double kMillisPerHour = 3'600'000.0;
+// Scales a median absolute deviation to a standard deviation for normal noise.
+constexpr double kMadToSigma = 1.4826;
+// Caps the projection so it fits a Duration whatever the tunables say (~114 years).
+constexpr double kMaxHoursToLimit = 1e6;
+
+// The minimum of the samples of one fine bucket within one segment. Ages are
+// milliseconds before `now`: integers, so bucket arithmetic is exact.
+struct Floor {
+  int64_t bucket = 0;         // fine bucket index, age / fine width; 0 is the newest
+  int64_t oldest_age_ms = 0;  // age of the bucket's first sample
+  int64_t newest_age_ms = 0;  // age of its last sample
+  int64_t min_age_ms = 0;     // age of its minimum
+  double min = 0;
+  int32_t segment = 0;    // non-decreasing; a new id after every restart
+  bool settling = false;  // within LeakOptions::restart_settle of its segment's restart
+};
+
+// The floor points of one window, as parallel arrays for robust_trend. x is in hours
+// relative to now (<= 0), y in bytes.
+struct Points {
+  std::vector<double> x, y;
+  std::vector<int32_t> segment;
+  int64_t oldest_age_ms = 0, newest_age_ms = 0;
+};
+
+// Buffers reused across the windows of one call.
+struct Workspace {
+  std::vector<Floor> floors;
+  Points points;
+  std::vector<double> slopes;     // pairwise slopes for TheilSenSlope
+  std::vector<double> values;     // copies for medians
+  std::vector<double> residuals;  // y - (segment intercept + slope × x)
+  std::vector<double> quantized;  // y rounded down to the tie resolution
+  std::vector<double> earlier;    // floors one load cycle ago
+};
+
+struct Verdict {
+  double slope = 0;  // bytes per hour
+  double floor = 0;  // fitted floor at now
+  double hours_to_limit = 0;
+  double z = 0;
+  Duration window{};
+};
+
+// Median of a non-empty vector; reorders it.
+double MedianInPlace(std::vector<double>& v) {
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
+  const double upper = v[mid];
+  if (v.size() % 2 == 1) return upper;
+  return (upper + *std::max_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid))) / 2;
+}
+
+// One pass over the samples of the last `lookback`: the minimum per fine bucket and
+// segment. Buckets are aligned to `now`, so every window's buckets are unions of fine
+// ones. A bucket is never shared by two segments: a restart starts a new floor.
+void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> restarts, TimePoint now,
+                 Duration lookback, int64_t fine_ms, std::vector<Floor>& floors) {
+  const TimePoint start = now - lookback;
+  auto first = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= start; });
+  auto last = std::partition_point(first, memory.end(), [&](const Sample& s) { return s.time <= now; });
+  auto restart = std::partition_point(restarts.begin(), restarts.end(), [&](TimePoint t) { return t <= start; });
+  const int64_t now_ms = ToMillis(now);
+  constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  int64_t next_restart_ms = restart != restarts.end() ? ToMillis(*restart) : kNever;
+  // The open floor lives in locals and is appended when its bucket or segment ends: this
+  // loop runs over every sample (5,760 for 48 h at 30 s) and dominates the call.
+  Floor current;
+  bool open = false;
+  int64_t bucket_start_age = 0;  // current.bucket × fine_ms
+  for (auto it = first; it != last; ++it) {
+    const double value = it->value;
+    // A stopped process reports 0; only a running one has a floor. Also drops NaN, ±Inf.
+    if (!(value > 0) || !(value < std::numeric_limits<double>::infinity())) continue;
+    const int64_t t = ToMillis(it->time);
+    const int64_t age = now_ms - t;
+    bool restarted = false;
+    if (t >= next_restart_ms) {
+      while (restart != restarts.end() && ToMillis(*restart) <= t) ++restart;
+      next_restart_ms = restart != restarts.end() ? ToMillis(*restart) : kNever;
+      restarted = open;  // restarts before the first sample start nothing we can see
+    }
+    if (!open || restarted || age < bucket_start_age) {
+      if (open) floors.push_back(current);
+      if (!open) {
+        current.bucket = age / fine_ms;
+        bucket_start_age = current.bucket * fine_ms;
+      }
+      // Ages only shrink, so walking the boundary forward replaces a division per sample.
+      while (age < bucket_start_age) {
+        --current.bucket;
+        bucket_start_age -= fine_ms;
+      }
+      if (restarted) ++current.segment;
+      current.oldest_age_ms = current.newest_age_ms = current.min_age_ms = age;
+      current.min = value;
+      open = true;
+      continue;
+    }
+    current.newest_age_ms = age;
+    if (value < current.min) {
+      current.min = value;
+      current.min_age_ms = age;
+    }
+  }
+  if (open) floors.push_back(current);
+}
+
+// Renumbers segments so that sharp floor drops start new ones too: a restart nobody
+// reported (uptime not collected, a crash between two samples). A drop counts when the
+// floor falls more than `drop_fraction` below the median of the segment's last three
+// floors and the next floor stays down as well; a single low bucket (a deep GC, or
+// sparse samples catching the sawtooth's trough) is not a restart.
+void InferRestarts(std::vector<Floor>& floors, double drop_fraction) {
+  std::array<double, 3> recent{};  // the segment's last floors, as a ring
+  size_t recent_count = 0;
+  int32_t segment = 0;
+  int32_t previous_reported = floors.empty() ? 0 : floors.front().segment;
+  for (size_t i = 0; i < floors.size(); ++i) {
+    // floors[i + 1].segment is still the reported id here; floors[i] is rewritten below.
+    const int32_t reported = floors[i].segment;
+    bool restarted = reported != previous_reported;
+    if (!restarted && recent_count > 0) {
+      const double reference = recent_count == 1   ? recent[0]
+                               : recent_count == 2 ? (recent[0] + recent[1]) / 2
+                                                   : std::max(std::min(recent[0], recent[1]),
+                                                              std::min(std::max(recent[0], recent[1]), recent[2]));
+      const double threshold = (1 - drop_fraction) * reference;
+      const bool next_down =
+          i + 1 == floors.size() || floors[i + 1].segment != reported || floors[i + 1].min < threshold;
+      restarted = floors[i].min < threshold && next_down;
+    }
+    if (restarted) {
+      ++segment;
+      recent_count = 0;
+    }
+    recent[recent_count % recent.size()] = floors[i].min;
+    ++recent_count;
+    previous_reported = reported;
+    floors[i].segment = segment;
+  }
+}
+
+// Marks the floors that start within `settle` of their segment's restart: a process
+// warming up after a restart (loading code, filling pools) climbs for a while, and that
+// climb, repeated after every restart, would read as growth. The first segment is left
+// alone; whatever restart began it lies before the lookback.
+void MarkSettling(std::vector<Floor>& floors, int64_t settle_ms) {
+  if (settle_ms <= 0) return;
+  int64_t restart_age = 0;
+  for (size_t i = 1; i < floors.size(); ++i) {
+    if (floors[i].segment != floors[i - 1].segment) restart_age = floors[i].oldest_age_ms;
+    floors[i].settling = floors[i].segment != floors.front().segment && floors[i].oldest_age_ms > restart_age - settle_ms;
+  }
+}
+
+// The window's points: fine floors merged into `bucket_ms` buckets, one point per
+// bucket and segment, placed at the time of its minimum.
+void BuildPoints(std::span<const Floor> floors, int64_t window_ms, int64_t bucket_ms, int64_t fine_ms,
+                 Points& points) {
+  points.x.clear();
+  points.y.clear();
+  points.segment.clear();
+  auto first = std::partition_point(floors.begin(), floors.end(),
+                                    [&](const Floor& f) { return f.bucket * fine_ms >= window_ms; });
+  if (first == floors.end()) return;
+  points.oldest_age_ms = first->oldest_age_ms;
+  points.newest_age_ms = floors.back().newest_age_ms;
+  // Coarse bucket c covers ages [c × bucket_ms, (c + 1) × bucket_ms); ages only shrink
+  // along the floors, so the boundary is walked instead of dividing per floor.
+  int64_t bucket = first->bucket * fine_ms / bucket_ms, bucket_start_age = bucket * bucket_ms;
+  int64_t last_bucket = -1;
+  for (auto it = first; it != floors.end(); ++it) {
+    if (it->settling) continue;
+    while (it->bucket * fine_ms < bucket_start_age) {
+      --bucket;
+      bucket_start_age -= bucket_ms;
+    }
+    const double x = -static_cast<double>(it->min_age_ms) / kMillisPerHour;
+    if (!points.x.empty() && bucket == last_bucket && it->segment == points.segment.back()) {
+      if (it->min < points.y.back()) {
+        points.y.back() = it->min;
+        points.x.back() = x;
+      }
+      continue;
+    }
+    points.x.push_back(x);
+    points.y.push_back(it->min);
+    points.segment.push_back(it->segment);
+    last_bucket = bucket;
+  }
+}
+
+// Daily-cycle guard for windows shorter than the cycle: the floor over the window's last
+// third must exceed the floor over the same stretch one period earlier by `needed`
+// bytes. A leak is higher than yesterday; the rising half of a load cycle is not. When
+// the process restarted in between, or history does not reach back a period, the
+// comparison says nothing and the guard passes.
+enum class CycleCheck { kNotApplicable, kBeaten, kNotBeaten, kNoHistory };
+
+CycleCheck CompareWithLastCycle(std::span<const Floor> floors, int64_t window_ms, int64_t period_ms, double needed,
+                                std::vector<double>& recent, std::vector<double>& earlier) {
+  if (period_ms <= 0 || window_ms >= period_ms || floors.empty()) return CycleCheck::kNotApplicable;
+  const int64_t third_ms = window_ms / 3;
+  const int32_t segment = floors.back().segment;
+  recent.clear();
+  earlier.clear();
+  for (auto it = floors.rbegin(); it != floors.rend() && it->min_age_ms < period_ms + third_ms; ++it) {
+    if (it->segment != segment) return CycleCheck::kNoHistory;
+    if (it->min_age_ms < third_ms) recent.push_back(it->min);
+    if (it->min_age_ms >= period_ms) earlier.push_back(it->min);
+  }
+  if (recent.empty() || earlier.empty()) return CycleCheck::kNoHistory;
+  return MedianInPlace(recent) - MedianInPlace(earlier) >= needed ? CycleCheck::kBeaten : CycleCheck::kNotBeaten;
+}
+
+// The verdict of one window, or nullopt when its trend is not a leak. Checks run
+// cheapest first; each one states the trap it closes.
+std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakThresholds& th,
+                                      const LeakOptions& options, Workspace& ws) {
+  const Points& p = ws.points;
+  const size_t n = p.x.size();
+  const double window_hours = static_cast<double>(window.count()) / kMillisPerHour;
+  if (n < 2) return std::nullopt;
+  // Enough history: samples spanning most of the window, and enough points that can
+  // pair up (a point alone in its segment contributes no pair).
+  if (static_cast<double>(p.oldest_age_ms - p.newest_age_ms) <
+      options.min_coverage * static_cast<double>(window.count())) {
+    return std::nullopt;
+  }
+  size_t usable = 0;
+  for (size_t begin = 0, end = 0; begin < n; begin = end) {
+    for (end = begin + 1; end < n && p.segment[end] == p.segment[begin]; ++end) {}
+    if (end - begin >= 2) usable += end - begin;
+  }
+  if (usable < static_cast<size_t>(std::max(options.min_points, 2))) return std::nullopt;
+
+  // Slope of the floor, pairs never crossing a restart.
+  const std::optional<double> slope = TheilSenSlope(p.x, p.y, p.segment, &ws.slopes);
+  if (!slope || *slope <= 0 || *slope < th.min_growth_scale * options.min_rate_bytes_per_hour) return std::nullopt;
+  const double b = *slope;
+
+  // Per-segment intercepts (median of y - b·x) give the residuals, the longest run and
+  // the current floor: the last segment's line at x = 0 (now).
+  ws.residuals.assign(n, 0);
+  double run_hours = 0, floor = 0;
+  for (size_t begin = 0, end = 0; begin < n; begin = end) {
+    for (end = begin + 1; end < n && p.segment[end] == p.segment[begin]; ++end) {}
+    ws.values.clear();
+    for (size_t i = begin; i < end; ++i) ws.values.push_back(p.y[i] - b * p.x[i]);
+    const double intercept = MedianInPlace(ws.values);
+    for (size_t i = begin; i < end; ++i) ws.residuals[i] = p.y[i] - b * p.x[i] - intercept;
+    run_hours = std::max(run_hours, p.x[end - 1] - p.x[begin]);
+    floor = intercept;
+  }
+  // Restarted within the settle time: the fit describes the previous run; the process
+  // is at its newest floor now.
+  if (ws.floors.back().settling) floor = ws.floors.back().min;
+  const double hours_to_limit =
+      floor >= options.limit_bytes ? 0.0 : std::min((options.limit_bytes - floor) / b, kMaxHoursToLimit);
+  // Short windows see stretches of a daily cycle or a warm-up as trends; they are only
+  // there to catch a fast leak early, so they speak only when the crossing is near.
+  if (!longest && hours_to_limit > th.near_factor * window_hours) return std::nullopt;
+
+  // Significance. Rounding to the tie resolution keeps byte-level jitter after a long
+  // flat run from counting as a run of increases.
+  ws.quantized.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    ws.quantized[i] =
+        options.tie_resolution_bytes > 0 ? std::floor(p.y[i] / options.tie_resolution_bytes) : p.y[i];
+  }
+  const MannKendallResult mk = MannKendall(ws.quantized, p.segment);
+  if (mk.z < th.min_mann_kendall_z) return std::nullopt;
+
+  // Effect size: enough growth in absolute terms and against the scatter of the floors,
+  // within one run. Growth is counted over the longest segment, not summed over them:
+  // a leak that restarts contain to a few MiB per run is no threat, and a slope fitted to
+  // several short runs is less certain than their total span suggests.
+  ws.values.clear();
+  for (size_t begin = 0, end = 0; begin < n; begin = end) {
+    for (end = begin + 1; end < n && p.segment[end] == p.segment[begin]; ++end) {}
+    if (end - begin < 2) continue;  // a lone point's residual is 0 by construction
+    for (size_t i = begin; i < end; ++i) ws.values.push_back(std::abs(ws.residuals[i]));
+  }
+  const double spread = kMadToSigma * MedianInPlace(ws.values);
+  const double growth = b * run_hours;
+  if (growth < th.min_growth_scale * options.min_growth_bytes || growth < th.min_growth_spreads * spread) {
+    return std::nullopt;
+  }
+
+  // Monotone at the floor: a leak's floor does not fall back within a segment. A slow
+  // cycle (a GC or batch job every few hours, longer than a bucket) shows up as ramps
+  // whose floors drop by the ramp's height; noise drops by a few spreads at most.
+  double drawdown = 0;
+  for (size_t begin = 0, end = 0; begin < n; begin = end) {
+    double peak = p.y[begin];
+    for (end = begin + 1; end < n && p.segment[end] == p.segment[begin]; ++end) {
+      drawdown = std::max(drawdown, peak - p.y[end]);
+      peak = std::max(peak, p.y[end]);
+    }
+  }
+  if (drawdown > th.max_drawdown_fraction * growth) return std::nullopt;
+
+  // Sustained: growth in every third of the window. A one-time step leaves two thirds
+  // flat; a daily cycle has a falling third; growth that levels off slows third by third.
+  std::array<double, 3> third_slope{};
+  std::array<size_t, 4> edge{0, 0, 0, n};
+  for (int k = 1; k < 3; ++k) {
+    const double boundary = -window_hours * (3 - k) / 3;
+    edge[k] = static_cast<size_t>(std::lower_bound(p.x.begin(), p.x.end(), boundary) - p.x.begin());
+  }
+  // Points of a segment stay sorted by x, and segments follow each other in time, so x is
+  // sorted and the thirds are contiguous ranges.
+  for (size_t k = 0; k < 3; ++k) {
+    const size_t count = edge[k + 1] - edge[k];
+    const auto x = std::span<const double>(p.x).subspan(edge[k], count);
+    const auto y = std::span<const double>(p.y).subspan(edge[k], count);
+    const auto s = std::span<const int32_t>(p.segment).subspan(edge[k], count);
+    const std::optional<double> local = TheilSenSlope(x, y, s, &ws.slopes);
+    if (!local) return std::nullopt;
+    third_slope[k] = *local;
+  }
+  // The thirds' median levels, restarts spliced out (each segment shifted onto the
+  // common line), at their median times. A step raises the slope between the first and
+  // last levels without raising the thirds' own slopes. Level differences are also the
+  // steadier measure of slowing down: a median of a third is less noisy than a slope
+  // fitted within it.
+  std::array<double, 3> level{}, at{};
+  for (size_t k = 0; k < 3; ++k) {
+    const size_t mid = (edge[k] + edge[k + 1]) / 2;  // x is sorted: its median is in the middle
+    at[k] = (edge[k + 1] - edge[k]) % 2 == 1 ? p.x[mid] : (p.x[mid - 1] + p.x[mid]) / 2;
+    ws.values.clear();
+    for (size_t i = edge[k]; i < edge[k + 1]; ++i) ws.values.push_back(ws.residuals[i] + b * p.x[i]);
+    level[k] = MedianInPlace(ws.values);
+  }
+  auto level_slope = [&](size_t from, size_t to) {
+    return at[to] > at[from] ? (level[to] - level[from]) / (at[to] - at[from]) : 0.0;
+  };
+  const double reference = std::max(b, level_slope(0, 2));
+  for (double local : third_slope) {
+    if (local < th.min_third_fraction * reference) return std::nullopt;
+  }
+  const double recent_pace = level_slope(1, 2);
+  if (recent_pace < th.min_last_third_ratio * level_slope(0, 1)) return std::nullopt;
+  // Near at the current pace too: projected with the latest level slope, which falls
+  // below the window's slope while growth slows down.
+  if (!longest && recent_pace < b && floor < options.limit_bytes) {
+    if (recent_pace <= 0 || (options.limit_bytes - floor) / recent_pace > th.near_factor * window_hours) {
+      return std::nullopt;
+    }
+  }
+
+  // Higher than one load cycle ago (short windows only). Without a cycle of history to
+  // compare with, a rising stretch of the cycle and a young leak look alike; only a
+  // crossing within about one window length is then urgent enough to report.
+  switch (CompareWithLastCycle(ws.floors, window.count(), options.cycle_period.count(),
+                               th.min_cycle_growth_fraction * b * window_hours, ws.values, ws.earlier)) {
+    case CycleCheck::kNotApplicable:
+    case CycleCheck::kBeaten:
+      break;
+    case CycleCheck::kNotBeaten:
+      return std::nullopt;
+    case CycleCheck::kNoHistory:
+      if (hours_to_limit > th.near_factor_without_cycle * window_hours) return std::nullopt;
+      break;
+  }
+  return Verdict{b, floor, hours_to_limit, mk.z, window};
+}
+
+}  // namespace
+
+std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
+                                      TimePoint now, bool already_firing, const LeakOptions& options) {
+  const LeakThresholds& th = already_firing ? options.hold : options.fire;
+  const int64_t buckets = std::clamp(options.buckets_per_window, 6, 64);
+  Duration shortest = Duration::max(), longest = Duration::zero();
+  for (Duration w : options.windows) {
+    if (w <= Duration::zero() || w > options.lookback) continue;
+    shortest = std::min(shortest, w);
+    longest = std::max(longest, w);
+  }
+  if (longest == Duration::zero()) return std::nullopt;
+  const int64_t fine_ms = std::max<int64_t>(1, shortest.count() / buckets);
+
+  Workspace ws;
+  ws.floors.reserve(static_cast<size_t>(options.lookback.count() / fine_ms) + restarts.size() + 2);
+  BuildFloors(memory, restarts, now, options.lookback, fine_ms, ws.floors);
+  if (ws.floors.size() < 2) return std::nullopt;
+  InferRestarts(ws.floors, options.restart_drop_fraction);
+  MarkSettling(ws.floors, options.restart_settle.count());
+
+  std::optional<Verdict> best;
+  for (Duration w : options.windows) {
+    if (w <= Duration::zero() || w > options.lookback) continue;
+    BuildPoints(ws.floors, w.count(), std::max<int64_t>(fine_ms, w.count() / buckets), fine_ms, ws.points);
+    std::optional<Verdict> verdict = EvaluateWindow(w, w == longest, th, options, ws);
+    if (!verdict) continue;
+    // Report the most urgent window; among equals the longer one has more evidence.
+    if (!best || verdict->hours_to_limit < best->hours_to_limit ||
+        (verdict->hours_to_limit == best->hours_to_limit && verdict->window > best->window)) {
+      best = verdict;
+    }
+  }
+  if (!best) return std::nullopt;
+  LeakFinding finding;
+  finding.bytes_per_hour = best->slope;
+  finding.floor_bytes = best->floor;
+  finding.time_to_limit = Duration(std::llround(best->hours_to_limit * kMillisPerHour));
+  finding.window = best->window;
+  finding.mann_kendall_z = best->z;
+  finding.critical = *finding.time_to_limit < options.critical_horizon;
+  return finding;
+}
+
+std::optional<LeakFinding> PredictLinearLeak(std::span<const Sample> memory, TimePoint now, Duration window,
+                                             Duration horizon, double limit_bytes) {
+  // Prometheus' range selector [window] at `now` is left-open: (now - window, now].
+  const TimePoint start = now - window;
+  auto first = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= start; });
+  auto last = std::partition_point(first, memory.end(), [&](const Sample& s) { return s.time <= now; });
+  // Time in hours relative to now, so the intercept is the fitted value at now, as in
+  // predict_linear.
+  double n = 0, sum_x = 0, sum_y = 0, sum_xx = 0, sum_xy = 0;
+  for (auto it = first; it != last; ++it) {
+    if (!std::isfinite(it->value)) continue;
+    const double x = static_cast<double>((it->time - now).count()) / kMillisPerHour;
+    n += 1;
+    sum_x += x;
+    sum_y += it->value;
+    sum_xx += x * x;
+    sum_xy += x * it->value;
+  }
+  const double denominator = n * sum_xx - sum_x * sum_x;
+  if (n < 2 || denominator <= 0) return std::nullopt;
+  const double slope = (n * sum_xy - sum_x * sum_y) / denominator;
+  const double at_now = (sum_y - slope * sum_x) / n;
+  const double horizon_hours = static_cast<double>(horizon.count()) / kMillisPerHour;
+  if (at_now + slope * horizon_hours < limit_bytes) return std::nullopt;
+  LeakFinding finding;
+  finding.bytes_per_hour = slope;
+  finding.floor_bytes = at_now;
+  // Reaching here with at_now below the limit implies a positive slope.
+  const double hours = at_now >= limit_bytes ? 0.0 : std::min((limit_bytes - at_now) / slope, kMaxHoursToLimit);
+  finding.time_to_limit = Duration(std::llround(hours * kMillisPerHour));
+  finding.window = window;
+  return finding;
+}
+
+}  // namespace offmon::analyzer

@@ -1,0 +1,200 @@
+// The guide's "Process Health (PM2)" and "Resource Usage" rules for processes.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "offmon/analyzer/leak_detector.h"
+#include "rules_impl.h"
+
+namespace offmon::analyzer {
+
+namespace {
+
+using std::chrono::minutes;
+
+std::string ProcessName(const store::SeriesInfo& info) { return std::string(info.key.Label("process")); }
+
+std::string StatusOf(const RuleContext& ctx, const std::string& process) {
+  auto it = ctx.ledger.processes().find(process);
+  return it != ctx.ledger.processes().end() && !it->second.status.empty() ? it->second.status : "not online";
+}
+
+// Counter increases over the samples, Prometheus-style: a decrease is a reset (PM2
+// `reset`, a deleted and re-added process) and counts the new value, not a burst.
+struct Increases {
+  double total = 0;
+  std::vector<TimePoint> at;  // times at which the counter went up
+};
+Increases CounterIncreases(std::span<const Sample> samples) {
+  Increases out;
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const double before = samples[i - 1].value, after = samples[i].value;
+    const double delta = after >= before ? after - before : after;
+    if (delta > 0) {
+      out.total += delta;
+      out.at.push_back(samples[i].time);
+    }
+  }
+  return out;
+}
+
+// The last sample at or before t, and the samples after it: the counter's value at the
+// start of a window and everything in it.
+std::span<const Sample> FromBaseAt(std::span<const Sample> samples, TimePoint t) {
+  auto it =
+      std::upper_bound(samples.begin(), samples.end(), t, [](TimePoint x, const Sample& s) { return x < s.time; });
+  if (it != samples.begin()) --it;
+  return samples.subspan(static_cast<size_t>(it - samples.begin()));
+}
+
+}  // namespace
+
+Status ProcessOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "ProcessOffline", "process_up", /*above=*/false,
+      [&](const store::SeriesInfo& info, double) {
+        const std::string name = ProcessName(info);
+        return fmt::format("{} is {}", name, StatusOf(ctx, name));
+      },
+      out);
+}
+
+Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const Duration interval = IntervalFor(ctx.config, "process_up");
+  auto windows = Windows(ctx, "process_up", rule.for_duration + 4 * interval + minutes(90));
+  if (!windows) return windows.error();
+  size_t watched = 0, offline = 0;
+  bool sustained = true;
+  std::vector<std::string> names;
+  for (const SeriesWindow& w : *windows) {
+    if (!LatestFresh(w.samples, ctx.now, interval)) continue;  // no longer reported
+    ++watched;
+    auto run = CurrentRun(w.samples, ctx.now, interval, [](double v) { return v < 1; });
+    if (!run) continue;
+    ++offline;
+    sustained = sustained && run->Sustained(rule.for_duration);
+    names.push_back(ProcessName(*w.info));
+  }
+  if (watched == 0 || offline != watched) return Status::Ok();
+  Finding finding{"AllProcessesOffline",
+                  Severity::kCritical,
+                  {},
+                  "process_up",
+                  fmt::format("all {} watched processes are offline: {}", watched, fmt::join(names, ", "))};
+  finding.pending = !sustained;
+  out.push_back(std::move(finding));
+  return Status::Ok();
+}
+
+Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const Duration window = rule.ParamDuration("window");
+  const Duration interval = IntervalFor(ctx.config, "process_restarts_total");
+  const Duration lookback = window + 4 * interval + minutes(90);
+  auto counters = Windows(ctx, "process_restarts_total", lookback);
+  if (!counters) return counters.error();
+  // The samples of `metric` with the same labels, read only for a process that loops.
+  auto same_process = [&](const std::string& metric, const store::SeriesInfo& info) -> Result<std::span<const Sample>> {
+    auto windows = Windows(ctx, metric, lookback);
+    if (!windows) return windows.error();
+    for (const SeriesWindow& w : *windows) {
+      if (w.info->key.labels == info.key.labels) return w.samples;
+    }
+    return std::span<const Sample>();
+  };
+  for (const SeriesWindow& w : *counters) {
+    if (!LatestFresh(w.samples, ctx.now, interval)) continue;
+    std::span<const Sample> in_window = FromBaseAt(w.samples, ctx.now - window);
+    if (in_window.size() < 2) continue;
+    const Increases restarts = CounterIncreases(in_window);
+    const bool firing = ctx.is_firing("RestartLoop", w.info->key.labels);
+    if (restarts.total <= *rule.warning && !firing) continue;
+    if (restarts.total == 0) continue;
+    // Why it loops, for the on-call engineer's first step.
+    std::string kind = "crash loop";
+    const double oom_level =
+        rule.Param("oom_ratio") * ctx.config.analyzer.rules.at("ProcessMemoryHigh").critical.value_or(0);
+    auto mem = same_process("process_memory_bytes", *w.info);
+    if (!mem) return mem.error();
+    size_t near_limit = 0;
+    for (TimePoint restart : restarts.at) {
+      double peak = 0;
+      for (const Sample& s : *mem) {
+        if (s.time >= restart - 3 * interval - minutes(2) && s.time < restart) peak = std::max(peak, s.value);
+      }
+      if (oom_level > 0 && peak >= oom_level) ++near_limit;
+    }
+    auto up = same_process("process_up", *w.info);
+    if (!up) return up.error();
+    auto down = CurrentRun(*up, ctx.now, interval, [](double v) { return v < 1; });
+    if (down && ctx.now - restarts.at.back() >= rule.ParamDuration("stalled_after")) {
+      kind = fmt::format("PM2 backoff stalled: no restart for {} and the process is {}",
+                         FormatDurationShort(ctx.now - restarts.at.back()), StatusOf(ctx, ProcessName(*w.info)));
+    } else if (!restarts.at.empty() && near_limit * 2 > restarts.at.size()) {
+      kind = fmt::format("out-of-memory loop: memory above {} before {} of {} restarts", FormatBytes(oom_level),
+                         near_limit, restarts.at.size());
+    }
+    Finding finding = MakeFinding("RestartLoop", Severity::kWarning, *w.info,
+                                  fmt::format("{} restarted {:.0f} times in the last {} ({})", ProcessName(*w.info),
+                                              restarts.total, FormatDurationShort(window), kind));
+    finding.hold_only = restarts.total <= *rule.warning;
+    out.push_back(std::move(finding));
+  }
+  return Status::Ok();
+}
+
+Status ProcessMemoryHighRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "ProcessMemoryHigh", "process_memory_bytes", /*above=*/true,
+      [&](const store::SeriesInfo& info, double value) {
+        return fmt::format("{} uses {} (warning above {}, critical above {})", ProcessName(info), FormatBytes(value),
+                           FormatBytes(rule.warning.value_or(0)), FormatBytes(rule.critical.value_or(0)));
+      },
+      out);
+}
+
+Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  LeakOptions options;
+  options.limit_bytes = rule.Param("limit");
+  options.critical_horizon = rule.ParamDuration("horizon");
+  auto memory = Windows(ctx, "process_memory_bytes", options.lookback);
+  if (!memory) return memory.error();
+  auto counters = Windows(ctx, "process_restarts_total", options.lookback);
+  if (!counters) return counters.error();
+  const Duration interval = IntervalFor(ctx.config, "process_memory_bytes");
+  for (const SeriesWindow& w : *memory) {
+    if (!LatestFresh(w.samples, ctx.now, interval)) continue;
+    std::vector<TimePoint> restarts;
+    for (const SeriesWindow& c : *counters) {
+      if (c.info->key.labels == w.info->key.labels) {
+        restarts = CounterIncreases(c.samples).at;
+        break;
+      }
+    }
+    const bool firing = ctx.is_firing("MemoryLeak", w.info->key.labels);
+    auto leak = DetectLeak(w.samples, restarts, ctx.now, firing, options);
+    if (!leak) continue;
+    std::string when = !leak->time_to_limit ? "not projected to reach it"
+                       : leak->time_to_limit->count() == 0
+                           ? "already above it"
+                           : fmt::format("reaches it in {}", FormatDurationShort(*leak->time_to_limit));
+    out.push_back(MakeFinding(
+        "MemoryLeak", leak->critical ? Severity::kCritical : Severity::kWarning, *w.info,
+        fmt::format("{} memory grows {}/h over the last {} (post-GC floor {}); limit {}: {}", ProcessName(*w.info),
+                    FormatBytes(leak->bytes_per_hour), FormatDurationShort(leak->window),
+                    FormatBytes(leak->floor_bytes), FormatBytes(options.limit_bytes), when)));
+  }
+  return Status::Ok();
+}
+
+Status CpuHighRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "CpuHigh", "process_cpu_percent", /*above=*/true,
+      [&](const store::SeriesInfo& info, double value) {
+        return fmt::format("{} CPU {:.0f}% (above {:.0f}% for {} or more)", ProcessName(info), value,
+                           rule.critical.value_or(0), FormatDurationShort(rule.for_duration));
+      },
+      out);
+}
+
+}  // namespace offmon::analyzer

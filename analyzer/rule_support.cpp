@@ -1,0 +1,143 @@
+// What the rules share: freshness, sustained runs, threshold rules, formatting.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "rules_impl.h"
+
+namespace offmon::analyzer {
+
+std::span<const RuleEntry> AllRules() {
+  // Upstream causes first: the tracker needs them to mark what they explain.
+  static constexpr RuleEntry kRules[] = {
+      {"AllProcessesOffline", AllProcessesOfflineRule},
+      {"ProcessOffline", ProcessOfflineRule},
+      {"DatabaseUnreachable", DatabaseUnreachableRule},
+      {"CollectorFailing", CollectorFailingRule},
+      {"RestartLoop", RestartLoopRule},
+      {"ProcessMemoryHigh", ProcessMemoryHighRule},
+      {"MemoryLeak", MemoryLeakRule},
+      {"CpuHigh", CpuHighRule},
+      {"SystemMemoryLow", SystemMemoryLowRule},
+      {"DiskSpaceLow", DiskSpaceLowRule},
+      {"DatabaseSlow", DatabaseSlowRule},
+      {"EventRateLow", EventRateLowRule},
+      {"EpochSealingStale", EpochSealingStaleRule},
+      {"ZeroParticipants", ZeroParticipantsRule},
+      {"EpochUnpublished", EpochUnpublishedRule},
+      {"ParticipantDrop", ParticipantDropRule},
+      {"EpochMissing", EpochMissingRule},
+      {"EpochDataLoss", EpochDataLossRule},
+      {"EpochCountMismatch", EpochCountMismatchRule},
+  };
+  return kRules;
+}
+
+Duration MaxAge(std::span<const Sample> samples, Duration collector_interval) {
+  Duration age = 3 * collector_interval;
+  // The median spacing of the last few samples: imported history may be sampled every
+  // 30 minutes, and its latest sample is still the present.
+  constexpr size_t kRecent = 5;
+  if (samples.size() >= 2) {
+    const size_t n = std::min(kRecent, samples.size() - 1);
+    std::array<Duration, kRecent> gaps;
+    for (size_t i = 0; i < n; ++i)
+      gaps[i] = samples[samples.size() - 1 - i].time - samples[samples.size() - 2 - i].time;
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<ptrdiff_t>(n / 2),
+                     gaps.begin() + static_cast<ptrdiff_t>(n));
+    age = std::max(age, gaps[n / 2] * 5 / 2);
+  }
+  return age;
+}
+
+std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now, Duration collector_interval) {
+  if (samples.empty() || samples.back().time > now) return std::nullopt;
+  if (now - samples.back().time > MaxAge(samples, collector_interval)) return std::nullopt;
+  return samples.back();
+}
+
+std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
+                              const std::function<bool(double)>& holds) {
+  auto latest = LatestFresh(samples, now, collector_interval);
+  if (!latest || !holds(latest->value)) return std::nullopt;
+  Run run{latest->time, latest->time, latest->value, 0};
+  const Duration max_gap = MaxAge(samples, collector_interval);
+  TimePoint newer = latest->time;
+  for (size_t i = samples.size(); i-- > 0;) {
+    // A gap longer than the freshness limit breaks the run: nothing was observed then.
+    if (!holds(samples[i].value) || newer - samples[i].time > max_gap) break;
+    run.since = samples[i].time;
+    newer = samples[i].time;
+    ++run.samples;
+  }
+  return run;
+}
+
+Duration IntervalFor(const Config& config, std::string_view metric) {
+  if (metric.starts_with("process_")) return std::min(config.pm2.interval, config.processes.interval);
+  if (metric.starts_with("db_") || metric.starts_with("epoch_")) return config.postgres.interval;
+  return config.system.interval;
+}
+
+std::string FormatBytes(double bytes) {
+  constexpr double kMiB = 1024.0 * 1024;
+  if (std::abs(bytes) >= 1024 * kMiB) return fmt::format("{:.1f} GB", bytes / (1024 * kMiB));
+  return fmt::format("{:.0f} MB", bytes / kMiB);
+}
+
+Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, const std::string& metric, Duration lookback) {
+  auto series = ctx.history.Series(metric, lookback);
+  if (!series) return series.error();
+  std::vector<SeriesWindow> out;
+  for (const store::SeriesInfo& info : *series) {
+    auto samples = ctx.history.Window(info.id, ctx.now - lookback, ctx.now);
+    if (!samples) return samples.error();
+    if (!samples->empty()) out.push_back({&info, *samples});
+  }
+  return out;
+}
+
+Finding MakeFinding(std::string_view alert, Severity severity, const store::SeriesInfo& info, std::string summary) {
+  return Finding{std::string(alert), severity, info.key.labels, info.key.ToString(), std::move(summary)};
+}
+
+Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, const std::string& metric,
+                     bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
+                     std::vector<Finding>& out) {
+  const Duration interval = IntervalFor(ctx.config, metric);
+  auto windows = Windows(ctx, metric, rule.for_duration + 4 * interval + std::chrono::minutes(90));
+  if (!windows) return windows.error();
+  const double resolve_ratio = rule.params.contains("resolve_ratio") ? rule.Param("resolve_ratio") : 1.0;
+  auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
+  for (const SeriesWindow& w : *windows) {
+    std::optional<Finding> finding;
+    for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
+      if (!level) continue;
+      auto run = CurrentRun(w.samples, ctx.now, interval, beyond(*level));
+      if (!run) continue;
+      const bool sustained = run->Sustained(rule.for_duration);
+      if (!finding || sustained) {
+        finding = MakeFinding(alert, severity, *w.info, describe(*w.info, run->value));
+        finding->pending = !sustained;
+      }
+      if (sustained) break;
+    }
+    const bool firing = ctx.is_firing(alert, w.info->key.labels);
+    if ((!finding || finding->pending) && firing) {
+      // Hysteresis: hold until the value is clearly back on the good side of the lowest
+      // level the rule has.
+      const double level = rule.warning ? *rule.warning : *rule.critical;
+      if (auto latest = LatestFresh(w.samples, ctx.now, interval);
+          latest && beyond(level * resolve_ratio)(latest->value)) {
+        finding = MakeFinding(alert, Severity::kWarning, *w.info, describe(*w.info, latest->value));
+        finding->hold_only = true;
+      }
+    }
+    if (finding) out.push_back(std::move(*finding));
+  }
+  return Status::Ok();
+}
+
+}  // namespace offmon::analyzer

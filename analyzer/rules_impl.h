@@ -1,0 +1,114 @@
+// The rules: each turns the history at one evaluation time into findings. Internal to
+// the analyzer; docs/alert-rules.md describes every rule and its defaults.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "event_ledger_impl.h"
+#include "offmon/analyzer/alert.h"
+#include "offmon/analyzer/history.h"
+#include "offmon/common/config.h"
+
+namespace offmon::analyzer {
+
+// Everything a rule sees at one evaluation.
+struct RuleContext {
+  TimePoint now;
+  const Config& config;
+  History& history;
+  const EventLedger& ledger;
+  // Whether an alert is firing now: rules apply their resolve condition (hysteresis) to
+  // firing alerts and their start condition to the others.
+  std::function<bool(std::string_view alert, const Labels& labels)> is_firing;
+  // One channel's sealed epochs (with participant sets) sealed in [from, to].
+  std::function<Result<std::vector<store::EpochRecord>>(const std::string& channel, TimePoint from, TimePoint to)>
+      store_epochs;
+};
+
+using RuleFn = Status (*)(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out);
+
+struct RuleEntry {
+  std::string_view name;
+  RuleFn fn;
+};
+
+// Every rule, in evaluation order.
+std::span<const RuleEntry> AllRules();
+
+Status ProcessOfflineRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status AllProcessesOfflineRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status RestartLoopRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status ProcessMemoryHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status MemoryLeakRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status CpuHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status SystemMemoryLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status DiskSpaceLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status CollectorFailingRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status DatabaseUnreachableRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status DatabaseSlowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EventRateLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EpochSealingStaleRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status ZeroParticipantsRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EpochUnpublishedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status ParticipantDropRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EpochMissingRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EpochDataLossRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status EpochCountMismatchRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+
+// ---- shared by the rules ----
+
+// How old a series' latest sample may be and still count as the present: three of its
+// collector's intervals, or more for a series sampled more sparsely (imported history),
+// judged from its own recent spacing.
+Duration MaxAge(std::span<const Sample> samples, Duration collector_interval);
+
+// The latest sample when it is fresh (see MaxAge), else nullopt.
+std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now, Duration collector_interval);
+
+// A threshold condition judged on the observations themselves, so that the evaluation
+// step cannot turn two spikes into a plateau: `holds` is true of the latest fresh
+// sample and of every sample back to `since`.
+struct Run {
+  TimePoint since;   // the oldest sample of the run
+  TimePoint latest;  // the newest
+  double value = 0;  // the newest value
+  size_t samples = 0;
+  // Held for `for_duration` by the samples' own timestamps (at least two observations
+  // when for_duration > 0).
+  bool Sustained(Duration for_duration) const {
+    return for_duration.count() == 0 || (samples >= 2 && latest - since >= for_duration);
+  }
+};
+std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
+                              const std::function<bool(double)>& holds);
+
+// The collector interval a metric's samples arrive at, from the config.
+Duration IntervalFor(const Config& config, std::string_view metric);
+
+// "3.2 GB", "512 MB": the guide's units (binary, as PM2 prints them).
+std::string FormatBytes(double bytes);
+
+// Series of `metric` with their samples over [now - lookback, now].
+struct SeriesWindow {
+  const store::SeriesInfo* info;
+  std::span<const Sample> samples;
+};
+Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, const std::string& metric, Duration lookback);
+
+// A finding about `info`'s subject (its labels), for `alert`.
+Finding MakeFinding(std::string_view alert, Severity severity, const store::SeriesInfo& info, std::string summary);
+
+// The generic threshold rule: per series of `metric`, CRITICAL/WARNING when the value is
+// beyond a level (above when `above`, else below) sustained for rule.for_duration; a
+// firing alert holds until the value is back past level * resolve_ratio. `describe`
+// writes the summary from the series and its latest value.
+Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, const std::string& metric,
+                     bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
+                     std::vector<Finding>& out);
+
+}  // namespace offmon::analyzer

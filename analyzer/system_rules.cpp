@@ -1,0 +1,146 @@
+// The guide's "Resource Usage" rules for the host, "Database Connectivity", and offmon's
+// own collectors.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rules_impl.h"
+
+namespace offmon::analyzer {
+
+namespace {
+
+using std::chrono::minutes;
+
+std::string LastFailure(const RuleContext& ctx, std::string_view collector, TimePoint since) {
+  auto it = ctx.ledger.failures().find(collector);
+  if (it == ctx.ledger.failures().end() || it->second.at < since) return "";
+  return it->second.reason;
+}
+
+Duration CollectorInterval(const Config& config, std::string_view collector) {
+  if (collector == "pm2") return config.pm2.interval;
+  if (collector == "processes") return config.processes.interval;
+  if (collector == "postgres") return config.postgres.interval;
+  return config.system.interval;  // system, self
+}
+
+}  // namespace
+
+Status SystemMemoryLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "SystemMemoryLow", "system_memory_available_bytes", /*above=*/false,
+      [&](const store::SeriesInfo&, double value) {
+        return fmt::format("system memory available {} (below {})", FormatBytes(value),
+                           FormatBytes(rule.critical.value_or(0)));
+      },
+      out);
+}
+
+Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const Duration interval = IntervalFor(ctx.config, "disk_free_bytes");
+  const Duration lookback = rule.for_duration + 4 * interval + minutes(90);
+  auto free = Windows(ctx, "disk_free_bytes", lookback);
+  if (!free) return free.error();
+  auto total = Windows(ctx, "disk_total_bytes", lookback);
+  if (!total) return total.error();
+  for (const SeriesWindow& f : *free) {
+    std::optional<double> size;
+    for (const SeriesWindow& t : *total) {
+      if (t.info->key.labels == f.info->key.labels && !t.samples.empty()) size = t.samples.back().value;
+    }
+    if (!size || *size <= 0) continue;
+    // The rule's levels are percent free; judge the free bytes against them.
+    std::vector<Sample> percent(f.samples.begin(), f.samples.end());
+    for (Sample& s : percent) s.value = 100 * s.value / *size;
+    std::optional<Finding> finding;
+    for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
+      if (!level) continue;
+      auto run = CurrentRun(percent, ctx.now, interval, [l = *level](double v) { return v < l; });
+      if (!run) continue;
+      finding =
+          MakeFinding("DiskSpaceLow", severity, *f.info,
+                      fmt::format("{} has {} free ({:.1f}%, {} below {:.0f}%)", f.info->key.Label("mount"),
+                                  FormatBytes(run->value * *size / 100), run->value, SeverityName(severity), *level));
+      finding->pending = !run->Sustained(rule.for_duration);
+      break;
+    }
+    if ((!finding || finding->pending) && ctx.is_firing("DiskSpaceLow", f.info->key.labels) &&
+        percent.back().value < *rule.warning * rule.Param("resolve_ratio")) {
+      finding = MakeFinding("DiskSpaceLow", Severity::kWarning, *f.info,
+                            fmt::format("{}: {:.1f}% free", f.info->key.Label("mount"), percent.back().value));
+      finding->hold_only = true;
+    }
+    if (finding) out.push_back(std::move(*finding));
+  }
+  return Status::Ok();
+}
+
+Status DatabaseUnreachableRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const size_t before = out.size();
+  OFFMON_RETURN_IF_ERROR(ThresholdRule(
+      ctx, rule, "DatabaseUnreachable", "db_up", /*above=*/false,
+      [](const store::SeriesInfo&, double) { return std::string(); }, out));
+  for (size_t i = before; i < out.size(); ++i) {
+    // The collector's own words: refused, auth failed, timeout, TLS, ... (no secrets).
+    std::string reason = LastFailure(ctx, "postgres", ctx.now - 3 * ctx.config.postgres.interval);
+    out[i].summary = reason.empty() ? "database unreachable" : fmt::format("database unreachable: {}", reason);
+  }
+  return Status::Ok();
+}
+
+Status DatabaseSlowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "DatabaseSlow", "db_response_seconds", /*above=*/true,
+      [&](const store::SeriesInfo&, double value) {
+        return fmt::format("database answers in {:.0f} ms (warning above {:.0f} ms)", value * 1000,
+                           rule.warning.value_or(0) * 1000);
+      },
+      out);
+}
+
+Status EventRateLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  return ThresholdRule(
+      ctx, rule, "EventRateLow", "db_events_last_hour", /*above=*/false,
+      [&](const store::SeriesInfo&, double value) {
+        return value < 1 ? std::string("no participation events in the last hour: no data flowing")
+                         : fmt::format("{:.0f} participation events in the last hour (below {:.0f})", value,
+                                       rule.warning.value_or(0));
+      },
+      out);
+}
+
+Status CollectorFailingRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const Duration critical_after = rule.ParamDuration("critical_after");
+  auto windows = Windows(ctx, "collector_up", critical_after + minutes(10));
+  if (!windows) return windows.error();
+  // Staleness only means something while the daemon runs: some collector is current.
+  bool daemon_alive = false;
+  for (const SeriesWindow& w : *windows) {
+    const Duration interval = CollectorInterval(ctx.config, w.info->key.Label("collector"));
+    daemon_alive = daemon_alive || ctx.now - w.samples.back().time <= 2 * interval;
+  }
+  if (!daemon_alive) return Status::Ok();
+  for (const SeriesWindow& w : *windows) {
+    const std::string collector(w.info->key.Label("collector"));
+    const Duration interval = CollectorInterval(ctx.config, collector);
+    const Sample& latest = w.samples.back();
+    const bool stale = ctx.now - latest.time > 2 * interval;
+    if (!stale && latest.value >= 1) continue;
+    std::optional<TimePoint> last_success;
+    for (const Sample& s : w.samples) {
+      if (s.value >= 1) last_success = s.time;
+    }
+    const bool blind = !last_success || ctx.now - *last_success >= critical_after;
+    std::string reason = LastFailure(ctx, collector, ctx.now - critical_after);
+    std::string summary =
+        stale ? fmt::format("collector {} has not run for {}", collector, FormatDurationShort(ctx.now - latest.time))
+              : fmt::format("collector {} failing{}{}", collector, reason.empty() ? "" : ": ", reason);
+    if (blind) summary += fmt::format(" (no successful run in {})", FormatDurationShort(critical_after));
+    out.push_back(
+        MakeFinding("CollectorFailing", blind ? Severity::kCritical : Severity::kWarning, *w.info, std::move(summary)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace offmon::analyzer

@@ -1,0 +1,615 @@
+#include "offmon/analyzer/leak_detector.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace offmon::analyzer {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr double kMiB = 1024.0 * 1024;
+constexpr double kLimit = 4096 * kMiB;
+const TimePoint kStart = FromMillis(1'761'955'200'000);  // 2025-11-01T00:00:00Z
+
+// One process's memory, built from simple parts. Times are offsets from kStart.
+struct Shape {
+  Duration step = seconds(30);  // sampling interval
+  Duration length = hours(96);
+  double base_bytes = 500 * kMiB;
+  double noise_bytes = 3 * kMiB;  // σ of Gaussian noise on every sample
+  double gc_bytes = 0;            // GC sawtooth: the heap climbs this much, then drops
+  Duration gc_period = minutes(8);  // mean time between collections; each 0.5–1.5×
+  double leak_bytes_per_hour = 0;
+  Duration leak_start{};
+  double step_bytes = 0;  // one-time step up (cache warm-up) at step_at
+  Duration step_at{};
+  double level_off_bytes = 0;  // growth approaching level_off_bytes with time constant level_off_tau
+  Duration level_off_at{};
+  Duration level_off_tau = minutes(90);
+  double daily_fraction = 0;       // ± fraction of base over the day
+  Duration restart_every{};        // periodic restarts, each 0.75–1.25× apart; zero for none
+  double restart_above_bytes = 0;  // PM2 max_memory_restart; zero for none
+  Duration warmup_tau = minutes(10);  // after a restart the base climbs back from 30 %
+  bool report_restarts = true;        // pass the restart times to DetectLeak
+  uint32_t seed = 1;
+};
+
+struct History {
+  std::vector<Sample> memory;
+  std::vector<TimePoint> restarts;  // only when reported
+  std::vector<TimePoint> actual_restarts;
+};
+
+double Hours(Duration d) { return std::chrono::duration<double, std::ratio<3600>>(d).count(); }
+
+History Generate(const Shape& shape) {
+  std::mt19937 rng(shape.seed);
+  std::normal_distribution<double> noise(0, 1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  History h;
+  const double gc_period = Hours(shape.gc_period);
+  double last_gc = -unit(rng) * gc_period, this_gc = gc_period;
+  double next_restart = shape.restart_every.count() > 0 ? Hours(shape.restart_every) * (0.75 + 0.5 * unit(rng)) : 1e18;
+  double last_restart = -1e18;  // the process was running before the history starts
+  bool restart_pending = false;
+  for (Duration at{}; at <= shape.length; at += shape.step) {
+    const double t = Hours(at);
+    if (t >= next_restart || restart_pending) {
+      last_restart = t;
+      restart_pending = false;
+      if (shape.restart_every.count() > 0) next_restart = t + Hours(shape.restart_every) * (0.75 + 0.5 * unit(rng));
+      h.actual_restarts.push_back(kStart + at);
+      if (shape.report_restarts) h.restarts.push_back(kStart + at);
+    }
+    const double warm = 1 - 0.7 * std::exp(-(t - last_restart) / Hours(shape.warmup_tau));
+    double v = shape.base_bytes * (1 + shape.daily_fraction * std::sin(2 * std::numbers::pi * t / 24)) * warm;
+    const double leaking_since = std::max(Hours(shape.leak_start), last_restart);
+    if (shape.leak_bytes_per_hour > 0 && t > leaking_since) v += shape.leak_bytes_per_hour * (t - leaking_since);
+    if (shape.step_bytes != 0 && at >= shape.step_at) v += shape.step_bytes;
+    if (shape.level_off_bytes != 0 && at >= shape.level_off_at) {
+      v += shape.level_off_bytes * (1 - std::exp(-(t - Hours(shape.level_off_at)) / Hours(shape.level_off_tau)));
+    }
+    if (shape.gc_bytes > 0) {
+      while (t - last_gc >= this_gc) {
+        last_gc += this_gc;
+        this_gc = gc_period * (0.5 + unit(rng));
+      }
+      v += shape.gc_bytes * (t - last_gc) / this_gc;
+    }
+    v += shape.noise_bytes * noise(rng);
+    h.memory.push_back({kStart + at, v});
+    if (shape.restart_above_bytes > 0 && v > shape.restart_above_bytes) restart_pending = true;
+  }
+  return h;
+}
+
+struct Evaluation {
+  TimePoint at;
+  std::optional<LeakFinding> finding;
+};
+
+// Evaluates every 15 min in [from, to] (offsets from kStart) as the alert rule would:
+// with the history up to that instant, and already_firing from the previous evaluation.
+std::vector<Evaluation> EvaluateEvery(const History& h, Duration from, Duration to,
+                                      const LeakOptions& options = {}, bool hysteresis = true) {
+  std::vector<Evaluation> out;
+  bool firing = false;
+  for (Duration at = from; at <= to; at += minutes(15)) {
+    const TimePoint now = kStart + at;
+    auto end = std::upper_bound(h.memory.begin(), h.memory.end(), now,
+                                [](TimePoint t, const Sample& s) { return t < s.time; });
+    auto restarts_end = std::upper_bound(h.restarts.begin(), h.restarts.end(), now);
+    std::span<const Sample> memory(h.memory.begin(), end);
+    std::span<const TimePoint> restarts(h.restarts.begin(), restarts_end);
+    std::optional<LeakFinding> f = DetectLeak(memory, restarts, now, hysteresis && firing, options);
+    firing = f.has_value();
+    out.push_back({now, f});
+  }
+  return out;
+}
+
+std::optional<TimePoint> FirstFinding(const std::vector<Evaluation>& evals) {
+  for (const Evaluation& e : evals) {
+    if (e.finding) return e.at;
+  }
+  return std::nullopt;
+}
+
+size_t CountFindings(const std::vector<Evaluation>& evals) {
+  return static_cast<size_t>(std::count_if(evals.begin(), evals.end(), [](const Evaluation& e) { return e.finding.has_value(); }));
+}
+
+std::string Describe(const Evaluation& e) {
+  if (!e.finding) return "none";
+  const LeakFinding& f = *e.finding;
+  return "at +" + std::to_string(Hours(e.at - kStart)) + "h: " + std::to_string(f.bytes_per_hour / kMiB) +
+         " MiB/h floor " + std::to_string(f.floor_bytes / kMiB) + " MiB window " +
+         std::to_string(Hours(f.window)) + "h z " + std::to_string(f.mann_kendall_z) + " ttl " +
+         (f.time_to_limit ? std::to_string(Hours(*f.time_to_limit)) + "h" : "none");
+}
+
+// All findings of a run that must have none, for the failure message.
+std::string DescribeFindings(const std::vector<Evaluation>& evals) {
+  std::string out;
+  size_t shown = 0;
+  for (const Evaluation& e : evals) {
+    if (e.finding && shown++ < 5) out += Describe(e) + "\n";
+  }
+  return out;
+}
+
+const std::vector<Duration> kSteps = {seconds(30), minutes(5), minutes(30)};
+
+std::string StepName(Duration step) { return std::to_string(step.count() / 1000) + "s sampling"; }
+
+// A non-leak shape must give zero findings at every 15 min evaluation from hour 6 to the
+// end, at every sampling interval and for several seeds.
+void ExpectNeverFires(Shape shape, const LeakOptions& options = {}) {
+  for (Duration step : kSteps) {
+    for (uint32_t seed : {1u, 2u, 3u}) {
+      shape.step = step;
+      shape.seed = seed;
+      SCOPED_TRACE(StepName(step) + ", seed " + std::to_string(seed));
+      const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length, options);
+      EXPECT_EQ(CountFindings(evals), 0u) << DescribeFindings(evals);
+    }
+  }
+}
+
+// --- Leaks -----------------------------------------------------------------------------
+
+// A leak from 500 MiB after two quiet days, with a GC sawtooth and noise.
+Shape LeakAfterQuietDays(double mib_per_hour, Duration step = seconds(30), uint32_t seed = 1) {
+  Shape s;
+  s.step = step;
+  s.seed = seed;
+  s.gc_bytes = 60 * kMiB;
+  s.leak_bytes_per_hour = mib_per_hour * kMiB;
+  s.leak_start = hours(48);
+  // Long enough for the floor (500 MiB plus the sawtooth's bottom) to cross the limit.
+  s.length = hours(48) + Duration(static_cast<int64_t>((kLimit - s.base_bytes) / s.leak_bytes_per_hour * 3.6e6));
+  return s;
+}
+
+TEST(LeakDetectorTest, FindsLeaksFromOneToFiveHundredMiBPerHour) {
+  struct Case {
+    double mib_per_hour;
+    Duration leak_age;  // when to look
+  };
+  for (const Case& c : {Case{1, hours(60)}, Case{10, hours(48)}, Case{100, hours(20)}, Case{500, hours(5)}}) {
+    SCOPED_TRACE(std::to_string(c.mib_per_hour) + " MiB/h");
+    Shape shape = LeakAfterQuietDays(c.mib_per_hour);
+    shape.length = shape.leak_start + c.leak_age;
+    const History h = Generate(shape);
+    const TimePoint now = kStart + shape.length;
+    std::optional<LeakFinding> f = DetectLeak(h.memory, h.restarts, now, false, {});
+    ASSERT_TRUE(f.has_value());
+    EXPECT_NEAR(f->bytes_per_hour / kMiB, c.mib_per_hour, 0.2 * c.mib_per_hour);
+    const double true_floor = shape.base_bytes + shape.leak_bytes_per_hour * Hours(c.leak_age);
+    EXPECT_NEAR(f->floor_bytes, true_floor, 0.05 * true_floor + 20 * kMiB);
+    EXPECT_GE(f->mann_kendall_z, 3.0);
+    ASSERT_TRUE(f->time_to_limit.has_value());
+    EXPECT_NEAR(Hours(*f->time_to_limit), (kLimit - true_floor) / shape.leak_bytes_per_hour,
+                0.25 * (kLimit - true_floor) / shape.leak_bytes_per_hour);
+  }
+}
+
+TEST(LeakDetectorTest, FirstFindingComesTwelveHoursBeforeTheLimit) {
+  for (double rate : {10.0, 25.0, 50.0, 100.0}) {
+    for (uint32_t seed : {1u, 2u}) {
+      SCOPED_TRACE(std::to_string(rate) + " MiB/h, seed " + std::to_string(seed));
+      const Shape shape = LeakAfterQuietDays(rate, seconds(30), seed);
+      const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+      const TimePoint crossing = kStart + shape.length;
+      const std::optional<TimePoint> first = FirstFinding(evals);
+      ASSERT_TRUE(first.has_value());
+      EXPECT_GE(*first, kStart + shape.leak_start) << "a finding before the leak started";
+      EXPECT_LE(*first, crossing - hours(12)) << "found " << Hours(crossing - *first) << " h before the crossing";
+      // Once found, the alert holds until the crossing.
+      for (const Evaluation& e : evals) {
+        if (e.at >= *first) {
+          EXPECT_TRUE(e.finding.has_value()) << "dropped at +" << Hours(e.at - kStart) << " h";
+        }
+      }
+    }
+  }
+}
+
+TEST(LeakDetectorTest, FastLeakIsCaughtBeforeItCrossesAndTurnsCritical) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const Shape shape = LeakAfterQuietDays(500, seconds(30), seed);
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+    const std::optional<TimePoint> first = FirstFinding(evals);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_LE(*first, kStart + shape.length - hours(1));
+    // By the time fewer than 6 h remain, the finding is critical.
+    const Evaluation& last = evals.back();
+    ASSERT_TRUE(last.finding.has_value());
+    EXPECT_TRUE(last.finding->critical) << Describe(last);
+  }
+}
+
+TEST(LeakDetectorTest, SlowLeakOfOneMiBPerHourIsFoundFarFromTheLimit) {
+  Shape shape = LeakAfterQuietDays(1);
+  shape.length = hours(48 + 72);
+  const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(48), shape.length);
+  const std::optional<TimePoint> first = FirstFinding(evals);
+  ASSERT_TRUE(first.has_value());
+  // The 48 h window needs most of its span on the leak.
+  EXPECT_LE(*first, kStart + shape.leak_start + hours(60));
+  const Evaluation& last = evals.back();
+  ASSERT_TRUE(last.finding.has_value());
+  EXPECT_FALSE(last.finding->critical);
+  EXPECT_GT(*last.finding->time_to_limit, hours(24 * 100));
+  EXPECT_EQ(last.finding->window, hours(48));
+}
+
+TEST(LeakDetectorTest, LeakResumingAfterEveryRestartIsFound) {
+  for (bool reported : {true, false}) {
+    SCOPED_TRACE(reported ? "restarts reported" : "restarts inferred from floor drops");
+    // PM2's max_memory_restart at 2 GiB resets the process every ~15 h; the leak resumes.
+    Shape shape;
+    shape.gc_bytes = 60 * kMiB;
+    shape.base_bytes = 400 * kMiB;
+    shape.leak_bytes_per_hour = 100 * kMiB;
+    shape.restart_above_bytes = 2048 * kMiB;
+    shape.report_restarts = reported;
+    shape.length = hours(120);
+    const History h = Generate(shape);
+    ASSERT_GE(h.actual_restarts.size(), 5u);
+    const std::vector<Evaluation> evals = EvaluateEvery(h, hours(48), shape.length);
+    // The 48 h window fires throughout, whatever the phase of the restart cycle.
+    EXPECT_EQ(CountFindings(evals), evals.size());
+    for (const Evaluation& e : evals) {
+      if (!e.finding) continue;
+      EXPECT_NEAR(e.finding->bytes_per_hour / kMiB, 100, 20) << Describe(e);
+      // Never projects from the pre-restart level.
+      EXPECT_LT(e.finding->floor_bytes, 2100 * kMiB) << Describe(e);
+    }
+  }
+}
+
+TEST(LeakDetectorTest, SlowLeakWithPeriodicRestartsIsFound) {
+  for (bool reported : {true, false}) {
+    SCOPED_TRACE(reported ? "restarts reported" : "restarts inferred from floor drops");
+    Shape shape;
+    shape.gc_bytes = 40 * kMiB;
+    shape.base_bytes = 800 * kMiB;
+    shape.leak_bytes_per_hour = 20 * kMiB;
+    shape.restart_every = hours(12);
+    shape.report_restarts = reported;
+    shape.length = hours(120);
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(72), shape.length);
+    EXPECT_GE(CountFindings(evals), evals.size() * 9 / 10);
+  }
+}
+
+TEST(LeakDetectorTest, LeakThatStartsLateIsFound) {
+  Shape shape;
+  shape.gc_bytes = 60 * kMiB;
+  shape.base_bytes = 900 * kMiB;
+  shape.leak_bytes_per_hour = 50 * kMiB;
+  shape.leak_start = hours(70);
+  shape.length = hours(110);
+  const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+  const std::optional<TimePoint> first = FirstFinding(evals);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_GE(*first, kStart + shape.leak_start);
+  EXPECT_LE(*first, kStart + shape.leak_start + hours(24));
+  EXPECT_TRUE(evals.back().finding.has_value());
+}
+
+TEST(LeakDetectorTest, WorksAtSamplingIntervalsFromThirtySecondsToThirtyMinutes) {
+  for (Duration step : kSteps) {
+    for (double rate : {10.0, 100.0}) {
+      SCOPED_TRACE(StepName(step) + ", " + std::to_string(rate) + " MiB/h");
+      const Shape shape = LeakAfterQuietDays(rate, step);
+      const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+      const std::optional<TimePoint> first = FirstFinding(evals);
+      ASSERT_TRUE(first.has_value());
+      EXPECT_GE(*first, kStart + shape.leak_start);
+      EXPECT_LE(*first, kStart + shape.length - hours(12));
+    }
+  }
+  for (Duration step : kSteps) {
+    SCOPED_TRACE(StepName(step) + ", 500 MiB/h");
+    const Shape shape = LeakAfterQuietDays(500, step);
+    const std::optional<TimePoint> first = FirstFinding(EvaluateEvery(Generate(shape), hours(6), shape.length));
+    ASSERT_TRUE(first.has_value());
+    EXPECT_LT(*first, kStart + shape.length);
+  }
+}
+
+// --- Non-leaks: zero findings at every evaluation --------------------------------------
+
+TEST(LeakDetectorTest, FlatWithNoiseNeverFires) {
+  Shape shape;
+  shape.base_bytes = 1200 * kMiB;
+  shape.noise_bytes = 25 * kMiB;
+  shape.length = hours(120);
+  ExpectNeverFires(shape);
+}
+
+TEST(LeakDetectorTest, GcSawtoothNeverFires) {
+  Shape shape;
+  shape.base_bytes = 900 * kMiB;
+  shape.gc_bytes = 250 * kMiB;
+  shape.gc_period = minutes(20);
+  shape.length = hours(120);
+  ExpectNeverFires(shape);
+}
+
+TEST(LeakDetectorTest, OneTimeStepUpNeverFires) {
+  for (double step_mib : {150.0, 600.0, 1500.0}) {
+    SCOPED_TRACE(std::to_string(step_mib) + " MiB step");
+    Shape shape;
+    shape.base_bytes = 1000 * kMiB;
+    shape.gc_bytes = 60 * kMiB;
+    shape.step_bytes = step_mib * kMiB;
+    shape.step_at = hours(50);
+    shape.length = hours(120);
+    ExpectNeverFires(shape);
+  }
+}
+
+TEST(LeakDetectorTest, GrowthThatLevelsOffNeverFires) {
+  // +1 GiB approached exponentially, 95 % reached after 1.5 h to 7.5 h. (With a time
+  // constant of 3 h or more the steep start of a 1 GiB rise can fire briefly: see
+  // docs/memory-leak-detection.md.)
+  for (Duration tau : {minutes(30), minutes(90), minutes(150)}) {
+    SCOPED_TRACE("τ " + std::to_string(Hours(tau)) + " h");
+    Shape shape;
+    shape.base_bytes = 800 * kMiB;
+    shape.gc_bytes = 60 * kMiB;
+    shape.level_off_bytes = 1000 * kMiB;
+    shape.level_off_at = hours(50);
+    shape.level_off_tau = tau;
+    shape.length = hours(120);
+    ExpectNeverFires(shape);
+  }
+}
+
+TEST(LeakDetectorTest, DailyCycleNeverFires) {
+  // Far from the limit and near it: at 2.6 GiB ± 20 % the rising half climbs ~110 MiB/h
+  // towards 3.1 GiB, which a 6 h window alone would project across 4 GiB within a day.
+  for (double base_mib : {1000.0, 2600.0}) {
+    SCOPED_TRACE(std::to_string(base_mib) + " MiB ± 20 %");
+    Shape shape;
+    shape.base_bytes = base_mib * kMiB;
+    shape.gc_bytes = 60 * kMiB;
+    shape.daily_fraction = 0.2;
+    shape.length = hours(120);
+    ExpectNeverFires(shape);
+  }
+}
+
+TEST(LeakDetectorTest, SlowRestartsNeverFire) {
+  for (bool reported : {true, false}) {
+    SCOPED_TRACE(reported ? "restarts reported" : "restarts inferred");
+    // Restarts every ~14 h; after each the memory takes about an hour to warm back up
+    // (from 30 %, time constant 20 min), a climb that repeats after every restart.
+    Shape shape;
+    shape.base_bytes = 1100 * kMiB;
+    shape.gc_bytes = 60 * kMiB;
+    shape.restart_every = hours(14);
+    shape.warmup_tau = minutes(20);
+    shape.report_restarts = reported;
+    shape.length = hours(120);
+    ExpectNeverFires(shape);
+  }
+}
+
+TEST(LeakDetectorTest, TinyStepsAfterALongTiedRunNeverFire) {
+  // Memory reported as exactly the same number for hours, then one page more: the
+  // Mann–Kendall tie trap (RobustTrendTest.MannKendallMisreadsALongTiedRun).
+  for (Duration step : kSteps) {
+    SCOPED_TRACE(StepName(step));
+    History h;
+    for (Duration at{}; at <= hours(96); at += step) {
+      double v = 700 * kMiB;
+      if (at >= hours(40)) v += 4096;
+      if (at >= hours(80)) v += 4096;
+      h.memory.push_back({kStart + at, v});
+    }
+    const std::vector<Evaluation> evals = EvaluateEvery(h, hours(6), hours(96));
+    EXPECT_EQ(CountFindings(evals), 0u) << DescribeFindings(evals);
+  }
+}
+
+// --- Severity, hysteresis, inputs --------------------------------------------------------
+
+TEST(LeakDetectorTest, CriticalExactlyWhenTimeToLimitIsUnderTheHorizon) {
+  // 200 MiB/h from 500 MiB crosses at +18 h; evaluate the whole run and check the flag
+  // against the projection at every finding.
+  const Shape shape = LeakAfterQuietDays(200);
+  const History h = Generate(shape);
+  for (Duration horizon : {hours(6), hours(10)}) {
+    LeakOptions options;
+    options.critical_horizon = horizon;
+    const std::vector<Evaluation> evals = EvaluateEvery(h, shape.leak_start, shape.length, options);
+    size_t critical = 0;
+    for (const Evaluation& e : evals) {
+      if (!e.finding) continue;
+      ASSERT_TRUE(e.finding->time_to_limit.has_value());
+      EXPECT_EQ(e.finding->critical, *e.finding->time_to_limit < horizon) << Describe(e);
+      critical += e.finding->critical ? 1 : 0;
+    }
+    EXPECT_GT(critical, 0u);
+    // The last evaluation is at the crossing.
+    ASSERT_TRUE(evals.back().finding.has_value());
+    EXPECT_TRUE(evals.back().finding->critical);
+    EXPECT_LT(*evals.back().finding->time_to_limit, hours(2));
+  }
+}
+
+TEST(LeakDetectorTest, TimeToLimitIsZeroOnceAboveTheLimit) {
+  Shape shape = LeakAfterQuietDays(100);
+  shape.base_bytes = 3000 * kMiB;
+  shape.length = shape.leak_start + hours(24);  // floor ends at ~5.3 GiB
+  const History h = Generate(shape);
+  std::optional<LeakFinding> f = DetectLeak(h.memory, h.restarts, kStart + shape.length, false, {});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_GT(f->floor_bytes, kLimit);
+  EXPECT_EQ(f->time_to_limit, Duration::zero());
+  EXPECT_TRUE(f->critical);
+}
+
+TEST(LeakDetectorTest, AlreadyFiringOnlyRelaxesTheThresholds) {
+  // A noisy slow leak near the thresholds: at every instant, whatever fires fresh also
+  // holds, and the stateful run flaps no more than the stateless one.
+  Shape shape;
+  shape.base_bytes = 900 * kMiB;
+  shape.noise_bytes = 12 * kMiB;
+  shape.gc_bytes = 150 * kMiB;
+  shape.gc_period = minutes(25);
+  shape.leak_bytes_per_hour = 3 * kMiB;
+  shape.step = minutes(5);
+  shape.length = hours(168);
+  const History h = Generate(shape);
+  size_t fresh_count = 0;
+  for (Duration at = hours(48); at <= shape.length; at += minutes(15)) {
+    const TimePoint now = kStart + at;
+    auto end = std::upper_bound(h.memory.begin(), h.memory.end(), now,
+                                [](TimePoint t, const Sample& s) { return t < s.time; });
+    std::span<const Sample> memory(h.memory.begin(), end);
+    const bool fresh = DetectLeak(memory, {}, now, false, {}).has_value();
+    const bool held = DetectLeak(memory, {}, now, true, {}).has_value();
+    if (fresh) {
+      EXPECT_TRUE(held) << "at +" << Hours(at) << " h";
+    }
+    fresh_count += fresh ? 1 : 0;
+  }
+  EXPECT_GT(fresh_count, 0u);
+  auto flips = [](const std::vector<Evaluation>& evals) {
+    size_t n = 0;
+    for (size_t i = 1; i < evals.size(); ++i) n += evals[i].finding.has_value() != evals[i - 1].finding.has_value();
+    return n;
+  };
+  const size_t with = flips(EvaluateEvery(h, hours(48), shape.length, {}, true));
+  const size_t without = flips(EvaluateEvery(h, hours(48), shape.length, {}, false));
+  EXPECT_LE(with, without);
+  EXPECT_LE(with, 2u);
+}
+
+TEST(LeakDetectorTest, TooLittleHistoryGivesNothing) {
+  EXPECT_FALSE(DetectLeak({}, {}, kStart, false, {}).has_value());
+  // Three hours of a fast leak: no window is covered yet.
+  Shape shape = LeakAfterQuietDays(300);
+  shape.leak_start = {};
+  shape.length = hours(3);
+  const History h = Generate(shape);
+  EXPECT_FALSE(DetectLeak(h.memory, h.restarts, kStart + shape.length, false, {}).has_value());
+  // No usable window.
+  LeakOptions options;
+  options.windows = {hours(72)};
+  const Shape leak = LeakAfterQuietDays(100);
+  const History long_history = Generate(leak);
+  EXPECT_FALSE(DetectLeak(long_history.memory, {}, kStart + leak.length, false, options).has_value());
+}
+
+TEST(LeakDetectorTest, IgnoresSamplesAfterNowAndUnusableValues) {
+  Shape shape = LeakAfterQuietDays(100);
+  shape.length = shape.leak_start + hours(20);
+  History h = Generate(shape);
+  const TimePoint now = kStart + shape.length;
+  const std::optional<LeakFinding> clean = DetectLeak(h.memory, {}, now, false, {});
+  ASSERT_TRUE(clean.has_value());
+  // Non-finite and zero values (a stopped process) are skipped, later samples ignored.
+  std::vector<Sample> dirty = h.memory;
+  for (size_t i = 7; i < dirty.size(); i += 97) dirty[i].value = std::nan("");
+  for (size_t i = 11; i < dirty.size(); i += 131) dirty[i].value = 0;
+  for (int i = 1; i <= 100; ++i) dirty.push_back({now + minutes(i), 1.0});
+  const std::optional<LeakFinding> f = DetectLeak(dirty, {}, now, false, {});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NEAR(f->bytes_per_hour, clean->bytes_per_hour, 0.02 * clean->bytes_per_hour);
+  EXPECT_EQ(f->window, clean->window);
+}
+
+// --- The least-squares peer --------------------------------------------------------------
+
+TEST(LeakDetectorTest, PredictLinearFitsAStraightLine) {
+  std::vector<Sample> memory;
+  for (int i = 0; i <= 720; ++i) memory.push_back({kStart + seconds(30 * i), 3000 * kMiB + i * 0.5 * kMiB});
+  const TimePoint now = kStart + hours(6);
+  // 60 MiB/h from 3360 MiB: 736 MiB to go, 12.27 h.
+  const std::optional<LeakFinding> f = PredictLinearLeak(memory, now, hours(6), hours(24), kLimit);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NEAR(f->bytes_per_hour / kMiB, 60, 1e-6);
+  EXPECT_NEAR(f->floor_bytes / kMiB, 3360, 1e-6);
+  EXPECT_NEAR(Hours(*f->time_to_limit), 736.0 / 60, 1e-3);
+  EXPECT_FALSE(PredictLinearLeak(memory, now, hours(6), hours(12), kLimit).has_value());
+  EXPECT_FALSE(PredictLinearLeak(std::span<const Sample>(memory).first(1), now, hours(6), hours(24), kLimit));
+}
+
+TEST(LeakDetectorTest, StepUpFoolsPredictLinearButNotDetectLeak) {
+  // A cache warming up at 2.4 GiB adds 900 MiB in one go. Least squares over 6 h reads
+  // the step as a steep slope and projects it past 4 GiB; DetectLeak sees flat thirds.
+  Shape shape;
+  shape.base_bytes = 2400 * kMiB;
+  shape.gc_bytes = 60 * kMiB;
+  shape.step_bytes = 900 * kMiB;
+  shape.step_at = hours(50);
+  shape.length = hours(72);
+  const History h = Generate(shape);
+  size_t predict_linear = 0;
+  for (const Evaluation& e : EvaluateEvery(h, hours(48), shape.length)) {
+    EXPECT_FALSE(e.finding.has_value()) << Describe(e);
+    auto end = std::upper_bound(h.memory.begin(), h.memory.end(), e.at,
+                                [](TimePoint t, const Sample& s) { return t < s.time; });
+    predict_linear += PredictLinearLeak({h.memory.begin(), end}, e.at, hours(6), hours(24), kLimit) ? 1 : 0;
+  }
+  EXPECT_GT(predict_linear, 8u);  // fires for hours after the step
+}
+
+TEST(LeakDetectorTest, SlowLeakFarFromTheLimitIsMissedByPredictLinear) {
+  // 10 MiB/h at 1.2 GiB: 290 h from the limit. predict_linear's 24 h horizon never sees
+  // it; DetectLeak reports it with its projection, not critical.
+  Shape shape = LeakAfterQuietDays(10);
+  shape.length = shape.leak_start + hours(72);
+  const History h = Generate(shape);
+  const TimePoint now = kStart + shape.length;
+  EXPECT_FALSE(PredictLinearLeak(h.memory, now, hours(6), hours(24), kLimit).has_value());
+  const std::optional<LeakFinding> f = DetectLeak(h.memory, h.restarts, now, false, {});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NEAR(f->bytes_per_hour / kMiB, 10, 2);
+  EXPECT_FALSE(f->critical);
+  EXPECT_GT(*f->time_to_limit, hours(200));
+}
+
+TEST(LeakDetectorTest, SlowGcSawtoothFoolsPredictLinearButNotDetectLeak) {
+  // A big heap near 3 GiB that a major collection (or a batch job) resets every ~3 h:
+  // each 700 MiB climb spans half of a 6 h least-squares fit, which then projects 4 GiB
+  // within a day. Bucket minima cannot flatten a cycle longer than a bucket either;
+  // DetectLeak rejects it because the floor falls back by a whole climb (drawdown).
+  Shape shape;
+  shape.base_bytes = 2800 * kMiB;
+  shape.gc_bytes = 700 * kMiB;
+  shape.gc_period = hours(3);
+  shape.length = hours(96);
+  const History h = Generate(shape);
+  size_t predict_linear = 0;
+  for (const Evaluation& e : EvaluateEvery(h, hours(6), shape.length)) {
+    EXPECT_FALSE(e.finding.has_value()) << Describe(e);
+    auto end = std::upper_bound(h.memory.begin(), h.memory.end(), e.at,
+                                [](TimePoint t, const Sample& s) { return t < s.time; });
+    predict_linear += PredictLinearLeak({h.memory.begin(), end}, e.at, hours(6), hours(24), kLimit) ? 1 : 0;
+  }
+  EXPECT_GT(predict_linear, 10u);
+}
+
+}  // namespace
+}  // namespace offmon::analyzer

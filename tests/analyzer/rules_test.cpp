@@ -1,0 +1,357 @@
+// The guide's rules on synthetic histories in a real store, at their boundaries.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+
+#include <cmath>
+
+#include "analyzer_fixture.h"
+
+namespace offmon::testing {
+namespace {
+
+using analyzer::AlertState;
+using analyzer::Severity;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+// A counter that rises by `restarts` evenly over [from, from + 1h), sampled every 30 s.
+void RestartBurst(AnalyzerTest& test, const std::string& series, int restarts, double start = 3) {
+  test.Series(series, 0, 4 * kHour, 30, [&](int64_t t) {
+    if (t < kHour) return start;
+    if (t >= 2 * kHour) return start + restarts;
+    return start + std::floor(static_cast<double>((t - kHour) * restarts) / kHour) + 1;
+  });
+}
+
+TEST_F(AnalyzerTest, RestartLoopNeedsMoreThanTwentyRestartsInAnHour) {
+  RestartBurst(*this, R"(process_restarts_total{process="twenty"})", 20);
+  RestartBurst(*this, R"(process_restarts_total{process="twentyone"})", 21);
+  // Evaluated every 30 s, as the daemon does: the hour's count peaks between steps.
+  auto fired = Only(Backtest(0, 4 * kHour, 30), "RestartLoop");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].labels, (Labels{{"process", "twentyone"}}));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_THAT(fired[0].summary, HasSubstr("crash loop"));
+}
+
+TEST_F(AnalyzerTest, CounterResetIsNotARestartBurst) {
+  // 150 lifetime restarts (the guide's script would alarm on the raw counter), then a
+  // `pm2 reset` to 0, then two ordinary restarts.
+  Series(R"(process_restarts_total{process="w"})", 0, 4 * kHour, 30, [](int64_t t) {
+    return t < kHour ? 150.0 : t < 2 * kHour ? 0.0 : 2.0;
+  });
+  EXPECT_THAT(Only(Backtest(0, 4 * kHour), "RestartLoop"), IsEmpty());
+}
+
+TEST_F(AnalyzerTest, RestartLoopNamesAnOutOfMemoryLoop) {
+  // Memory climbs to 3.9 GB before each of 30 restarts in an hour.
+  const int64_t period = 2 * kMin;
+  Series(R"(process_restarts_total{process="w"})", 0, 3 * kHour, 30,
+         [&](int64_t t) { return t < kHour ? 0.0 : static_cast<double>((std::min(t, 2 * kHour) - kHour) / period); });
+  Series(R"(process_memory_bytes{process="w"})", 0, 3 * kHour, 30, [&](int64_t t) {
+    // Sampled every 30 s, the sample just before each restart is at 3.9 GB.
+    const double phase = static_cast<double>((t - kHour) % period + 30) / period;
+    return t < kHour ? 400e6 : 400e6 + phase * 3.9 * 1024 * 1024 * 1024;
+  });
+  auto fired = Only(Backtest(0, 3 * kHour), "RestartLoop");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_THAT(fired[0].summary, HasSubstr("out-of-memory loop"));
+}
+
+TEST_F(AnalyzerTest, CpuSpikesNeverFireSustainedLoadDoes) {
+  // Spikes of 4 minutes every 20 minutes, sampled every 30 s, over six hours...
+  Series(R"(process_cpu_percent{process="spiky"})", 0, 6 * kHour, 30,
+         [](int64_t t) { return t % (20 * kMin) < 4 * kMin ? 99.0 : 10.0; });
+  // ...and 15 minutes at 95 % from 02:00.
+  Series(R"(process_cpu_percent{process="busy"})", 0, 6 * kHour, 30,
+         [](int64_t t) { return t >= 2 * kHour && t < 2 * kHour + 15 * kMin ? 95.0 : 10.0; });
+  auto all = Backtest(0, 6 * kHour, 30);
+  auto fired = Only(all, "CpuHigh");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].labels, (Labels{{"process", "busy"}}));
+  EXPECT_EQ(fired[0].severity, Severity::kCritical);
+  EXPECT_EQ(fired[0].at, At(2 * kHour + 5 * kMin));  // once 5 minutes of samples are above
+  auto resolved = Only(all, "CpuHigh", AlertState::kResolved);
+  ASSERT_THAT(resolved, SizeIs(1));
+  EXPECT_EQ(resolved[0].at, At(2 * kHour + 15 * kMin));
+}
+
+TEST_F(AnalyzerTest, TwoSpikesAtTheEvaluationInstantsAreNotSustained) {
+  // A slow step (5 min) that lands on two 30-second spikes must not see a plateau.
+  Series(R"(process_cpu_percent{process="w"})", 0, 2 * kHour, 30,
+         [](int64_t t) { return t % (5 * kMin) == 0 ? 99.0 : 5.0; });
+  EXPECT_THAT(Only(Backtest(0, 2 * kHour), "CpuHigh"), IsEmpty());
+}
+
+TEST_F(AnalyzerTest, AllOfflineIsOneCriticalAlertThatExplainsEachProcess) {
+  for (const char* name : {"a", "b"}) {
+    Series(fmt::format(R"(process_up{{process="{}"}})", name), 0, 2 * kHour, 30,
+           [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  }
+  auto all = Backtest(0, 2 * kHour, 30);
+  auto critical = Only(all, "AllProcessesOffline");
+  ASSERT_THAT(critical, SizeIs(1));
+  EXPECT_EQ(critical[0].severity, Severity::kCritical);
+  EXPECT_EQ(critical[0].at, At(kHour + kMin));
+  auto each = Only(all, "ProcessOffline");
+  ASSERT_THAT(each, SizeIs(2));
+  EXPECT_EQ(each[0].inhibited_by, "AllProcessesOffline");
+  // CRITICAL escalates at once, as the guide says.
+  EXPECT_THAT(Only(all, "AllProcessesOffline", AlertState::kEscalated), SizeIs(1));
+}
+
+TEST_F(AnalyzerTest, OneProcessOfflineIsAWarningThatEscalatesAfterAnHour) {
+  Series(R"(process_up{process="a"})", 0, 3 * kHour, 30, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  Series(R"(process_up{process="b"})", 0, 3 * kHour, 30, [](int64_t) { return 1.0; });
+  auto all = Backtest(0, 3 * kHour, kMin);
+  auto fired = Only(all, "ProcessOffline");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_THAT(Only(all, "AllProcessesOffline"), IsEmpty());
+  auto escalated = Only(all, "ProcessOffline", AlertState::kEscalated);
+  ASSERT_THAT(escalated, SizeIs(1));
+  EXPECT_EQ(escalated[0].at - fired[0].at, std::chrono::hours(1));
+}
+
+TEST_F(AnalyzerTest, StaleDataIsNotJudged) {
+  // The PM2 collector stopped reporting at 01:00 with the process down: after the
+  // freshness limit nobody knows, and that is CollectorFailing's business.
+  Series(R"(process_up{process="a"})", 0, kHour, 30, [](int64_t t) { return t < 50 * kMin ? 1.0 : 0.0; });
+  auto all = Backtest(0, 3 * kHour, kMin);
+  auto fired = Only(all, "ProcessOffline");
+  ASSERT_THAT(fired, SizeIs(1));
+  auto resolved = Only(all, "ProcessOffline", AlertState::kResolved);
+  ASSERT_THAT(resolved, SizeIs(1));
+  EXPECT_LE(resolved[0].at, At(kHour + 2 * kMin));
+}
+
+TEST_F(AnalyzerTest, MemoryHighHasHysteresis) {
+  constexpr double GiB = 1024.0 * 1024 * 1024;
+  // 3.1 GB for an hour, then 2.9 GB (inside the 5 % band: still firing), then 2.8 GB.
+  Series(R"(process_memory_bytes{process="w"})", 0, 4 * kHour, 30, [&](int64_t t) {
+    return t < kHour ? 1 * GiB : t < 2 * kHour ? 3.1 * GiB : t < 3 * kHour ? 2.9 * GiB : 2.8 * GiB;
+  });
+  auto all = Backtest(0, 4 * kHour);
+  auto fired = Only(all, "ProcessMemoryHigh");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  auto resolved = Only(all, "ProcessMemoryHigh", AlertState::kResolved);
+  ASSERT_THAT(resolved, SizeIs(1));
+  EXPECT_EQ(resolved[0].at, At(3 * kHour));
+}
+
+TEST_F(AnalyzerTest, DuplicateAndOutOfOrderSamplesGiveTheSameVerdict) {
+  std::vector<std::pair<int64_t, double>> points;
+  for (int64_t t = 0; t < 2 * kHour; t += 30) points.emplace_back(t, t >= kHour ? 95.0 : 5.0);
+  std::vector<std::pair<int64_t, double>> shuffled(points.rbegin(), points.rend());
+  Put(R"(process_cpu_percent{process="in_order"})", points);
+  Put(R"(process_cpu_percent{process="shuffled"})", shuffled);
+  Put(R"(process_cpu_percent{process="shuffled"})", shuffled);  // every sample twice
+  auto fired = Only(Backtest(0, 2 * kHour, kMin), "CpuHigh");
+  ASSERT_THAT(fired, SizeIs(2));
+  EXPECT_EQ(fired[0].at, fired[1].at);
+}
+
+TEST_F(AnalyzerTest, DatabaseDownExplainsTheDataFlowSymptoms) {
+  Series("db_up", 0, 3 * kHour, 60, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  Series("db_events_last_hour", 0, 3 * kHour, 60, [](int64_t t) { return t < kHour ? 4000.0 : 0.0; });
+  auto all = Backtest(0, 3 * kHour, kMin);
+  auto down = Only(all, "DatabaseUnreachable");
+  ASSERT_THAT(down, SizeIs(1));
+  EXPECT_EQ(down[0].severity, Severity::kCritical);
+  auto events = Only(all, "EventRateLow");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].inhibited_by, "DatabaseUnreachable");
+}
+
+TEST_F(AnalyzerTest, EventRateLowWarnsBelowOneHundredAndIsCriticalAtZero) {
+  Series("db_events_last_hour", 0, 3 * kHour, 60, [](int64_t t) {
+    return t < kHour ? 100.0 : t < 2 * kHour ? 99.0 : 0.0;
+  });
+  auto fired = Only(Backtest(0, 3 * kHour, kMin), "EventRateLow");
+  ASSERT_THAT(fired, SizeIs(2));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(kHour + 5 * kMin));
+  EXPECT_EQ(fired[1].severity, Severity::kCritical);
+}
+
+TEST_F(AnalyzerTest, SealingStaleWarnsAfterTwoHoursAndIsCriticalAfterFour) {
+  for (const char* channel : {"train", "sykkuno"}) {
+    Series(fmt::format(R"(epoch_participants{{channel="{}"}})", channel), 0, 10 * kHour, kHour,
+           [](int64_t) { return 2000.0; });
+  }
+  // Hourly epochs until 09:00 (the last sealed at 09:00), then nothing.
+  auto all = Backtest(9 * kHour, 15 * kHour);
+  auto stale = Only(all, "EpochSealingStale");
+  ASSERT_THAT(stale, SizeIs(2));
+  EXPECT_EQ(stale[0].severity, Severity::kWarning);
+  EXPECT_EQ(stale[0].at, At(11 * kHour + 5 * kMin));
+  EXPECT_EQ(stale[1].severity, Severity::kCritical);
+  EXPECT_EQ(stale[1].at, At(13 * kHour + 5 * kMin));
+}
+
+TEST_F(AnalyzerTest, MissingHourlyEpochWhileOthersSealedButNotOfflineHours) {
+  // Three channels seal hourly; `holey` skips 05:00 only; `sleepy` is offline 02-08.
+  Series(R"(epoch_participants{channel="steady"})", 0, 12 * kHour, kHour, [](int64_t) { return 2000.0; });
+  Put(R"(epoch_participants{channel="holey"})", [] {
+    std::vector<std::pair<int64_t, double>> p;
+    for (int64_t h = 0; h < 12; ++h) {
+      if (h != 5) p.emplace_back(h * kHour + 120, 1500.0);
+    }
+    return p;
+  }());
+  Put(R"(epoch_participants{channel="sleepy"})", [] {
+    std::vector<std::pair<int64_t, double>> p;
+    for (int64_t h = 0; h < 12; ++h) {
+      if (h < 2 || h > 8) p.emplace_back(h * kHour + 60, 900.0);
+    }
+    return p;
+  }());
+  auto fired = Only(Backtest(kHour, 12 * kHour), "EpochMissing");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(SeriesKey("x", fired[0].labels).Label("channel"), "holey");
+  EXPECT_EQ(fired[0].at, At(6 * kHour + 5 * kMin));  // once the next epoch shows the hole
+}
+
+TEST_F(AnalyzerTest, UnpublishedAfterTheGracePeriodOnly) {
+  Put(R"(epoch_published{channel="train"})", {{0, 1}, {kHour, 0}, {2 * kHour, 1}});
+  auto fired = Only(Backtest(kHour, 3 * kHour), "EpochUnpublished");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].at, At(2 * kHour));
+}
+
+TEST_F(AnalyzerTest, ZeroParticipantsPerChannelAndEverywhere) {
+  Put(R"(epoch_participants{channel="a"})", {{0, 2000}, {kHour, 0}, {2 * kHour, 0}});
+  Put(R"(epoch_participants{channel="b"})", {{0, 1500}, {kHour, 0}, {2 * kHour, 0}, {3 * kHour, 0}});
+  auto all = Backtest(0, 4 * kHour);
+  auto fired = Only(all, "ZeroParticipants");
+  ASSERT_THAT(fired, SizeIs(3));
+  EXPECT_EQ(fired[0].labels, (Labels{{"channel", "a"}}));
+  EXPECT_EQ(fired[1].labels, (Labels{{"channel", "b"}}));
+  EXPECT_EQ(fired[2].severity, Severity::kCritical);  // every epoch of the last 3 h is empty
+  EXPECT_EQ(fired[2].at, At(3 * kHour + 5 * kMin));
+}
+
+TEST_F(AnalyzerTest, DiskSpaceLowInPercentFree) {
+  Series(R"(disk_total_bytes{mount="/"})", 0, 2 * kHour, 30, [](int64_t) { return 100e9; });
+  Series(R"(disk_free_bytes{mount="/"})", 0, 2 * kHour, 30, [](int64_t t) {
+    return t < 30 * kMin ? 20e9 : t < kHour ? 8e9 : 4e9;
+  });
+  auto fired = Only(Backtest(0, 2 * kHour, kMin), "DiskSpaceLow");
+  ASSERT_THAT(fired, SizeIs(2));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[1].severity, Severity::kCritical);
+}
+
+TEST_F(AnalyzerTest, CountMismatchAgainstRecordedParticipation) {
+  Put(R"(epoch_participants{channel="a"})", {{0, 2000}, {kHour, 1980}});
+  Put(R"(epoch_participation_users{channel="a"})", {{0, 2000}, {kHour, 2000}});
+  auto fired = Only(Backtest(0, 2 * kHour), "EpochCountMismatch");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_THAT(fired[0].summary, HasSubstr("1980 participants but 2000"));
+}
+
+TEST_F(AnalyzerTest, DataLossWhenASealedEpochChangesOrVanishes) {
+  auto epoch = [](std::string root, int n) {
+    EpochObservation e;
+    e.channel = "train";
+    e.epoch = kDay0;
+    e.sealed_at = At(kHour);
+    e.root = std::move(root);
+    for (int i = 0; i < n; ++i) e.participants.push_back("u" + std::to_string(i));
+    return e;
+  };
+  auto write = [&](EpochObservation e, int64_t at) {
+    auto appender = store_->NewAppender("test");
+    appender->AddEpoch(std::move(e));
+    ASSERT_TRUE(appender->Commit(At(at)).ok());
+  };
+  write(epoch("aa", 3), kHour);
+  write(epoch("aa", 3), 2 * kHour);  // seen again, unchanged (say, published): fine
+  write(epoch("bb", 3), 3 * kHour);  // root rewritten
+  auto fired = Only(Backtest(0, 4 * kHour, kMin), "EpochDataLoss");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kCritical);
+  EXPECT_EQ(fired[0].at, At(3 * kHour));
+  EXPECT_THAT(fired[0].summary, HasSubstr("root changed from aa to bb"));
+}
+
+TEST_F(AnalyzerTest, CollectorFailingWhileTheDaemonRuns) {
+  Series(R"(collector_up{collector="system"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });
+  Series(R"(collector_up{collector="postgres"})", 0, 2 * kHour, 60, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  auto fired = Only(Backtest(0, 2 * kHour, kMin), "CollectorFailing");
+  ASSERT_THAT(fired, SizeIs(2));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(kHour));
+  EXPECT_EQ(fired[1].severity, Severity::kCritical);     // blind for 30 minutes
+  EXPECT_EQ(fired[1].at, At(kHour - kMin + 30 * kMin));  // since the last success
+}
+
+TEST_F(AnalyzerTest, MemoryLeakFiresEarlyAndTurnsCriticalNearTheLimit) {
+  constexpr double MiB = 1024.0 * 1024;
+  // 100 MB/h from 1 GB with a GC sawtooth: 4 GB is crossed after about 31 hours.
+  Series(R"(process_memory_bytes{process="leaky"})", 0, 36 * kHour, 60, [&](int64_t t) {
+    return 1000 * MiB + 100 * MiB * static_cast<double>(t) / kHour + 60 * MiB * static_cast<double>(t % 300) / 300;
+  });
+  // A steady neighbour with the same sawtooth.
+  Series(R"(process_memory_bytes{process="steady"})", 0, 36 * kHour, 60,
+         [&](int64_t t) { return 1000 * MiB + 60 * MiB * static_cast<double>(t % 300) / 300; });
+  auto fired = Only(Backtest(0, 36 * kHour, 15 * kMin), "MemoryLeak");
+  ASSERT_GE(fired.size(), 2u);
+  for (const auto& f : fired) EXPECT_EQ(f.labels, (Labels{{"process", "leaky"}}));
+  const TimePoint crossing = At(static_cast<int64_t>((4096.0 - 1000) / 100 * kHour));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_LE(fired[0].at, crossing - std::chrono::hours(12));
+  EXPECT_THAT(fired[0].summary, HasSubstr("memory grows 100 MB/h"));
+  EXPECT_EQ(fired.back().severity, Severity::kCritical);
+  EXPECT_GE(fired.back().at, crossing - std::chrono::hours(7));
+  EXPECT_LE(fired.back().at, crossing - std::chrono::hours(5));
+}
+
+TEST_F(AnalyzerTest, ParticipantDropAgainstTheChannelsOwnBaseline) {
+  // Two weeks of hourly epochs around 2,000 (and a quieter channel around 300), then
+  // `train` falls to 600 for four epochs and recovers.
+  auto value = [](int64_t t, double base) { return base + 0.05 * base * std::sin(static_cast<double>(t) / 5000); };
+  const int64_t drop_from = 14 * 24 * kHour, drop_to = drop_from + 4 * kHour;
+  Series(R"(epoch_participants{channel="train"})", 0, drop_to + 6 * kHour, kHour,
+         [&](int64_t t) { return t >= drop_from && t < drop_to ? 600.0 : value(t, 2000); });
+  Series(R"(epoch_participants{channel="quiet"})", 0, drop_to + 6 * kHour, kHour,
+         [&](int64_t t) { return value(t, 300); });
+  auto all = Backtest(drop_from - 2 * kHour, drop_to + 6 * kHour);
+  auto fired = Only(all, "ParticipantDrop");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].labels, (Labels{{"channel", "train"}}));
+  EXPECT_EQ(fired[0].at, At(drop_from + kHour));  // the second low epoch
+  EXPECT_THAT(fired[0].summary, HasSubstr("train: 600 participants vs baseline"));
+  EXPECT_THAT(Only(all, "ParticipantDrop", AlertState::kResolved), SizeIs(1));
+}
+
+TEST_F(AnalyzerTest, ARestartedDaemonResumesItsAlerts) {
+  Series(R"(process_up{process="a"})", 0, 2 * kHour, 30, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  Series(R"(process_up{process="b"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });
+  {
+    analyzer::Analyzer live(config_, *store_, analyzer::AnalyzerMode::kLive);
+    ASSERT_TRUE(live.Restore().ok());
+    for (int64_t t = 0; t <= kHour + 10 * kMin; t += 30) {
+      auto transitions = live.Evaluate(At(t));
+      ASSERT_TRUE(transitions.has_value());
+      ASSERT_TRUE(live.Record(*transitions).ok());
+    }
+    ASSERT_TRUE(live.tracker().IsFiring("ProcessOffline", {{"process", "a"}}));
+  }
+  analyzer::Analyzer resumed(config_, *store_, analyzer::AnalyzerMode::kLive);
+  ASSERT_TRUE(resumed.Restore().ok());
+  EXPECT_TRUE(resumed.tracker().IsFiring("ProcessOffline", {{"process", "a"}}));
+  auto again = resumed.Evaluate(At(kHour + 11 * kMin));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_THAT(*again, IsEmpty());  // not re-announced
+  // A clock jump three hours ahead: the samples are stale, nothing is judged on them.
+  auto jumped = resumed.Evaluate(At(5 * kHour));
+  ASSERT_TRUE(jumped.has_value());
+  ASSERT_THAT(*jumped, SizeIs(1));
+  EXPECT_EQ((*jumped)[0].state, AlertState::kResolved);
+}
+
+}  // namespace
+}  // namespace offmon::testing
