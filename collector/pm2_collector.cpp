@@ -82,39 +82,52 @@ void Pm2Collector::Collect(TimePoint now, SampleSink& sink) {
   }
 }
 
-std::string Pm2Collector::DaemonProblem() const {
+std::optional<Pm2Collector::DaemonProblem> Pm2Collector::CheckDaemon() const {
   const fs::path socket_path = home_ / "rpc.sock";
   struct stat st {};
   if (stat(socket_path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return fmt::format("PM2 daemon not running (no {})", socket_path.string());
-    return fmt::format("PM2 daemon: cannot check {}: {}", socket_path.string(), std::strerror(errno));
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return DaemonProblem{true, fmt::format("PM2 daemon not running (no {})", socket_path.string())};
+    }
+    return DaemonProblem{false, fmt::format("PM2 daemon: cannot check {}: {}", socket_path.string(), std::strerror(errno))};
   }
   if (!S_ISSOCK(st.st_mode)) {
-    return fmt::format("PM2 daemon not running ({} is not a socket)", socket_path.string());
+    return DaemonProblem{true, fmt::format("PM2 daemon not running ({} is not a socket)", socket_path.string())};
   }
   // A daemon killed with SIGKILL leaves its socket file behind; pm2 jlist would then
   // start a new daemon. Connecting tells a live socket from a stale one.
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   const std::string& native = socket_path.native();
-  if (native.size() >= sizeof(address.sun_path)) return "";  // too long to check: let pm2 try
+  if (native.size() >= sizeof(address.sun_path)) return std::nullopt;  // too long to check: let pm2 try
   std::memcpy(address.sun_path, native.c_str(), native.size() + 1);
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return "";
+  if (fd < 0) return std::nullopt;
   const int rc = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
   const int error = rc == 0 ? 0 : errno;
   close(fd);
   if (error == ECONNREFUSED) {
-    return fmt::format("PM2 daemon not running (stale {}: connection refused)", socket_path.string());
+    return DaemonProblem{true,
+                         fmt::format("PM2 daemon not running (stale {}: connection refused)", socket_path.string())};
   }
   if (error == EACCES || error == EPERM) {
-    return fmt::format("PM2 daemon: {}: permission denied", socket_path.string());
+    return DaemonProblem{false, fmt::format("PM2 daemon: {}: permission denied", socket_path.string())};
   }
-  return "";  // connected, or busy (EAGAIN): a daemon is there
+  return std::nullopt;  // connected, or busy (EAGAIN): a daemon is there
 }
 
 void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
-  if (std::string problem = DaemonProblem(); !problem.empty()) return sink.CollectorFailed("pm2", problem);
+  if (auto problem = CheckDaemon()) {
+    sink.CollectorFailed("pm2", problem->reason);
+    // No daemon, so none of its processes runs: every watched one is down. When the
+    // state is unknown (the socket cannot be checked) nothing is recorded.
+    if (problem->not_running) {
+      std::set<std::string> watched(config_.processes.begin(), config_.processes.end());
+      if (watched.empty()) watched = seen_names_;
+      for (const std::string& name : watched) ReportOffline(name, now, sink);
+    }
+    return;
+  }
 
   auto run = runner_.Run({config_.binary, "jlist"}, {"PM2_HOME=" + home_.string()}, config_.timeout);
   if (!run) return sink.CollectorFailed("pm2", run.error().message());
@@ -167,18 +180,21 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
   }
 
   for (const std::string& name : watched) {
-    if (instances.contains(name)) continue;
-    Labels labels{{"process", name}};
-    Append(sink, "process_up", labels, now, 0);
-    Append(sink, "process_uptime_seconds", labels, now, 0);
-    // The logs of a vanished process are what an escalation wants: keep their paths.
-    Reported offline{"offline", 0, {}, {}};
-    if (auto it = reported_.find(InstanceKey{name, std::nullopt}); it != reported_.end()) {
-      offline.out_log = it->second.out_log;
-      offline.err_log = it->second.err_log;
-    }
-    ReportInfo(InstanceKey{name, std::nullopt}, std::nullopt, std::move(offline), sink);
+    if (!instances.contains(name)) ReportOffline(name, now, sink);
   }
+}
+
+void Pm2Collector::ReportOffline(const std::string& name, TimePoint now, SampleSink& sink) {
+  Labels labels{{"process", name}};
+  Append(sink, "process_up", labels, now, 0);
+  Append(sink, "process_uptime_seconds", labels, now, 0);
+  // The logs of a vanished process are what an escalation wants: keep their paths.
+  Reported offline{"offline", 0, {}, {}};
+  if (auto it = reported_.find(InstanceKey{name, std::nullopt}); it != reported_.end()) {
+    offline.out_log = it->second.out_log;
+    offline.err_log = it->second.err_log;
+  }
+  ReportInfo(InstanceKey{name, std::nullopt}, std::nullopt, std::move(offline), sink);
 }
 
 void Pm2Collector::ReportInfo(const InstanceKey& key, std::optional<int64_t> pm_id, Reported now_state,

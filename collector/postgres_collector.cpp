@@ -42,6 +42,22 @@ using ReadTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 constexpr int64_t kHourSeconds = 3600;
 
+// Participants are read through a cursor in pages of this many rows.
+constexpr size_t kParticipantsPerFetch = 1000;
+
+// One sealed epoch's sealed_participants row count, and (with users) the distinct users
+// channel_participation saw in that (epoch, channel) before it was sealed.
+constexpr const char* kCountsQuery =
+    "SELECT (SELECT count(*) FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text)";
+constexpr const char* kCountsWithUsersQuery =
+    "SELECT (SELECT count(*) FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text),"
+    " (SELECT count(DISTINCT user_hash) FROM channel_participation"
+    "  WHERE epoch = $1::bigint AND channel = $2::text AND first_seen < $3::bigint)";
+// Closed after each epoch, so the name is free for the next one in the transaction.
+constexpr const char* kDeclareParticipantsQuery =
+    "DECLARE offmon_participants NO SCROLL CURSOR FOR"
+    " SELECT user_hash FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text ORDER BY idx";
+
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
@@ -136,7 +152,7 @@ struct Schema {
   }
 };
 
-constexpr std::string_view kEventsConsequence = "db_events_last_hour is not collected";
+constexpr std::string_view kEventsConsequence = "db_events_last_hour and epoch_participation_users are not collected";
 constexpr std::string_view kEpochsConsequence = "epoch metrics are not collected";
 
 std::optional<Failure> CheckEvents(const Schema& s) {
@@ -253,6 +269,11 @@ struct PostgresCollector::State {
     bool Exhausted() const {
       return epochs >= kMaxEpochsPerCycle || (epochs > 0 && participants >= kMaxParticipantsPerCycle);
     }
+    // Whether one more epoch of `count` participants fits. The first epoch of a cycle
+    // always does, so one larger than the cap is still read, alone.
+    bool Fits(size_t count) const {
+      return epochs == 0 || (epochs < kMaxEpochsPerCycle && participants + count <= kMaxParticipantsPerCycle);
+    }
   };
   enum class CycleEnd { kDone, kLostAtStart, kLost };
 
@@ -323,11 +344,18 @@ struct PostgresCollector::State {
     return true;
   }
 
-  // Reads participants of `e` and hands the epoch to the sink.
-  void HandOver(ReadTx& tx, const EpochRow& e, SampleSink& sink, Budget& budget) {
-    const pqxx::result rows = tx.exec_params(
-        "SELECT user_hash FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text ORDER BY idx",
-        e.epoch, e.channel);
+  // Hands `e` to the sink with its participants, unless its participants do not fit in
+  // what is left of the cycle's budget (false then, and nothing is recorded). The counts
+  // come first, so the budget is decided before anything is read; the participants are
+  // then streamed through a cursor, kParticipantsPerFetch rows at a time, so the libpq
+  // result never holds a whole list next to the copy handed to the sink.
+  bool HandOver(ReadTx& tx, const EpochRow& e, bool with_users, SampleSink& sink, Budget& budget) {
+    const pqxx::row counts =
+        with_users ? tx.exec_params1(kCountsWithUsersQuery, e.epoch, e.channel, e.sealed_at)
+                   : tx.exec_params1(kCountsQuery, e.epoch, e.channel);
+    const auto participant_count = counts[0].as<size_t>();
+    if (!budget.Fits(participant_count)) return false;
+
     EpochObservation obs;
     obs.channel = e.channel;
     obs.epoch = e.epoch;
@@ -337,24 +365,37 @@ struct PostgresCollector::State {
     obs.root = e.root;
     obs.token_group = e.token_group;
     obs.category = e.category;
-    obs.participants.reserve(rows.size());
-    for (const pqxx::row& row : rows) obs.participants.emplace_back(row[0].is_null() ? "" : row[0].c_str());
+    if (participant_count > 0) {
+      obs.participants.reserve(participant_count);
+      tx.exec_params(kDeclareParticipantsQuery, e.epoch, e.channel);
+      const std::string fetch = fmt::format("FETCH FORWARD {} FROM offmon_participants", kParticipantsPerFetch);
+      for (;;) {
+        const pqxx::result rows = tx.exec(fetch);
+        for (const pqxx::row& row : rows) obs.participants.emplace_back(row[0].is_null() ? "" : row[0].c_str());
+        if (rows.size() < kParticipantsPerFetch) break;
+      }
+      tx.exec("CLOSE offmon_participants");
+    }
 
     const Labels labels{{"channel", e.channel}};
     sink.Append(SeriesKey("epoch_participants", labels),
                 Sample{obs.sealed_at, static_cast<double>(obs.participants.size())});
     sink.Append(SeriesKey("epoch_published", labels), Sample{obs.sealed_at, e.published ? 1.0 : 0.0});
+    if (with_users) {
+      sink.Append(SeriesKey("epoch_participation_users", labels), Sample{obs.sealed_at, counts[1].as<double>()});
+    }
     budget.participants += obs.participants.size();
     ++budget.epochs;
     sink.RecordEpoch(obs);
     reported[{e.channel, e.epoch}] = Reported{e.root, e.published, e.sealed_at};
+    return true;
   }
 
   // Every epoch sealed at or after the cursor's second and not yet reported, in
   // (sealed_at, channel, epoch) order, within budget. `>=` with the reported set rather
   // than a strict keyset: an epoch committed later within the same second, with a
   // smaller channel, must not slip behind the watermark.
-  void NewEpochs(ReadTx& tx, const TableInfo& table, SampleSink& sink, Budget& budget) {
+  void NewEpochs(ReadTx& tx, const TableInfo& table, bool with_users, SampleSink& sink, Budget& budget) {
     // Reported epochs of the cursor's second come back and are skipped; they must not
     // take the rows of the limit.
     const auto boundary = std::count_if(reported.begin(), reported.end(), [&](const auto& entry) {
@@ -368,8 +409,9 @@ struct PostgresCollector::State {
     for (const pqxx::row& row : rows) {
       const EpochRow e = ParseEpochRow(row);
       if (reported.count({e.channel, e.epoch}) == 0) {  // else: handed over already
-        if (budget.Exhausted()) break;
-        HandOver(tx, e, sink, budget);
+        // In sealed_at order: an epoch that does not fit stops the cycle here, so the
+        // watermark never passes an epoch that was not handed over.
+        if (budget.Exhausted() || !HandOver(tx, e, with_users, sink, budget)) break;
       }
       // Only now, after the sink has the epoch, does the watermark move up to it.
       cursor = std::max(*cursor, e.sealed_at);
@@ -379,7 +421,7 @@ struct PostgresCollector::State {
   // Compares the audit window with what was reported: changed roots and published flags
   // are recorded again, vanished epochs become events, and unknown epochs below the
   // cursor (committed after a cycle had passed their sealed_at) are reported late.
-  void Audit(ReadTx& tx, const TableInfo& table, int64_t db_now, SampleSink& sink, Budget& budget) {
+  void Audit(ReadTx& tx, const TableInfo& table, bool with_users, int64_t db_now, SampleSink& sink, Budget& budget) {
     const int64_t window_start = db_now - std::chrono::duration_cast<std::chrono::seconds>(kAuditWindow).count();
     const pqxx::result rows = tx.exec_params(
         fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint", EpochSelectList(table)),
@@ -391,7 +433,8 @@ struct PostgresCollector::State {
       auto it = reported.find({e.channel, e.epoch});
       if (it == reported.end()) {
         const bool missed = e.sealed_at >= *floor && e.sealed_at < *cursor;
-        if (missed && !budget.Exhausted()) HandOver(tx, e, sink, budget);
+        // One that does not fit is still unreported next cycle, and found again.
+        if (missed && !budget.Exhausted()) HandOver(tx, e, with_users, sink, budget);
         continue;
       }
       Reported& known = it->second;
@@ -399,7 +442,8 @@ struct PostgresCollector::State {
       const bool published_changed = known.published.has_value() && *known.published != e.published;
       if (!known.published) known.published = e.published;
       known.sealed_at = e.sealed_at;
-      if ((root_changed || published_changed) && !budget.Exhausted()) HandOver(tx, e, sink, budget);
+      // One that does not fit keeps its old root and flag, so it is found again.
+      if ((root_changed || published_changed) && !budget.Exhausted()) HandOver(tx, e, with_users, sink, budget);
     }
     for (auto it = reported.begin(); it != reported.end();) {
       const bool in_window = it->first.second >= window_start;
@@ -423,8 +467,9 @@ struct PostgresCollector::State {
     // `now` is the cycle's grid time, not the current instant.
     const int64_t db_now = tx.exec1("SELECT floor(extract(epoch from now()))::bigint")[0].as<int64_t>();
 
-    if (auto failure = CheckEvents(schema)) {
-      Fail(sink, *failure);
+    const std::optional<Failure> events_failure = CheckEvents(schema);
+    if (events_failure) {
+      Fail(sink, *events_failure);
     } else {
       // Bounded by epoch too: there is an index on epoch, none on first_seen, and a user
       // first seen in the last hour belongs to an epoch that started at most 2 h ago.
@@ -446,9 +491,12 @@ struct PostgresCollector::State {
     }
     if (!floor) floor = db_now - std::chrono::duration_cast<std::chrono::seconds>(kFirstRunLookback).count();
     if (!cursor) cursor = *floor;
+    // epoch_participation_users needs channel_participation; without it (reported above)
+    // the epochs still flow.
+    const bool with_users = !events_failure;
     Budget budget;
-    NewEpochs(tx, schema.Table("sealed_epochs"), sink, budget);
-    Audit(tx, schema.Table("sealed_epochs"), db_now, sink, budget);
+    NewEpochs(tx, schema.Table("sealed_epochs"), with_users, sink, budget);
+    Audit(tx, schema.Table("sealed_epochs"), with_users, db_now, sink, budget);
   }
 
   CycleEnd RunCycle(TimePoint now, SampleSink& sink, std::string* lost) {

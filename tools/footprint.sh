@@ -2,8 +2,10 @@
 # Measures the daemon's footprint on a real stack: a sandbox PostgreSQL with the
 # pipeline schema and a few sealed epochs, and a sandbox PM2 running 10 Node workers.
 # Runs `offmon collect` with every collector on a 2 s interval for CYCLES cycles
-# (default 30), stops it with SIGTERM and prints its peak RSS (VmHWM) and its CPU time
-# per cycle (utime+stime / cycles). Uses $OFFMON, else build/offmon (tools/setup.sh).
+# (default 30), stops it with SIGTERM and prints its peak RSS (VmHWM), its CPU time per
+# cycle (utime+stime / cycles) and how many of the sealed epochs the store holds (the
+# backlog is read a bounded number of participants per cycle). Uses $OFFMON, else
+# build/offmon (tools/setup.sh).
 #   tools/footprint.sh [CYCLES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +64,7 @@ read -r utime stime < <(awk '{print $14, $15}' "/proc/$daemon/stat")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
 kill -TERM "$daemon"; wait "$daemon" || true; daemon=
+stored=$("$offmon" --store "$work/offmon.db" store info | awk '$1 == "epoch_sealed" {print $2}' || true)
 hz=$(getconf CLK_TCK)
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "command: tools/footprint.sh $cycles"
@@ -69,4 +72,5 @@ echo "cycles (postgres collector runs): $count; PM2 workers: 10; epochs in the d
 awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
   printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB\n", hwm / 1024, rss / 1024;
   printf "CPU: %.2f s in total, %.1f ms per cycle of all collectors\n", (u + s) / hz, 1000 * (u + s) / hz / n }'
+echo "sealed epochs in the store: ${stored:-0} of 72"
 grep -E "warning|error" "$work/stderr" | head -5 || true

@@ -222,6 +222,56 @@ TEST_F(Pm2CollectorTest, VanishedProcessIsOfflineAndKeepsItsLogPaths) {
       "err_log": "/home/twzrd/.pm2/logs/steady-error.log"})"));
 }
 
+TEST_F(Pm2CollectorTest, DaemonGoneMarksEveryProcessSeenBeforeDown) {
+  PrintFixture("jlist_real.json");
+  Pm2Collector collector(Config(), runner_);
+  collector.Collect(kNow, sink_);
+  ASSERT_THAT(sink_.failures, IsEmpty());
+  ASSERT_THAT(Last("process_up{process=\"steady\"}"), Optional(1.0));
+  const size_t calls = Pm2Calls();
+
+  fs::remove(home_ / "rpc.sock");  // `pm2 kill` removes it
+  collector.Collect(kNow + 30s, sink_);
+  EXPECT_THAT(sink_.failures, ::testing::ElementsAre(Pair(
+                                  "pm2", "PM2 daemon not running (no " + (home_ / "rpc.sock").string() + ")")));
+  EXPECT_EQ(Pm2Calls(), calls) << "pm2 was run, and would have spawned a daemon";
+  for (const char* name : {"steady", "crash", "leaky", "burner", "doomed", "cluster"}) {
+    SCOPED_TRACE(name);
+    const std::string labels = std::string("{process=\"") + name + "\"}";
+    EXPECT_EQ(sink_.samples["process_up" + labels].back(), (Sample{kNow + 30s, 0}));
+    EXPECT_EQ(sink_.samples["process_uptime_seconds" + labels].back(), (Sample{kNow + 30s, 0}));
+  }
+  // Down is all that is known: no restart count, memory or CPU for this cycle.
+  EXPECT_EQ(sink_.samples["process_restarts_total{process=\"steady\"}"].size(), 1u);
+  EXPECT_EQ(sink_.samples["process_memory_bytes{process=\"steady\"}"].size(), 1u);
+  // One "offline" event per name, keeping the log paths, and only on the change.
+  auto events = InfoEvents();
+  ASSERT_EQ(events.size(), 7u + 6u);
+  EXPECT_EQ(events[7 + 5], nlohmann::json::parse(R"({"process": "steady", "status": "offline", "pid": 0,
+      "pm_id": null, "out_log": "/home/twzrd/.pm2/logs/steady-out.log",
+      "err_log": "/home/twzrd/.pm2/logs/steady-error.log"})"));
+  collector.Collect(kNow + 60s, sink_);
+  EXPECT_EQ(InfoEvents().size(), 7u + 6u);
+  EXPECT_EQ(sink_.samples["process_up{process=\"steady\"}"].size(), 3u);
+}
+
+TEST_F(Pm2CollectorTest, UnknownStateAfterAFailureRecordsNothing) {
+  PrintFixture("jlist_real.json");
+  Pm2Collector collector(Config(), runner_);
+  collector.Collect(kNow, sink_);
+  ASSERT_THAT(sink_.failures, IsEmpty());
+  const size_t samples = sink_.samples["process_up{process=\"steady\"}"].size();
+
+  // The daemon is there, but its answer says nothing about the processes.
+  PrintFixture("jlist_garbage.txt");
+  collector.Collect(kNow + 30s, sink_);
+  testing::WriteFileBytes(home_ / "exit_code", "1");
+  collector.Collect(kNow + 60s, sink_);
+  EXPECT_EQ(sink_.failures.size(), 2u);
+  EXPECT_EQ(sink_.samples["process_up{process=\"steady\"}"].size(), samples);
+  EXPECT_EQ(InfoEvents().size(), 7u);
+}
+
 TEST_F(Pm2CollectorTest, BannerBeforeTheArrayIsIgnored) {
   PrintFixture("jlist_banner.txt");
   Pm2Collector collector(Config(), runner_);
@@ -335,6 +385,31 @@ TEST(Pm2CollectorDaemonTest, StaleSocketMeansTheDaemonIsNotRunning) {
               ::testing::ElementsAre(Pair("pm2", "PM2 daemon not running (stale " + (home / "rpc.sock").string() +
                                                      ": connection refused)")));
   EXPECT_FALSE(fs::exists(home / "calls"));
+}
+
+TEST(Pm2CollectorDaemonTest, DaemonNotRunningMarksTheConfiguredProcessesDown) {
+  testing::TempDir home;
+  UnixSocket stale(home / "rpc.sock", /*listening=*/false);  // left by a daemon killed with SIGKILL
+  ASSERT_TRUE(stale.ok());
+  Pm2Config config;
+  config.binary = (kTestdata / "fake_pm2.sh").string();
+  config.home = home.path().string();
+  config.processes = {"tree-builder-worker", "cls-worker-1"};
+  ProcessCommandRunner runner;
+  testing::RecordingSink sink;
+  Pm2Collector collector(config, runner);
+  collector.Collect(kNow, sink);
+  ASSERT_EQ(sink.failures.size(), 1u);
+  EXPECT_THAT(sink.failures[0].second, HasSubstr("PM2 daemon not running (stale"));
+  EXPECT_FALSE(fs::exists(home / "calls"));
+  using Samples = std::vector<Sample>;
+  EXPECT_THAT(sink.samples, ::testing::UnorderedElementsAre(
+                                Pair("process_up{process=\"cls-worker-1\"}", Samples{{kNow, 0}}),
+                                Pair("process_up{process=\"tree-builder-worker\"}", Samples{{kNow, 0}}),
+                                Pair("process_uptime_seconds{process=\"cls-worker-1\"}", Samples{{kNow, 0}}),
+                                Pair("process_uptime_seconds{process=\"tree-builder-worker\"}", Samples{{kNow, 0}})));
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(sink.events[0].second)["status"], "offline");
 }
 
 // A runner that records what it was asked and answers from a script.

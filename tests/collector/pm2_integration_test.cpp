@@ -63,16 +63,21 @@ CpuSample CpuTime(pid_t pid) {
 
 class Pm2IntegrationTest : public ::testing::Test {
  protected:
+  // The workers SetUp starts, as pm2.sh arguments (NAME=SCRIPT, then its --OPTIONs).
+  virtual std::vector<std::string> Workers() const {
+    return {"steady=steady.js", "crash=crash_loop.js", "--max-restarts=100000", "leaky=leaky.js",
+            "burner=cpu_burner.js"};
+  }
+
   void SetUp() override {
     ASSERT_TRUE(fs::exists(kPm2)) << "pm2 is not installed at " << kPm2
                                   << ": run tools/install_node_deps.sh (tools/setup.sh does)";
+    std::vector<std::string> args{kSandbox.string(), "start", dir_.path().string(), "--watch-pid",
+                                  std::to_string(getpid())};
+    for (std::string& worker : Workers()) args.push_back(std::move(worker));
     // BURNER_THREADS: the CPU burner spins two threads, so that it stays far above 50%
     // of one core even when this machine's other tests compete for the CPUs.
-    auto started = testing::RunCommand(
-        {kSandbox.string(), "start", dir_.path().string(), "--watch-pid", std::to_string(getpid()),
-         "steady=steady.js", "crash=crash_loop.js", "--max-restarts=100000", "leaky=leaky.js",
-         "burner=cpu_burner.js"},
-        {"BURNER_THREADS=2"});
+    auto started = testing::RunCommand(args, {"BURNER_THREADS=2"});
     started_ = true;
     ASSERT_EQ(started.exit_code, 0) << "pm2.sh start failed:\n" << started.out << started.err;
   }
@@ -224,6 +229,45 @@ TEST_F(Pm2IntegrationTest, WorkersAppearInTheStoreAsTheyBehave) {
 
   // Talking to the real daemon produced no failure at any point.
   EXPECT_EQ(Failures(), "");
+}
+
+// Two steady workers: enough to watch them go down with their daemon.
+class Pm2DaemonKilledTest : public Pm2IntegrationTest {
+ protected:
+  std::vector<std::string> Workers() const override { return {"steady=steady.js", "other=steady.js"}; }
+};
+
+TEST_F(Pm2DaemonKilledTest, PreviouslySeenWorkersAreDownOnceTheDaemonIsKilled) {
+  Pm2Config config;  // no processes configured: every listed one is watched
+  config.binary = kPm2.string();
+  config.home = Home().string();
+  config.timeout = 30s;
+  Pm2Collector collector(config, runner_);
+  ASSERT_TRUE(PollUntil(collector, [&] {
+    return Last("process_up", "steady") == 1 && Last("process_up", "other") == 1;
+  }, 30s)) << "steady: up " << Last("process_up", "steady") << ", other: up " << Last("process_up", "other")
+           << "\nfailures:\n" << Failures();
+  ASSERT_EQ(Failures(), "");
+
+  auto killed = testing::RunCommand({kSandbox.string(), "pm2", dir_.path().string(), "kill"});
+  ASSERT_EQ(killed.exit_code, 0) << killed.out << killed.err;
+  const TimePoint at = clock_.Now();
+  collector.Collect(at, sink_);
+  EXPECT_THAT(Failures(), ::testing::StartsWith("PM2 daemon not running"));
+  for (const std::string name : {"steady", "other"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(sink_.samples[Series("process_up", name)].back(), (Sample{at, 0}));
+    EXPECT_EQ(sink_.samples[Series("process_uptime_seconds", name)].back(), (Sample{at, 0}));
+    auto info = LastInfo(name);
+    ASSERT_TRUE(info);
+    EXPECT_EQ((*info)["status"], "offline");
+  }
+  // The collector did not run pm2, which would have started a new daemon: the next
+  // cycle still finds none.
+  sink_.failures.clear();
+  collector.Collect(at + 1s, sink_);
+  EXPECT_THAT(Failures(), ::testing::StartsWith("PM2 daemon not running"));
+  EXPECT_EQ(Last("process_up", "steady"), 0);
 }
 
 }  // namespace

@@ -388,6 +388,102 @@ TEST_F(PostgresCollectorTest, LongBacklogIsReadInBoundedBatches) {
   EXPECT_EQ(distinct.size(), static_cast<size_t>(total));
 }
 
+TEST_F(PostgresCollectorTest, ParticipantBudgetSplitsABacklogAndTakesAnOversizedEpochAlone) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  const int64_t cap = static_cast<int64_t>(PostgresCollector::kMaxParticipantsPerCycle);
+  // Four epochs of 2/5 of the budget each (two fit in a cycle, three do not), then one
+  // larger than the whole budget. Rows go in in reverse idx order, in several fetches.
+  auto add = [&](const std::string& channel, int64_t sealed_at, int64_t participants) {
+    db->Exec(fmt::format("INSERT INTO sealed_epochs (epoch, channel, root, sealed_at, published) "
+                         "VALUES ({}, '{}', 'r', {}, 1)", hour - 3600, channel, sealed_at));
+    db->Exec(fmt::format("INSERT INTO sealed_participants (epoch, channel, idx, user_hash) "
+                         "SELECT {}, '{}', g, 'p' || g FROM generate_series({} - 1, 0, -1) AS g",
+                         hour - 3600, channel, participants));
+  };
+  for (int i = 0; i < 4; ++i) add(fmt::format("c{}", i), now - 1000 + i, cap * 2 / 5);
+  add("huge", now - 900, cap + cap / 5);
+
+  auto collector = Collector();
+  RecordingSink sink;
+  std::vector<size_t> per_cycle;
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    const size_t before = sink.epochs.size();
+    collector->Collect(At(now + 60 * cycle), sink);
+    per_cycle.push_back(sink.epochs.size() - before);
+  }
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  EXPECT_EQ(per_cycle, (std::vector<size_t>{2, 2, 1, 0}));
+  ASSERT_EQ(sink.epochs.size(), 5U);
+  for (const auto& e : sink.epochs) {
+    SCOPED_TRACE(e.channel);
+    const size_t n = static_cast<size_t>(e.channel == "huge" ? cap + cap / 5 : cap * 2 / 5);
+    ASSERT_EQ(e.participants.size(), n);
+    for (size_t i = 0; i < n; i += 997) ASSERT_EQ(e.participants[i], fmt::format("p{}", i));
+    EXPECT_EQ(e.participants.back(), fmt::format("p{}", n - 1));
+    EXPECT_EQ(sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", e.channel)],
+              (std::vector<Sample>{{e.sealed_at, static_cast<double>(n)}}));
+  }
+  EXPECT_EQ(sink.epochs.back().channel, "huge");
+  EXPECT_EQ(collector->watermark(), At(now - 900));
+}
+
+TEST_F(PostgresCollectorTest, ParticipationUsersCountDistinctUsersFirstSeenBeforeSealing) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  const int64_t epoch = hour - 3600;
+  // train: the three sealed participants were all seen before sealing; the counts agree.
+  db->AddEpoch("train", epoch, "r-train", now - 500, 1, Hashes("t", 3));
+  for (int i = 0; i < 3; ++i) db->AddParticipation("train", epoch, fmt::format("t-{:02}", i), now - 3000 + i);
+  db->Exec(fmt::format("INSERT INTO channel_participation (epoch, channel, user_hash, first_seen, token_group) "
+                       "VALUES ({}, 'train', 't-00', {}, 'OTHER')", epoch, now - 2000));  // same user, counted once
+  db->AddParticipation("train", epoch, "late", now - 500);            // first seen as it was sealed
+  db->AddParticipation("train", epoch, "later", now - 100);           // first seen after sealing
+  db->AddParticipation("train", epoch - 3600, "t-99", now - 5000);   // another epoch
+  // sykkuno: four sealed participants, two users seen before sealing; the counts differ.
+  db->AddEpoch("sykkuno", epoch, "r-syk", now - 400, 1, Hashes("s", 4));
+  db->AddParticipation("sykkuno", epoch, "s-00", now - 3000);
+  db->AddParticipation("sykkuno", epoch, "s-01", now - 401);
+  db->AddParticipation("sykkuno", epoch, "s-02", now - 399);          // after sealing
+  db->AddParticipation("sykkuno", epoch - 3600, "s-03", now - 5000);  // another epoch
+  // jasontheween: sealed with participants none of which channel_participation has.
+  db->AddEpoch("jasontheween", epoch, "r-jtw", now - 300, 1, Hashes("j", 2));
+
+  auto collector = Collector();
+  RecordingSink sink;
+  collector->Collect(At(now), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  ASSERT_EQ(sink.epochs.size(), 3U);
+  EXPECT_EQ(sink.samples["epoch_participation_users{channel=\"train\"}"], (std::vector<Sample>{{At(now - 500), 3}}));
+  EXPECT_EQ(sink.samples["epoch_participants{channel=\"train\"}"], (std::vector<Sample>{{At(now - 500), 3}}));
+  EXPECT_EQ(sink.samples["epoch_participation_users{channel=\"sykkuno\"}"], (std::vector<Sample>{{At(now - 400), 2}}));
+  EXPECT_EQ(sink.samples["epoch_participants{channel=\"sykkuno\"}"], (std::vector<Sample>{{At(now - 400), 4}}));
+  EXPECT_EQ(sink.samples["epoch_participation_users{channel=\"jasontheween\"}"],
+            (std::vector<Sample>{{At(now - 300), 0}}));
+
+  // Recorded again with the epoch when it is handed over again (a root rewritten).
+  db->Exec("UPDATE sealed_epochs SET root = 'r-syk-2' WHERE channel = 'sykkuno'");
+  collector->Collect(At(now + 60), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  EXPECT_EQ(sink.samples["epoch_participation_users{channel=\"sykkuno\"}"],
+            (std::vector<Sample>{{At(now - 400), 2}, {At(now - 400), 2}}));
+
+  // Without channel_participation.first_seen the failure names it, and epochs still flow
+  // without this series.
+  db->Exec("ALTER TABLE channel_participation DROP COLUMN first_seen");
+  db->AddEpoch("train", epoch + 3600, "r-train-2", now - 10, 1, Hashes("t", 5));
+  collector->Collect(At(now + 120), sink);
+  ASSERT_EQ(sink.failures.size(), 1U) << Failures(sink);
+  EXPECT_TRUE(sink.failures[0].second.starts_with("missing column: channel_participation.first_seen"))
+      << sink.failures[0].second;
+  ASSERT_EQ(sink.epochs.size(), 5U);
+  EXPECT_EQ(sink.epochs.back().participants.size(), 5U);
+  EXPECT_EQ(sink.samples["epoch_participants{channel=\"train\"}"].size(), 2U);
+  EXPECT_EQ(sink.samples["epoch_participation_users{channel=\"train\"}"].size(), 1U);
+}
+
 TEST_F(PostgresCollectorTest, AuditRecordsChangedRootAndPublishedFlipAgain) {
   auto db = NewDatabase();
   const int64_t now = db->Now();

@@ -25,7 +25,14 @@
 // content: "PM2 daemon not running (no <home>/rpc.sock)" (checked first, because
 // `pm2 jlist` would spawn a daemon), the runner's NotFound/Timeout messages ("pm2 not
 // found in PATH", "pm2 jlist timed out after 10s"), "pm2 jlist exited with code N: <first
-// stderr line>", or the parser's message. No samples are recorded in a failed cycle.
+// stderr line>", or the parser's message.
+//
+// PM2 daemon not running (no rpc.sock, not a socket, or a stale one that refuses
+// connections): no process of it runs, so besides the failure every watched process
+// (the configured list, else every name seen listed earlier in this run) is recorded
+// down as above: process_up 0, process_uptime_seconds 0, status "offline". Any other
+// failure that stops the cycle (socket not checkable, pm2 missing, timeout, bad exit,
+// unparsable output) leaves the processes' state unknown: no samples are recorded then.
 //
 // Thread safety: one thread drives Collect() (see collector.h); the runner may be shared.
 #pragma once
@@ -62,14 +69,24 @@ class Pm2Collector final : public Collector {
     friend bool operator==(const Reported&, const Reported&) = default;
   };
 
+  // Why pm2 cannot be asked. `not_running`: the daemon is known to be down (no socket,
+  // not a socket, or a stale one); false when its state is unknown (cannot check).
+  struct DaemonProblem {
+    bool not_running = false;
+    std::string reason;
+  };
+
   void CollectOnce(TimePoint now, SampleSink& sink);
-  // Empty when the daemon looks reachable, else the failure reason.
-  std::string DaemonProblem() const;
+  // nullopt when the daemon looks reachable (or cannot be checked before pm2 tries).
+  std::optional<DaemonProblem> CheckDaemon() const;
   // A series' identity: the name, and the pm_id for an instance of a shared name.
   using InstanceKey = std::pair<std::string, std::optional<int64_t>>;
 
   // Emits kProcessInfo when `now_state` differs from what was last reported for `key`.
   void ReportInfo(const InstanceKey& key, std::optional<int64_t> pm_id, Reported now_state, SampleSink& sink);
+  // Records `name` down (process_up 0, process_uptime_seconds 0, status "offline",
+  // keeping the log paths last reported for it).
+  void ReportOffline(const std::string& name, TimePoint now, SampleSink& sink);
 
   Pm2Config config_;
   CommandRunner& runner_;
