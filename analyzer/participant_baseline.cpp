@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "group_thousands_impl.h"
+
 namespace offmon::analyzer {
 namespace {
 
@@ -77,16 +79,6 @@ bool NotRecovered(double value, const Baseline& b, const DropOptions& o) {
   return value <= o.resolve_ratio * b.median && SignificantlyBelow(value, b, o);
 }
 
-std::string GroupThousands(double value) {
-  const long long n = std::llround(value);
-  std::string digits = fmt::format("{}", n < 0 ? -n : n);
-  std::string out = n < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -8,6 +8,8 @@
 #include <roaring/roaring.h>
 #include <roaring/roaring.hh>
 
+#include "group_thousands_impl.h"
+
 namespace offmon::analyzer {
 namespace {
 
@@ -60,16 +62,6 @@ Roaring PresentInAtLeast(const std::vector<Roaring>& sets, size_t from, size_t t
   return Roaring(frequent.size(), frequent.data());
 }
 
-std::string GroupThousands(double value) {
-  const long long n = std::llround(value);
-  std::string digits = fmt::format("{}", n < 0 ? -n : n);
-  std::string out = n < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 }  // namespace
 

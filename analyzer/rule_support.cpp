@@ -10,7 +10,6 @@
 namespace offmon::analyzer {
 
 std::span<const RuleEntry> AllRules() {
-  // Upstream causes first: the tracker needs them to mark what they explain.
   static constexpr RuleEntry kRules[] = {
       {"AllProcessesOffline", AllProcessesOfflineRule},
       {"ProcessOffline", ProcessOfflineRule},
