@@ -24,8 +24,8 @@ class DaemonTest : public ::testing::Test {
                                 (dir_ / "monitor.log").string() + "\"\n");
   }
   std::unique_ptr<BackgroundCommand> Start() {
-    return std::make_unique<BackgroundCommand>(std::vector<std::string>{
-        OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect"});
+    return std::make_unique<BackgroundCommand>(
+        std::vector<std::string>{OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect"});
   }
   // Samples of system_load1 seen by a reader, polled until `want` or a deadline.
   size_t WaitForCycles(size_t want) {
@@ -70,8 +70,8 @@ TEST_F(DaemonTest, SigtermStopsAfterWholeCycles) {
   EXPECT_TRUE((*store)->Check()->empty());
   // Every system cycle is whole: each series of the collector has the same timestamps.
   std::vector<Sample> reference;
-  for (const char* name : {"system_load1", "system_load15", "system_memory_available_bytes",
-                           R"(collector_up{collector="system"})"}) {
+  for (const char* name :
+       {"system_load1", "system_load15", "system_memory_available_bytes", R"(collector_up{collector="system"})"}) {
     auto series = (*store)->Select(*store::Selector::Parse(name));
     ASSERT_EQ(series->size(), 1u) << name;
     auto samples = (*store)->ReadRange(series->front().id, TimePoint::min(), TimePoint::max());
@@ -107,8 +107,8 @@ TEST_F(DaemonTest, SighupWithABadConfigKeepsRunning) {
 
 TEST_F(DaemonTest, OnceStoresOneCycleAndExits) {
   WriteConfig("30s");
-  auto result = testing::RunCommand({OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(),
-                                     "collect", "--once"});
+  auto result = testing::RunCommand(
+      {OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect", "--once"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(Cycles(), 1u);
 }
@@ -117,10 +117,10 @@ TEST_F(DaemonTest, OnceAnalyzesTheCycleAndRecordsTheAlert) {
   // A host never has a petabyte of free memory: SystemMemoryLow must fire on the first
   // evaluation, be logged, and be recorded as an alert transition.
   WriteConfig("30s");
-  WriteFileBytes(config_, testing::ReadFileBytes(config_) +
-                              "[rules.SystemMemoryLow]\ncritical = \"1024TiB\"\nfor = \"0s\"\n");
-  auto result = testing::RunCommand({OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(),
-                                     "collect", "--once"});
+  WriteFileBytes(config_,
+                 testing::ReadFileBytes(config_) + "[rules.SystemMemoryLow]\ncritical = \"1024TiB\"\nfor = \"0s\"\n");
+  auto result = testing::RunCommand(
+      {OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect", "--once"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("firing CRITICAL SystemMemoryLow: system memory available"), std::string::npos)
       << result.err;
@@ -134,6 +134,46 @@ TEST_F(DaemonTest, OnceAnalyzesTheCycleAndRecordsTheAlert) {
   ASSERT_EQ(events->size(), 2u);  // firing, and (CRITICAL) escalated at once
   EXPECT_NE((*events)[0].payload.find(R"("state":"firing")"), std::string::npos) << (*events)[0].payload;
   EXPECT_NE((*events)[1].payload.find(R"("state":"escalated")"), std::string::npos) << (*events)[1].payload;
+}
+
+TEST_F(DaemonTest, AFiringProcessAlertCapturesItsLogTail) {
+  // What the PM2 collector would have recorded: a worker with its log files, reported
+  // not online for the last 90 seconds (the daemon's own PM2 collector is off).
+  WriteFileBytes(dir_ / "w-out.log", "starting\nlistening on 8080\n");
+  WriteFileBytes(dir_ / "w-err.log", "TypeError: cannot read properties of undefined\n");
+  {
+    store::StoreOptions options;
+    options.path = store_;
+    auto store = store::Store::Open(options);
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    const TimePoint now = std::chrono::floor<std::chrono::seconds>(SystemClock().Now());
+    const std::string info = R"({"process":"w","status":"errored","pid":0,"pm_id":0,"out_log":")" +
+                             (dir_ / "w-out.log").string() + R"(","err_log":")" + (dir_ / "w-err.log").string() +
+                             R"("})";
+    ASSERT_TRUE((*store)->AppendEvent(EventKind::kProcessInfo, "test", info, now - std::chrono::seconds(90)));
+    auto appender = (*store)->NewAppender("test");
+    auto id = appender->Ref(SeriesKey("process_up", {{"process", "w"}}));
+    ASSERT_TRUE(id.has_value());
+    for (int ago : {90, 60, 30, 0}) appender->Add(*id, now - std::chrono::seconds(ago), 0);
+    ASSERT_TRUE(appender->Commit(now).ok());
+  }
+  WriteConfig("30s");
+  auto result = testing::RunCommand(
+      {OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect", "--once"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find(R"(firing WARNING ProcessOffline{process="w"}: w is errored)"), std::string::npos)
+      << result.err;
+  store::StoreOptions options;
+  options.path = store_;
+  options.read_only = true;
+  auto store = store::Store::Open(options);
+  ASSERT_TRUE(store.has_value());
+  auto tails = (*store)->ReadEvents(0, EventKind::kLogTail, 10);
+  ASSERT_TRUE(tails.has_value());
+  ASSERT_EQ(tails->size(), 2u);  // output and error log
+  std::string both = (*tails)[0].payload + (*tails)[1].payload;
+  EXPECT_NE(both.find("listening on 8080"), std::string::npos) << both;
+  EXPECT_NE(both.find("TypeError: cannot read properties of undefined"), std::string::npos) << both;
 }
 
 }  // namespace
