@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ranges>
 #include <set>
 
 #include "offmon/analyzer/participant_baseline.h"
@@ -214,15 +213,15 @@ Status EpochCountMismatchRule(const RuleContext& ctx, const RuleConfig& rule, st
   for (const SeriesWindow& c : *collected) {
     for (const SeriesWindow& s : *sealed) {
       if (s.info->key.labels != c.info->key.labels) continue;
-      for (const Sample& users : std::views::reverse(c.samples)) {
-        auto it = std::lower_bound(s.samples.begin(), s.samples.end(), users.time,
+      for (auto users = c.samples.rbegin(); users != c.samples.rend(); ++users) {
+        auto it = std::lower_bound(s.samples.begin(), s.samples.end(), users->time,
                                    [](const Sample& x, TimePoint t) { return x.time < t; });
-        if (it == s.samples.end() || it->time != users.time || it->value == users.value) continue;
+        if (it == s.samples.end() || it->time != users->time || it->value == users->value) continue;
         out.push_back(MakeFinding(
             "EpochCountMismatch", Severity::kWarning, *c.info,
             fmt::format("{}: epoch sealed at {} has {:.0f} participants but {:.0f} distinct users were recorded "
                         "before it was sealed",
-                        Channel(*c.info), FormatTime(users.time), it->value, users.value)));
+                        Channel(*c.info), FormatTime(users->time), it->value, users->value)));
         break;  // one finding per channel; the newest mismatch is in the text
       }
     }
