@@ -38,6 +38,15 @@ class DaemonTest : public ::testing::Test {
     }
     return seen;
   }
+  // Events of one kind, as a reader of the store sees them.
+  Result<std::vector<store::Event>> Events(EventKind kind) {
+    store::StoreOptions options;
+    options.path = store_;
+    options.read_only = true;
+    auto store = store::Store::Open(options);
+    if (!store) return store.error();
+    return (*store)->ReadEvents(0, kind, 100);
+  }
   size_t Cycles() {
     store::StoreOptions options;
     options.path = store_;
@@ -124,13 +133,8 @@ TEST_F(DaemonTest, OnceAnalyzesTheCycleAndRecordsTheAlert) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("firing CRITICAL SystemMemoryLow: system memory available"), std::string::npos)
       << result.err;
-  store::StoreOptions options;
-  options.path = store_;
-  options.read_only = true;
-  auto store = store::Store::Open(options);
-  ASSERT_TRUE(store.has_value());
-  auto events = (*store)->ReadEvents(0, EventKind::kAlertTransition, 100);
-  ASSERT_TRUE(events.has_value());
+  auto events = Events(EventKind::kAlertTransition);
+  ASSERT_TRUE(events.has_value()) << events.error().ToString();
   ASSERT_EQ(events->size(), 2u);  // firing, and (CRITICAL) escalated at once
   EXPECT_NE((*events)[0].payload.find(R"("state":"firing")"), std::string::npos) << (*events)[0].payload;
   EXPECT_NE((*events)[1].payload.find(R"("state":"escalated")"), std::string::npos) << (*events)[1].payload;
@@ -163,13 +167,8 @@ TEST_F(DaemonTest, AFiringProcessAlertCapturesItsLogTail) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find(R"(firing WARNING ProcessOffline{process="w"}: w is errored)"), std::string::npos)
       << result.err;
-  store::StoreOptions options;
-  options.path = store_;
-  options.read_only = true;
-  auto store = store::Store::Open(options);
-  ASSERT_TRUE(store.has_value());
-  auto tails = (*store)->ReadEvents(0, EventKind::kLogTail, 10);
-  ASSERT_TRUE(tails.has_value());
+  auto tails = Events(EventKind::kLogTail);
+  ASSERT_TRUE(tails.has_value()) << tails.error().ToString();
   ASSERT_EQ(tails->size(), 2u);  // output and error log
   std::string both = (*tails)[0].payload + (*tails)[1].payload;
   EXPECT_NE(both.find("listening on 8080"), std::string::npos) << both;
