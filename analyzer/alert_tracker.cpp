@@ -16,6 +16,7 @@ Transition MakeTransition(TimePoint t, const ActiveAlert& a, AlertState state) {
 AlertTracker::AlertTracker(const AnalyzerConfig& config) : config_(config) {}
 
 bool AlertTracker::IsFiring(std::string_view alert, const Labels& labels) const {
+  if (!active_names_.contains(alert)) return false;
   auto it = active_.find(Fingerprint(alert, labels));
   return it != active_.end() && it->second.firing;
 }
@@ -60,7 +61,8 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
       a.severity = f->severity;  // re-announced at the new severity
       out.push_back(MakeTransition(t, a, AlertState::kFiring));
     }
-    if (a.firing && !a.escalated &&
+    // INFO is recorded, never escalated (the guide: "log only").
+    if (a.firing && !a.escalated && a.severity != Severity::kInfo &&
         (a.severity == Severity::kCritical || t - a.firing_since >= config_.escalate_warning_after)) {
       a.escalated = true;
       out.push_back(MakeTransition(t, a, AlertState::kEscalated));
@@ -79,13 +81,20 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
     out.push_back(MakeTransition(t, a, AlertState::kResolved));
     it = active_.erase(it);
   }
+  IndexNames();
   return out;
+}
+
+void AlertTracker::IndexNames() {
+  active_names_.clear();
+  for (const auto& [fingerprint, a] : active_) active_names_.insert(a.alert);
 }
 
 void AlertTracker::Apply(const Transition& t) {
   const std::string fingerprint = Fingerprint(t.alert, t.labels);
   if (t.state == AlertState::kResolved) {
     active_.erase(fingerprint);
+    IndexNames();
     return;
   }
   ActiveAlert& a = active_[fingerprint];
@@ -102,6 +111,7 @@ void AlertTracker::Apply(const Transition& t) {
     a.firing_since = t.at;
   }
   if (t.state == AlertState::kEscalated) a.escalated = true;
+  active_names_.insert(a.alert);
 }
 
 std::string InhibitedBy(const Finding& finding, const std::vector<Finding>& findings, const AnalyzerConfig& config) {

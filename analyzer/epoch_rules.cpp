@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "group_thousands_impl.h"
 #include "offmon/analyzer/participant_baseline.h"
 #include "offmon/analyzer/participant_insights.h"
 #include "rules_impl.h"
@@ -147,6 +148,31 @@ Status ParticipantDropRule(const RuleContext& ctx, const RuleConfig& rule, std::
     }
     out.push_back(
         MakeFinding("ParticipantDrop", Severity::kWarning, *w.info, DropSummary(Channel(*w.info), *drop, insights)));
+  }
+  return Status::Ok();
+}
+
+Status ParticipantVarianceRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  BaselineOptions options;
+  options.window = ctx.config.analyzer.rules.at("ParticipantDrop").ParamDuration("baseline_window");
+  const double drop_ratio = ctx.config.analyzer.rules.at("ParticipantDrop").Param("drop_ratio");
+  const double variance = rule.Param("variance");
+  const Duration offline_after = rule.ParamDuration("offline_after");
+  auto epochs = Windows(ctx, "epoch_participants", options.window + offline_after);
+  if (!epochs) return epochs.error();
+  for (const SeriesWindow& w : *epochs) {
+    const Sample& latest = w.samples.back();
+    if (ctx.now - latest.time > offline_after || !(latest.value > 0)) continue;
+    // The latest epoch against the baseline of the epochs before it.
+    auto baseline = ChannelBaseline(w.samples, latest.time, options);
+    if (!baseline || !(baseline->median > 0)) continue;
+    const double change = latest.value / baseline->median - 1;
+    // Beyond the guide's normal "variance <20%", short of a ParticipantDrop.
+    if (std::abs(change) < variance || change < -drop_ratio) continue;
+    out.push_back(MakeFinding("ParticipantVariance", Severity::kInfo, *w.info,
+                              fmt::format("{}: {} participants vs {} ({:+d}%)", Channel(*w.info),
+                                          GroupThousands(latest.value), FormatBaseline(*baseline),
+                                          std::lround(change * 100))));
   }
   return Status::Ok();
 }

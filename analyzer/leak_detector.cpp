@@ -77,47 +77,47 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
   const int64_t now_ms = ToMillis(now);
   constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
   int64_t next_restart_ms = restart != restarts.end() ? ToMillis(*restart) : kNever;
-  // The open floor lives in locals and is appended when its bucket or segment ends: this
-  // loop runs over every sample (5,760 for 48 h at 30 s) and dominates the call.
-  Floor current;
-  bool open = false;
-  int64_t bucket_start_age = 0;  // current.bucket × fine_ms
-  for (auto it = first; it != last; ++it) {
-    const double value = it->value;
-    // A stopped process reports 0; only a running one has a floor. Also drops NaN, ±Inf.
-    if (!(value > 0) || !(value < std::numeric_limits<double>::infinity())) continue;
-    const int64_t t = ToMillis(it->time);
-    const int64_t age = now_ms - t;
-    bool restarted = false;
-    if (t >= next_restart_ms) {
-      while (restart != restarts.end() && ToMillis(*restart) <= t) ++restart;
-      next_restart_ms = restart != restarts.end() ? ToMillis(*restart) : kNever;
-      restarted = open;  // restarts before the first sample start nothing we can see
-    }
-    if (!open || restarted || age < bucket_start_age) {
-      if (open) floors.push_back(current);
-      if (!open) {
-        current.bucket = age / fine_ms;
-        bucket_start_age = current.bucket * fine_ms;
-      }
-      // Ages only shrink, so walking the boundary forward replaces a division per sample.
-      while (age < bucket_start_age) {
-        --current.bucket;
-        bucket_start_age -= fine_ms;
-      }
-      if (restarted) ++current.segment;
-      current.oldest_age_ms = current.newest_age_ms = current.min_age_ms = age;
-      current.min = value;
-      open = true;
+  // A stopped process reports 0; only a running one has a floor. Also drops NaN, ±Inf.
+  auto usable = [](double v) { return v > 0 && v < std::numeric_limits<double>::infinity(); };
+  int32_t segment = 0;
+  auto it = first;
+  while (it != last) {
+    if (!usable(it->value)) {
+      ++it;
       continue;
     }
-    current.newest_age_ms = age;
-    if (value < current.min) {
-      current.min = value;
-      current.min_age_ms = age;
+    const int64_t t0 = ToMillis(it->time);
+    if (t0 >= next_restart_ms) {
+      while (restart != restarts.end() && ToMillis(*restart) <= t0) ++restart;
+      next_restart_ms = restart != restarts.end() ? ToMillis(*restart) : kNever;
+      // Restarts before the first sample start nothing we can see.
+      if (!floors.empty()) ++segment;
     }
+    Floor floor;
+    floor.bucket = (now_ms - t0) / fine_ms;
+    floor.segment = segment;
+    floor.min = it->value;
+    floor.min_age_ms = now_ms - t0;
+    // The floor ends with its bucket (ages below bucket × fine_ms) or at the next restart.
+    const int64_t end_ms = std::min(now_ms - floor.bucket * fine_ms, next_restart_ms - 1);
+    int64_t newest_ms = t0;
+    // This loop runs over every sample (5,760 for 48 h at 30 s) and dominates the call:
+    // nothing in it but the minimum.
+    for (++it; it != last; ++it) {
+      const int64_t t = ToMillis(it->time);
+      if (t > end_ms) break;
+      const double value = it->value;
+      if (!usable(value)) continue;
+      newest_ms = t;
+      if (value < floor.min) {
+        floor.min = value;
+        floor.min_age_ms = now_ms - t;
+      }
+    }
+    floor.oldest_age_ms = now_ms - t0;
+    floor.newest_age_ms = now_ms - newest_ms;
+    floors.push_back(floor);
   }
-  if (open) floors.push_back(current);
 }
 
 // Renumbers segments so that sharp floor drops start new ones too: a restart nobody
@@ -228,6 +228,28 @@ CycleCheck CompareWithLastCycle(std::span<const Floor> floors, int64_t window_ms
   return MedianInPlace(recent) - MedianInPlace(earlier) >= needed ? CycleCheck::kBeaten : CycleCheck::kNotBeaten;
 }
 
+// Whether a short window certainly fails its "crossing is near" test, from an O(n) bound,
+// so the O(n²) statistics are spent only on windows that might pass; most windows of a
+// healthy process are short ones and stop here. The bound: a Theil–Sen slope is a median
+// of pairwise slopes within segments, and each of those is a dx-weighted mean of the
+// slopes between neighbouring points, so b <= S (the steepest neighbouring slope). The
+// floor at now is a median of y - b·x over points with -W <= x <= 0, so it is at most
+// Y + b·W (Y the highest point, or the newest floor, which stands in for it after a
+// restart). Hence
+// (limit - floor) / b >= (limit - Y) / S - W; above near_factor·W the window cannot pass.
+bool CannotBeNear(const Points& p, double newest_floor, double window_hours, double near_factor,
+                  double limit_bytes) {
+  double steepest = 0, highest = std::max(newest_floor, p.y.front());
+  for (size_t i = 1; i < p.x.size(); ++i) {
+    highest = std::max(highest, p.y[i]);
+    const double dx = p.x[i] - p.x[i - 1];
+    if (p.segment[i] == p.segment[i - 1] && dx > 0) steepest = std::max(steepest, (p.y[i] - p.y[i - 1]) / dx);
+  }
+  if (steepest <= 0) return true;  // no rising pair: b <= 0, which the slope test rejects
+  // A margin of 1 % keeps rounding from ever rejecting a window that passes exactly.
+  return (limit_bytes - highest) / steepest - window_hours > 1.01 * near_factor * window_hours;
+}
+
 // The verdict of one window, or nullopt when its trend is not a leak. Checks run
 // cheapest first; each one states the trap it closes.
 std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakThresholds& th,
@@ -248,6 +270,9 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakT
     if (end - begin >= 2) usable += end - begin;
   }
   if (usable < static_cast<size_t>(std::max(options.min_points, 2))) return std::nullopt;
+  if (!longest && CannotBeNear(p, ws.floors.back().min, window_hours, th.near_factor, options.limit_bytes)) {
+    return std::nullopt;
+  }
 
   // Slope of the floor, pairs never crossing a restart.
   const std::optional<double> slope = TheilSenSlope(p.x, p.y, p.segment, &ws.slopes);

@@ -19,7 +19,9 @@ constexpr double kMadToSigma = 1.4826;
 constexpr int64_t kDayMs = 24 * 3'600'000;
 
 // Zero-participant epochs belong to the ZeroParticipants alert; NaN/Inf are not counts.
-bool Usable(double value) { return std::isfinite(value) && value > 0; }
+bool Usable(double value, const BaselineOptions& options) {
+  return std::isfinite(value) && (value > 0 || (options.include_zero && value == 0));
+}
 
 int64_t TimeOfDayMs(TimePoint t) {
   const int64_t ms = ToMillis(t) % kDayMs;
@@ -98,7 +100,7 @@ std::optional<Baseline> ChannelBaseline(std::span<const Sample> history, TimePoi
   const int64_t tolerance = options.seasonal_tolerance.count();
   size_t usable = 0, seasonal = 0;
   for (auto it = first; it != last; ++it) {
-    if (!Usable(it->value)) continue;
+    if (!Usable(it->value, options)) continue;
     ++usable;
     if (tolerance > 0 && CircularDistanceMs(TimeOfDayMs(it->time), at_tod) <= tolerance) {
       values[seasonal++] = it->value;
@@ -112,7 +114,7 @@ std::optional<Baseline> ChannelBaseline(std::span<const Sample> history, TimePoi
   if (!b.seasonal) {
     n = 0;
     for (auto it = first; it != last; ++it) {
-      if (Usable(it->value)) values[n++] = it->value;
+      if (Usable(it->value, options)) values[n++] = it->value;
     }
   }
   b.epochs = n;
@@ -144,7 +146,7 @@ std::optional<DropFinding> DetectParticipantDrop(std::span<const Sample> epochs,
     const Sample& s = epochs[i];
     if (later - s.time > options.offline_after) break;  // offline in between
     later = s.time;
-    if (!Usable(s.value)) continue;
+    if (!Usable(s.value, options.baseline)) continue;
     const std::optional<Baseline> own = ChannelBaseline(epochs.first(i), s.time, options.baseline);
     if (!own || !NotRecovered(s.value, *own, options)) break;
     ++run;
@@ -163,7 +165,7 @@ std::optional<DropFinding> DetectParticipantDrop(std::span<const Sample> epochs,
   int judged = 0;
   for (size_t i = latest + 1; i-- > start && judged < needed;) {
     const Sample& s = epochs[i];
-    if (!Usable(s.value)) continue;
+    if (!Usable(s.value, options.baseline)) continue;
     const std::optional<Baseline> b = ChannelBaseline(before_run, s.time, options.baseline);
     if (!b) return std::nullopt;  // the run has outlasted the window: nothing to compare with
     const bool holds = already_firing ? NotRecovered(s.value, *b, options) : IsLow(s.value, *b, options);

@@ -143,6 +143,25 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
   return Status::Ok();
 }
 
+Status ProcessRestartedRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const Duration window = rule.ParamDuration("window");
+  const Duration interval = IntervalFor(ctx.config, "process_restarts_total");
+  auto counters = Windows(ctx, "process_restarts_total", window + 4 * interval);
+  if (!counters) return counters.error();
+  const double loop_level = ctx.config.analyzer.rules.at("RestartLoop").warning.value_or(0);
+  for (const SeriesWindow& w : *counters) {
+    if (!LatestFresh(w.samples, ctx.now, interval)) continue;
+    const double restarts = CounterIncreases(FromBaseAt(w.samples, ctx.now - window)).total;
+    // A loop is RestartLoop's business; this is the guide's "occasional restarts".
+    if (restarts < 1 || restarts > loop_level) continue;
+    out.push_back(MakeFinding("ProcessRestarted", Severity::kInfo, *w.info,
+                              fmt::format("{} restarted {:.0f} time{} in the last {} (occasional; RestartLoop above {:.0f})",
+                                          ProcessName(*w.info), restarts, restarts == 1 ? "" : "s",
+                                          FormatDurationShort(window), loop_level)));
+  }
+  return Status::Ok();
+}
+
 Status ProcessMemoryHighRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
       ctx, rule, "ProcessMemoryHigh", "process_memory_bytes", /*above=*/true,
@@ -162,17 +181,26 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
   auto counters = Windows(ctx, "process_restarts_total", options.lookback);
   if (!counters) return counters.error();
   const Duration interval = IntervalFor(ctx.config, "process_memory_bytes");
+  // The detector keeps the lowest sample per fine bucket (the shortest window over
+  // buckets_per_window, 15 min by default); thirds of that keep its floors exact when
+  // evaluations fall on the cell grid, as a backtest's do, and within a cell otherwise.
+  const Duration shortest = *std::min_element(options.windows.begin(), options.windows.end());
+  const Duration cell = std::max<Duration>(std::chrono::seconds(1), shortest / options.buckets_per_window / 3);
   for (const SeriesWindow& w : *memory) {
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
+    auto floors = ctx.history.Reduced(w.info->id, ctx.now - options.lookback, ctx.now, cell);
+    if (!floors) return floors.error();
     std::vector<TimePoint> restarts;
     for (const SeriesWindow& c : *counters) {
       if (c.info->key.labels == w.info->key.labels) {
-        restarts = CounterIncreases(c.samples).at;
+        auto changes = ctx.history.Changes(c.info->id, ctx.now - options.lookback, ctx.now);
+        if (!changes) return changes.error();
+        restarts = CounterIncreases(*changes).at;
         break;
       }
     }
     const bool firing = ctx.is_firing("MemoryLeak", w.info->key.labels);
-    auto leak = DetectLeak(w.samples, restarts, ctx.now, firing, options);
+    auto leak = DetectLeak(*floors, restarts, ctx.now, firing, options);
     if (!leak) continue;
     std::string when = !leak->time_to_limit ? "not projected to reach it"
                        : leak->time_to_limit->count() == 0

@@ -43,6 +43,7 @@ std::span<const RuleEntry> AllRules();
 Status ProcessOfflineRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status AllProcessesOfflineRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status RestartLoopRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status ProcessRestartedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ProcessMemoryHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status MemoryLeakRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status CpuHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
@@ -56,6 +57,7 @@ Status EpochSealingStaleRule(const RuleContext&, const RuleConfig&, std::vector<
 Status ZeroParticipantsRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochUnpublishedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ParticipantDropRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status ParticipantVarianceRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochMissingRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochDataLossRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochCountMismatchRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);

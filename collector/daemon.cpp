@@ -20,6 +20,7 @@
 
 #include "batch_sink_impl.h"
 #include "offmon/analyzer/analyzer.h"
+#include "offmon/analyzer/baselines.h"
 #include "offmon/collector/log_tail.h"
 #include "offmon/collector/scheduler.h"
 #include "offmon/common/cli.h"
@@ -192,6 +193,7 @@ class DaemonLoop {
     if (Status status = analyzer_->Record(*transitions); !status.ok()) {
       log_.error("analyzer: cannot record alert transitions: {}", status.ToString());
     }
+    RecordBaselinesHourly(now);
     BatchSink tails;
     bool captured = false;
     for (const analyzer::Transition& t : *transitions) {
@@ -199,7 +201,7 @@ class DaemonLoop {
       const std::string labels = SeriesKey(t.alert, t.labels).ToString();
       const auto severity = analyzer::SeverityName(t.severity);
       const auto state = analyzer::AlertStateName(t.state);
-      if (t.state == analyzer::AlertState::kResolved) {
+      if (t.state == analyzer::AlertState::kResolved || t.severity == analyzer::Severity::kInfo) {
         log_.info("{} {} {}: {}", state, severity, labels, t.summary);
       } else if (t.severity == analyzer::Severity::kCritical) {
         log_.critical("{} {} {}: {}{}", state, severity, labels, t.summary, CauseNote(t));
@@ -207,7 +209,9 @@ class DaemonLoop {
         log_.warn("{} {} {}: {}{}", state, severity, labels, t.summary, CauseNote(t));
       }
       const std::string process(SeriesKey(t.alert, t.labels).Label("process"));
-      if (t.state != analyzer::AlertState::kFiring || process.empty()) continue;
+      if (t.state != analyzer::AlertState::kFiring || t.severity == analyzer::Severity::kInfo || process.empty()) {
+        continue;
+      }
       if (auto logs = analyzer_->ProcessLogs(process)) {
         CaptureLogTails(ProcessLogs{process, logs->out_log, logs->err_log}, now, tails);
         captured = true;
@@ -218,6 +222,16 @@ class DaemonLoop {
     tails.MoveTo(*appender);
     if (Status status = appender->Commit(now); !status.ok()) {
       log_.error("cannot store log tails: {}", status.ToString());
+    }
+  }
+
+  // Baselines move slowly; once an hour (and on the first analysis) is plenty.
+  void RecordBaselinesHourly(TimePoint now) {
+    const auto hour = std::chrono::floor<std::chrono::hours>(now);
+    if (baselines_recorded_ && *baselines_recorded_ == hour) return;
+    baselines_recorded_ = hour;
+    if (Status status = analyzer::RecordBaselines(store_, config_, now); !status.ok()) {
+      log_.error("analyzer: cannot record baselines: {}", status.ToString());
     }
   }
 
@@ -301,6 +315,7 @@ class DaemonLoop {
   std::map<std::string, std::unique_ptr<store::Appender>> pending_;
   std::map<std::string, std::string> failing_;
   std::unique_ptr<analyzer::Analyzer> analyzer_;
+  std::optional<std::chrono::sys_time<std::chrono::hours>> baselines_recorded_;
 };
 
 }  // namespace

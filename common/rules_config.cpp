@@ -52,6 +52,9 @@ RuleSet MakeDefaults() {
   // More than `warning` restarts in `window`, from counter increases.
   r["RestartLoop"] = Rule(kN, 20, {}, zero, minutes(10),
                           {{"window", kS, 1 * H}, {"oom_ratio", kN, 0.9}, {"stalled_after", kS, 10 * M}});
+  // INFO (recorded, never notified): the guide's "occasional restarts", 1 to RestartLoop's
+  // level in `window`.
+  r["ProcessRestarted"] = Rule(kN, {}, {}, zero, zero, {{"window", kS, 1 * H}});
   r["ProcessMemoryHigh"] = Rule(kB, 3 * kGiB, 4 * kGiB, minutes(1), zero, {{"resolve_ratio", kN, 0.95}});
   r["MemoryLeak"] =
       Rule(kN, {}, {}, zero, zero, {{"limit", kB, 4 * kGiB}, {"horizon", kS, 6 * H}, {"evaluate_every", kS, 30 * M}});
@@ -76,6 +79,9 @@ RuleSet MakeDefaults() {
                                {"min_sigmas", kN, 3},
                                {"resolve_ratio", kN, 0.7},
                                {"baseline_window", kS, 14 * 24 * H}});
+  // INFO: the latest epoch `variance` or more off its baseline, short of a drop; while it
+  // is at most `offline_after` old.
+  r["ParticipantVariance"] = Rule(kN, {}, {}, zero, zero, {{"variance", kN, 0.2}, {"offline_after", kS, 150 * M}});
   // A hole of at most `max_missing` hourly epochs between two sealed ones while another
   // channel sealed in that hour; longer gaps are offline time.
   r["EpochMissing"] = Rule(kN, {}, {}, zero, zero, {{"max_missing", kN, 1}, {"hold", kS, 2 * H}});

@@ -327,6 +327,43 @@ TEST_F(AnalyzerTest, ParticipantDropAgainstTheChannelsOwnBaseline) {
   EXPECT_THAT(Only(all, "ParticipantDrop", AlertState::kResolved), SizeIs(1));
 }
 
+TEST_F(AnalyzerTest, OccasionalRestartsAreRecordedAsInfoAndNeverEscalate) {
+  // Three restarts an hour for five hours: the guide's "occasional restarts" (INFO), not a
+  // loop. The process next to it never restarts.
+  Series(R"(process_restarts_total{process="w"})", 0, 5 * kHour, 30,
+         [](int64_t t) { return static_cast<double>(t / (20 * kMin)); });
+  Series(R"(process_restarts_total{process="calm"})", 0, 5 * kHour, 30, [](int64_t) { return 4.0; });
+  auto all = Backtest(0, 5 * kHour);
+  auto info = Only(all, "ProcessRestarted");
+  ASSERT_THAT(info, SizeIs(1));
+  EXPECT_EQ(info[0].labels, (Labels{{"process", "w"}}));
+  EXPECT_EQ(info[0].severity, Severity::kInfo);
+  EXPECT_THAT(info[0].summary, HasSubstr("w restarted 1 time in the last 1h"));
+  EXPECT_THAT(Only(all, "ProcessRestarted", AlertState::kEscalated), IsEmpty());
+  EXPECT_THAT(Only(all, "RestartLoop"), IsEmpty());
+}
+
+TEST_F(AnalyzerTest, ParticipantVarianceIsInfoBetweenTwentyAndFiftyPercent) {
+  // Two weeks at 2,000, then epochs at -25 % (INFO), -5 % (normal), +30 % (INFO).
+  const int64_t judged = 14 * 24 * kHour;
+  Series(R"(epoch_participants{channel="c"})", 0, judged + 3 * kHour, kHour, [&](int64_t t) {
+    if (t == judged) return 1500.0;
+    if (t == judged + kHour) return 1900.0;
+    if (t == judged + 2 * kHour) return 2600.0;
+    return 2000.0 + static_cast<double>(t / kHour % 3 - 1) * 10;
+  });
+  auto all = Backtest(judged - kHour, judged + 2 * kHour + 30 * kMin);
+  auto info = Only(all, "ParticipantVariance");
+  ASSERT_THAT(info, SizeIs(2));
+  EXPECT_EQ(info[0].at, At(judged));
+  EXPECT_EQ(info[0].severity, Severity::kInfo);
+  EXPECT_THAT(info[0].summary, HasSubstr("c: 1,500 participants vs baseline 2,000"));
+  EXPECT_THAT(info[0].summary, HasSubstr("(-25%)"));
+  EXPECT_EQ(Only(all, "ParticipantVariance", AlertState::kResolved).at(0).at, At(judged + kHour));
+  EXPECT_EQ(info[1].at, At(judged + 2 * kHour));
+  EXPECT_THAT(Only(all, "ParticipantDrop"), IsEmpty());
+}
+
 TEST_F(AnalyzerTest, ARestartedDaemonResumesItsAlerts) {
   Series(R"(process_up{process="a"})", 0, 2 * kHour, 30, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
   Series(R"(process_up{process="b"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });

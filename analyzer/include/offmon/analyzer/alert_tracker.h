@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,13 @@ class AlertTracker {
   const std::map<std::string, ActiveAlert>& active() const { return active_; }
 
  private:
+  void IndexNames();
+
   const AnalyzerConfig& config_;
   std::map<std::string, ActiveAlert> active_;
+  // The alert names in active_: rules ask IsFiring for every subject at every evaluation,
+  // and most are about alerts with nothing active, answered without a fingerprint.
+  std::set<std::string, std::less<>> active_names_;
 };
 
 // Pipeline-aware inhibition: the firing upstream cause (as "Alert{labels}") that explains

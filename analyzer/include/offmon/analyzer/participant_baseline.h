@@ -34,6 +34,9 @@ struct BaselineOptions {
   size_t min_seasonal_epochs = 8;
   // With fewer usable epochs than this in the window there is no baseline. Default 24.
   size_t min_epochs = 24;
+  // Zero counts are left out by default (zero-participant epochs are the ZeroParticipants
+  // alert's business and would drag the median down); a CPU baseline keeps them.
+  bool include_zero = false;
 };
 
 struct Baseline {
