@@ -148,7 +148,9 @@ Result<std::span<const Sample>> History::Changes(store::SeriesId series, TimePoi
   auto raw = Window(series, from, to);
   if (!raw) return raw.error();
   Cached& c = cache_[series];
-  if (c.changes.empty() || from < c.changes_from || to < c.changes_through) {
+  // Changes are relative to the sample before; after a jump past what was seen, that
+  // sample was never looked at, so start again.
+  if (c.changes.empty() || from < c.changes_from || from > c.changes_through || to < c.changes_through) {
     c.changes.clear();
     c.changes_from = from;
     c.changes_through = from - Duration(1);
@@ -158,17 +160,19 @@ Result<std::span<const Sample>> History::Changes(store::SeriesId series, TimePoi
        it != raw->end(); ++it) {
     if (c.changes.empty() || it->value != c.changes.back().value) c.changes.push_back(*it);
   }
-  if (!raw->empty()) c.changes_through = std::max(c.changes_through, raw->back().time);
-  // Start at the change in effect at `from`; forget older ones a batch at a time.
-  auto first = std::upper_bound(c.changes.begin(), c.changes.end(), from,
+  if (raw->empty()) return *raw;
+  c.changes_through = std::max(c.changes_through, raw->back().time);
+  // The window's first sample leads, then the changes after it.
+  auto after = std::upper_bound(c.changes.begin(), c.changes.end(), raw->front().time,
                                 [](TimePoint t, const Sample& s) { return t < s.time; });
-  if (first != c.changes.begin()) --first;
-  const auto lo = static_cast<size_t>(first - c.changes.begin());
-  if (lo > 1024 && lo * 2 > c.changes.size()) {
-    c.changes.erase(c.changes.begin(), first);
-    return std::span<const Sample>(c.changes);
+  c.changes_view.assign(1, raw->front());
+  c.changes_view.insert(c.changes_view.end(), after, c.changes.end());
+  // Forget changes no window reaches any more, a batch at a time.
+  if (const auto old = static_cast<size_t>(after - c.changes.begin()); old > 1024 && old * 2 > c.changes.size()) {
+    c.changes.erase(c.changes.begin(), after - 1);
+    c.changes_from = c.changes.front().time;
   }
-  return std::span<const Sample>(c.changes).subspan(lo);
+  return std::span<const Sample>(c.changes_view);
 }
 
 }  // namespace offmon::analyzer

@@ -80,6 +80,7 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
   // A stopped process reports 0; only a running one has a floor. Also drops NaN, ±Inf.
   auto usable = [](double v) { return v > 0 && v < std::numeric_limits<double>::infinity(); };
   int32_t segment = 0;
+  int64_t bucket = -1;  // of the previous floor; ages only shrink, so it only counts down
   auto it = first;
   while (it != last) {
     if (!usable(it->value)) {
@@ -93,8 +94,12 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
       // Restarts before the first sample start nothing we can see.
       if (!floors.empty()) ++segment;
     }
+    // Walking the boundary down replaces a division per floor.
+    const int64_t age0 = now_ms - t0;
+    if (bucket < 0) bucket = age0 / fine_ms;
+    while (bucket > 0 && age0 < bucket * fine_ms) --bucket;
     Floor floor;
-    floor.bucket = (now_ms - t0) / fine_ms;
+    floor.bucket = bucket;
     floor.segment = segment;
     floor.min = it->value;
     floor.min_age_ms = now_ms - t0;

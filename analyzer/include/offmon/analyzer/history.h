@@ -39,9 +39,9 @@ class History {
   // every sample once. Samples of a cell keep their times and order.
   Result<std::span<const Sample>> Reduced(store::SeriesId series, TimePoint from, TimePoint to, Duration cell);
 
-  // The samples of `series` in [from, to] where its value changes, led by the one in
-  // effect at `from` (which may be older): a counter's increases, exactly, from a handful
-  // of samples. Kept between calls like Reduced.
+  // The first sample of `series` in [from, to], then every later one in it whose value
+  // differs from the sample before it: a counter's increases and resets, exactly, from a
+  // handful of samples. Changes are kept between calls like Reduced.
   Result<std::span<const Sample>> Changes(store::SeriesId series, TimePoint from, TimePoint to);
 
  private:
@@ -58,7 +58,7 @@ class History {
     TimePoint reduced_through{};  // the end of the last complete cell
     Duration cell{0};
     // Changes(): value changes since changes_from, through changes_through.
-    std::vector<Sample> changes;
+    std::vector<Sample> changes, changes_view;
     TimePoint changes_from{}, changes_through{};
   };
   store::Store& store_;
