@@ -62,7 +62,7 @@ Status ProcessOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::v
 
 Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration interval = IntervalFor(ctx.config, "process_up");
-  auto windows = Windows(ctx, "process_up", rule.for_duration + 4 * interval + minutes(90));
+  auto windows = Windows(ctx, "process_up", ThresholdLookback(ctx.config, rule, "process_up"));
   if (!windows) return windows.error();
   size_t watched = 0, offline = 0;
   bool sustained = true;

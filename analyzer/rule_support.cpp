@@ -104,41 +104,48 @@ Finding MakeFinding(std::string_view alert, Severity severity, const store::Seri
   return Finding{std::string(alert), severity, info.key.labels, info.key.ToString(), std::move(summary)};
 }
 
+void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, Duration interval,
+                    const store::SeriesInfo& info, std::span<const Sample> samples, bool above,
+                    const std::function<std::string(const store::SeriesInfo&, double)>& describe,
+                    std::vector<Finding>& out) {
+  const double resolve_ratio = rule.params.contains("resolve_ratio") ? rule.Param("resolve_ratio") : 1.0;
+  auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
+  std::optional<Finding> finding;
+  for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
+    if (!level) continue;
+    auto run = CurrentRun(samples, ctx.now, interval, beyond(*level));
+    if (!run) continue;
+    const bool sustained = run->Sustained(rule.for_duration);
+    if (!finding || sustained) {
+      finding = MakeFinding(alert, severity, info, describe(info, run->value));
+      finding->pending = !sustained;
+    }
+    if (sustained) break;
+  }
+  if ((!finding || finding->pending) && ctx.is_firing(alert, info.key.labels)) {
+    // Hysteresis: hold until the value is clearly back on the good side of the lowest
+    // level the rule has.
+    const double level = rule.warning ? *rule.warning : *rule.critical;
+    if (auto latest = LatestFresh(samples, ctx.now, interval); latest && beyond(level * resolve_ratio)(latest->value)) {
+      finding = MakeFinding(alert, Severity::kWarning, info, describe(info, latest->value));
+      finding->hold_only = true;
+    }
+  }
+  if (finding) out.push_back(std::move(*finding));
+}
+
 Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, const std::string& metric,
                      bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
                      std::vector<Finding>& out) {
   const Duration interval = IntervalFor(ctx.config, metric);
-  auto windows = Windows(ctx, metric, rule.for_duration + 4 * interval + std::chrono::minutes(90));
+  auto windows = Windows(ctx, metric, ThresholdLookback(ctx.config, rule, metric));
   if (!windows) return windows.error();
-  const double resolve_ratio = rule.params.contains("resolve_ratio") ? rule.Param("resolve_ratio") : 1.0;
-  auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
-  for (const SeriesWindow& w : *windows) {
-    std::optional<Finding> finding;
-    for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
-      if (!level) continue;
-      auto run = CurrentRun(w.samples, ctx.now, interval, beyond(*level));
-      if (!run) continue;
-      const bool sustained = run->Sustained(rule.for_duration);
-      if (!finding || sustained) {
-        finding = MakeFinding(alert, severity, *w.info, describe(*w.info, run->value));
-        finding->pending = !sustained;
-      }
-      if (sustained) break;
-    }
-    const bool firing = ctx.is_firing(alert, w.info->key.labels);
-    if ((!finding || finding->pending) && firing) {
-      // Hysteresis: hold until the value is clearly back on the good side of the lowest
-      // level the rule has.
-      const double level = rule.warning ? *rule.warning : *rule.critical;
-      if (auto latest = LatestFresh(w.samples, ctx.now, interval);
-          latest && beyond(level * resolve_ratio)(latest->value)) {
-        finding = MakeFinding(alert, Severity::kWarning, *w.info, describe(*w.info, latest->value));
-        finding->hold_only = true;
-      }
-    }
-    if (finding) out.push_back(std::move(*finding));
-  }
+  for (const SeriesWindow& w : *windows) JudgeThreshold(ctx, rule, alert, interval, *w.info, w.samples, above, describe, out);
   return Status::Ok();
+}
+
+Duration ThresholdLookback(const Config& config, const RuleConfig& rule, std::string_view metric) {
+  return rule.for_duration + 4 * IntervalFor(config, metric) + std::chrono::minutes(90);
 }
 
 }  // namespace offmon::analyzer

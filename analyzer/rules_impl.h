@@ -113,4 +113,14 @@ Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string
                      bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
                      std::vector<Finding>& out);
 
+// ThresholdRule's verdict on one series' samples (which may be derived, e.g. percent free).
+void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, Duration interval,
+                    const store::SeriesInfo& info, std::span<const Sample> samples, bool above,
+                    const std::function<std::string(const store::SeriesInfo&, double)>& describe,
+                    std::vector<Finding>& out);
+
+// How much history ThresholdRule reads: the `for` duration, a few intervals of slack,
+// and enough for MaxAge's spacing of sparse imported history.
+Duration ThresholdLookback(const Config& config, const RuleConfig& rule, std::string_view metric);
+
 }  // namespace offmon::analyzer

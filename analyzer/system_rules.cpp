@@ -38,8 +38,7 @@ Status SystemMemoryLowRule(const RuleContext& ctx, const RuleConfig& rule, std::
 }
 
 Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
-  const Duration interval = IntervalFor(ctx.config, "disk_free_bytes");
-  const Duration lookback = rule.for_duration + 4 * interval + minutes(90);
+  const Duration lookback = ThresholdLookback(ctx.config, rule, "disk_free_bytes");
   auto free = Windows(ctx, "disk_free_bytes", lookback);
   if (!free) return free.error();
   auto total = Windows(ctx, "disk_total_bytes", lookback);
@@ -53,40 +52,27 @@ Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vec
     // The rule's levels are percent free; judge the free bytes against them.
     std::vector<Sample> percent(f.samples.begin(), f.samples.end());
     for (Sample& s : percent) s.value = 100 * s.value / *size;
-    std::optional<Finding> finding;
-    for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
-      if (!level) continue;
-      auto run = CurrentRun(percent, ctx.now, interval, [l = *level](double v) { return v < l; });
-      if (!run) continue;
-      finding =
-          MakeFinding("DiskSpaceLow", severity, *f.info,
-                      fmt::format("{} has {} free ({:.1f}%, {} below {:.0f}%)", f.info->key.Label("mount"),
-                                  FormatBytes(run->value * *size / 100), run->value, SeverityName(severity), *level));
-      finding->pending = !run->Sustained(rule.for_duration);
-      break;
-    }
-    if ((!finding || finding->pending) && ctx.is_firing("DiskSpaceLow", f.info->key.labels) &&
-        percent.back().value < *rule.warning * rule.Param("resolve_ratio")) {
-      finding = MakeFinding("DiskSpaceLow", Severity::kWarning, *f.info,
-                            fmt::format("{}: {:.1f}% free", f.info->key.Label("mount"), percent.back().value));
-      finding->hold_only = true;
-    }
-    if (finding) out.push_back(std::move(*finding));
+    JudgeThreshold(
+        ctx, rule, "DiskSpaceLow", IntervalFor(ctx.config, "disk_free_bytes"), *f.info, percent, /*above=*/false,
+        [&](const store::SeriesInfo& info, double value) {
+          return fmt::format("{} has {} free ({:.1f}%; warning below {:.0f}%, critical below {:.0f}%)",
+                             info.key.Label("mount"), FormatBytes(value * *size / 100), value, rule.warning.value_or(0),
+                             rule.critical.value_or(0));
+        },
+        out);
   }
   return Status::Ok();
 }
 
 Status DatabaseUnreachableRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
-  const size_t before = out.size();
-  OFFMON_RETURN_IF_ERROR(ThresholdRule(
+  return ThresholdRule(
       ctx, rule, "DatabaseUnreachable", "db_up", /*above=*/false,
-      [](const store::SeriesInfo&, double) { return std::string(); }, out));
-  for (size_t i = before; i < out.size(); ++i) {
-    // The collector's own words: refused, auth failed, timeout, TLS, ... (no secrets).
-    std::string reason = LastFailure(ctx, "postgres", ctx.now - 3 * ctx.config.postgres.interval);
-    out[i].summary = reason.empty() ? "database unreachable" : fmt::format("database unreachable: {}", reason);
-  }
-  return Status::Ok();
+      [&](const store::SeriesInfo&, double) {
+        // The collector's own words: refused, auth failed, timeout, TLS, ... (no secrets).
+        std::string reason = LastFailure(ctx, "postgres", ctx.now - 3 * ctx.config.postgres.interval);
+        return reason.empty() ? std::string("database unreachable") : fmt::format("database unreachable: {}", reason);
+      },
+      out);
 }
 
 Status DatabaseSlowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
