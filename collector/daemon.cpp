@@ -181,14 +181,21 @@ class DaemonLoop {
 
   // One evaluation of every rule on what is stored now; transitions are recorded and
   // logged, and a firing alert about a PM2 process gets its log tail captured for the
-  // escalation message.
+  // escalation message. Then the after_analysis hook (the report in the monitor log).
   void Analyze() {
     if (!analyzer_) return;
     const TimePoint now = clock_.Now();
+    const size_t announced = Evaluate(now);
+    if (options_.after_analysis) options_.after_analysis(AnalysisDone{config_, store_, now, announced, log_});
+  }
+
+  // Returns the number of transitions logged.
+  size_t Evaluate(TimePoint now) {
+    size_t announced = 0;
     auto transitions = analyzer_->Evaluate(now);
     if (!transitions) {
       log_.error("analyzer: {}", transitions.error().ToString());
-      return;
+      return announced;
     }
     if (Status status = analyzer_->Record(*transitions); !status.ok()) {
       log_.error("analyzer: cannot record alert transitions: {}", status.ToString());
@@ -198,6 +205,7 @@ class DaemonLoop {
     bool captured = false;
     for (const analyzer::Transition& t : *transitions) {
       if (t.state == analyzer::AlertState::kPending) continue;
+      ++announced;
       const std::string labels = SeriesKey(t.alert, t.labels).ToString();
       const auto severity = analyzer::SeverityName(t.severity);
       const auto state = analyzer::AlertStateName(t.state);
@@ -217,12 +225,13 @@ class DaemonLoop {
         captured = true;
       }
     }
-    if (!captured) return;
+    if (!captured) return announced;
     auto appender = store_.NewAppender("analyzer:log_tail");
     tails.MoveTo(*appender);
     if (Status status = appender->Commit(now); !status.ok()) {
       log_.error("cannot store log tails: {}", status.ToString());
     }
+    return announced;
   }
 
   // Baselines move slowly; once an hour (and on the first analysis) is plenty.

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "check_command.h"
+#include "monitor_log_report.h"
 #include "offmon/analyzer/analyze_command.h"
 #include "offmon/collector/collect_command.h"
 #include "offmon/common/cli.h"
@@ -28,12 +30,16 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   offmon::store::AddStoreCommand(app, ctx);
-  offmon::collector::AddCollectCommand(app, ctx);
+  // The daemon appends the report to the monitor log through this hook.
+  offmon::collector::AddCollectCommand(app, ctx, offmon::tools::MonitorLogReport());
   offmon::collector::AddImportCommand(app, ctx);
   offmon::collector::AddConfigCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);
   offmon::query::AddTrendCommand(app, ctx);
+  offmon::query::AddAlertsCommand(app, ctx);
+  offmon::query::AddEscalateCommand(app, ctx);
   offmon::analyzer::AddAnalyzeCommand(app, ctx);
+  offmon::tools::AddCheckCommand(app, ctx);
 
   // The config and store path are settled before any subcommand callback runs.
   app.parse_complete_callback([&] {

@@ -175,5 +175,41 @@ TEST_F(DaemonTest, AFiringProcessAlertCapturesItsLogTail) {
   EXPECT_NE(both.find("TypeError: cannot read properties of undefined"), std::string::npos) << both;
 }
 
+TEST_F(DaemonTest, MonitorLogGetsTheReportAndGrepableTransitions) {
+  // As in OnceAnalyzesTheCycleAndRecordsTheAlert: SystemMemoryLow fires at once.
+  WriteConfig("30s");
+  WriteFileBytes(config_,
+                 testing::ReadFileBytes(config_) + "[rules.SystemMemoryLow]\ncritical = \"1024TiB\"\nfor = \"0s\"\n");
+  auto result = testing::RunCommand(
+      {OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect", "--once"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string log_path = (dir_ / "monitor.log").string();
+  const std::string log = testing::ReadFileBytes(log_path);
+  // The plain report, every line tagged, after the transition lines of the same analysis.
+  const size_t transition = log.find(" critical firing CRITICAL SystemMemoryLow: system memory available");
+  const size_t report = log.find(" info report | OFF-CHAIN HEALTH REPORT\n");
+  ASSERT_NE(transition, std::string::npos) << log;
+  ASSERT_NE(report, std::string::npos) << log;
+  EXPECT_LT(transition, report);
+  EXPECT_NE(log.find(" info report | Status: CRITICAL\n"), std::string::npos) << log;
+  EXPECT_NE(log.find(" info report | CRITICAL SystemMemoryLow  (escalated)\n"), std::string::npos) << log;
+  EXPECT_NE(log.find(" info report | SYSTEM RESOURCES\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\x1b["), std::string::npos) << "no colour in the log";
+  // The commands docs/report.md gives, run with grep itself.
+  auto grep = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "/bin/grep");  // RunCommand does not search PATH
+    args.push_back(log_path);
+    return testing::RunCommand(args);
+  };
+  auto both = grep({"CRITICAL\\|WARNING"});
+  EXPECT_NE(both.out.find("firing CRITICAL SystemMemoryLow"), std::string::npos) << both.out;
+  EXPECT_NE(both.out.find("report | CRITICAL SystemMemoryLow"), std::string::npos) << both.out;
+  EXPECT_EQ(grep({"-c", "firing CRITICAL"}).out, "1\n");
+  EXPECT_EQ(grep({"-c", "report | Status: CRITICAL"}).out, "1\n");
+  // Transition lines only: firing, and escalated at once (CRITICAL).
+  auto transitions = testing::RunCommand({"/bin/sh", "-c", "grep -v ' report | ' \"$0\" | grep -c CRITICAL", log_path});
+  EXPECT_EQ(transitions.out, "2\n") << transitions.err;
+}
+
 }  // namespace
 }  // namespace offmon

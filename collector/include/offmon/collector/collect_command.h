@@ -2,6 +2,7 @@
 // observations in the store, and the check of what drives them.
 #pragma once
 
+#include "offmon/collector/daemon.h"
 #include "offmon/common/cli.h"
 
 namespace CLI {
@@ -10,7 +11,8 @@ class App;
 
 namespace offmon::collector {
 
-void AddCollectCommand(CLI::App& app, CliContext& ctx);
+// `after_analysis` is passed to the daemon (DaemonOptions::after_analysis); default none.
+void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analysis = nullptr);
 void AddImportCommand(CLI::App& app, CliContext& ctx);
 void AddConfigCommand(CLI::App& app, CliContext& ctx);
 

@@ -10,6 +10,7 @@
 // the config file, or keeps the running config and logs why the new one is invalid.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,12 +41,27 @@ struct CollectorSlot {
 using CollectorFactory = std::vector<CollectorSlot> (*)(const Config& config, store::Store& store,
                                                         spdlog::logger& log);
 
+// What the daemon hands to DaemonOptions::after_analysis after each evaluation of the
+// rules (transitions recorded and logged, log tails stored), even a failed one.
+struct AnalysisDone {
+  const Config& config;  // the running config: the reloaded one after a SIGHUP
+  store::Store& store;   // the daemon's store; use it within the call only
+  TimePoint at;          // the evaluation time
+  size_t announced;      // transitions logged by this evaluation (firing, escalated, resolved)
+  spdlog::logger& log;   // the daemon's logger: stderr and the monitor log
+};
+// Runs on the event loop thread, so it delays the next writes while it runs; it must not
+// throw. The app layer uses it to append the report to the monitor log (tools/), which
+// the collector cannot build: query reads what the collector writes, never the reverse.
+using AfterAnalysis = std::function<void(const AnalysisDone&)>;
+
 struct DaemonOptions {
   Config config;
   std::string config_path;  // reread on SIGHUP; empty: nothing to reload
   std::string store_path;  // for log lines; the store itself is passed to RunDaemon
   bool once = false;        // one cycle of every collector, then exit
   CollectorFactory factory = nullptr;
+  AfterAnalysis after_analysis = nullptr;  // default: none
 };
 
 // Runs until a signal (or, with once, one cycle), writing to `store`, which it uses from

@@ -1,0 +1,195 @@
+// `offmon alerts`: the recorded alert history (episodes from firing to resolved, with
+// durations) and per-rule counts and mean time to resolve over a range; `--active`
+// projects the transitions into the alerts active now (AlertTracker::Apply, as the daemon
+// does on restart). Reads only the store's alert_transition events.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "alert_history_impl.h"
+#include "offmon/analyzer/alert_tracker.h"
+#include "offmon/query/query_command.h"
+#include "offmon/store/store_command.h"
+#include "trend_export_impl.h"
+
+namespace offmon::query {
+
+namespace {
+
+struct AlertsOptions {
+  std::string since = "24h";
+  std::string until = "now";
+  bool active = false;
+  bool json = false;
+};
+
+std::string Seconds(TimePoint t) {
+  return FormatRfc3339(std::chrono::floor<std::chrono::seconds>(t)).substr(0, 19) + "Z";
+}
+
+double DurationSeconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+std::string SummaryText(std::string summary, const std::string& inhibited_by) {
+  if (!inhibited_by.empty()) summary += fmt::format(" [caused by {}]", inhibited_by);
+  return summary;
+}
+
+struct RuleStats {
+  size_t fired = 0;     // episodes that started firing in the range
+  size_t resolved = 0;  // episodes resolved in the range
+  size_t open = 0;      // still firing at the end of the range
+  Duration resolved_total{0};
+  Duration longest{0};
+  std::optional<Duration> MeanTimeToResolve() const {
+    if (resolved == 0) return std::nullopt;
+    return resolved_total / static_cast<int64_t>(resolved);
+  }
+};
+
+void PrintActive(CliContext& ctx, const AlertsOptions& options, const std::vector<analyzer::Transition>& transitions,
+                 TimePoint until) {
+  analyzer::AlertTracker tracker(ctx.config.analyzer);
+  for (const analyzer::Transition& t : transitions) tracker.Apply(t);
+  std::vector<const analyzer::ActiveAlert*> active;
+  for (const auto& [fingerprint, alert] : tracker.active()) active.push_back(&alert);
+  auto since = [](const analyzer::ActiveAlert& a) { return a.firing ? a.firing_since : a.active_since; };
+  std::stable_sort(active.begin(), active.end(), [&](const analyzer::ActiveAlert* a, const analyzer::ActiveAlert* b) {
+    if (a->firing != b->firing) return a->firing;
+    if (a->severity != b->severity) return a->severity > b->severity;
+    return since(*a) < since(*b);
+  });
+  auto state = [](const analyzer::ActiveAlert& a) {
+    return a.escalated ? "escalated" : a.firing ? "firing" : "pending";
+  };
+  if (options.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const analyzer::ActiveAlert* a : active) {
+      nlohmann::json item{{"alert", a->alert},
+                          {"severity", analyzer::SeverityName(a->severity)},
+                          {"state", state(*a)},
+                          {"labels", LabelsJson(a->labels)},
+                          {"series", a->series},
+                          {"summary", a->summary},
+                          {"since", FormatRfc3339(since(*a))},
+                          {"active_since", FormatRfc3339(a->active_since)},
+                          {"duration_s", DurationSeconds(until - since(*a))}};
+      if (!a->inhibited_by.empty()) item["inhibited_by"] = a->inhibited_by;
+      list.push_back(std::move(item));
+    }
+    nlohmann::json doc{{"at", FormatRfc3339(until)}, {"active", list}};
+    *ctx.out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return;
+  }
+  std::ostream& out = *ctx.out;
+  out << fmt::format("ACTIVE ALERTS at {}\n", Seconds(until));
+  if (active.empty()) {
+    out << "no active alerts\n";
+    return;
+  }
+  out << fmt::format("{:<9}  {:<8}  {:<20}  {:<24}  {:<20}  {:<9}  {}\n", "STATE", "SEVERITY", "ALERT", "LABELS",
+                     "SINCE", "FOR", "SUMMARY");
+  size_t firing = 0;
+  for (const analyzer::ActiveAlert* a : active) {
+    firing += a->firing ? 1 : 0;
+    out << fmt::format("{:<9}  {:<8}  {:<20}  {:<24}  {:<20}  {:<9}  {}\n", state(*a),
+                       analyzer::SeverityName(a->severity), a->alert, LabelsText(a->labels), Seconds(since(*a)),
+                       FormatDurationShort(until - since(*a)), SummaryText(a->summary, a->inhibited_by));
+  }
+  out << fmt::format("{} active ({} firing, {} pending)\n", active.size(), firing, active.size() - firing);
+}
+
+void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vector<analyzer::Transition>& transitions,
+                  TimePoint from, TimePoint until) {
+  std::vector<AlertEpisode> episodes;
+  for (AlertEpisode& e : BuildEpisodes(transitions)) {
+    if (e.Overlaps(from, until)) episodes.push_back(std::move(e));
+  }
+  std::map<std::string, RuleStats> rules;
+  for (const AlertEpisode& e : episodes) {
+    RuleStats& r = rules[e.alert];
+    const Duration duration = e.DurationUntil(until);
+    if (e.fired_at >= from) ++r.fired;
+    if (e.resolved_at) {
+      ++r.resolved;
+      r.resolved_total += duration;
+    } else {
+      ++r.open;
+    }
+    r.longest = std::max(r.longest, duration);
+  }
+  if (options.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const AlertEpisode& e : episodes) list.push_back(EpisodeJson(e, until));
+    nlohmann::json per_rule = nlohmann::json::array();
+    for (const auto& [alert, r] : rules) {
+      auto mttr = r.MeanTimeToResolve();
+      per_rule.push_back({{"alert", alert},
+                          {"fired", r.fired},
+                          {"resolved", r.resolved},
+                          {"still_firing", r.open},
+                          {"mttr_s", mttr ? nlohmann::json(DurationSeconds(*mttr)) : nlohmann::json()},
+                          {"longest_s", DurationSeconds(r.longest)}});
+    }
+    nlohmann::json doc{
+        {"from", FormatRfc3339(from)}, {"to", FormatRfc3339(until)}, {"alerts", list}, {"rules", per_rule}};
+    *ctx.out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return;
+  }
+  std::ostream& out = *ctx.out;
+  out << fmt::format("ALERT HISTORY {} to {} (last {})\n", Seconds(from), Seconds(until), options.since);
+  if (episodes.empty()) {
+    out << "no alert fired in the range\n";
+    return;
+  }
+  out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", "FIRED", "RESOLVED", "DURATION", "SEVERITY",
+                     "ALERT", "LABELS", "SUMMARY");
+  for (const AlertEpisode& e : episodes) {
+    out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", Seconds(e.fired_at),
+                       e.resolved_at ? Seconds(*e.resolved_at) : std::string("still firing"),
+                       FormatDurationShort(e.DurationUntil(until)), analyzer::SeverityName(e.severity), e.alert,
+                       LabelsText(e.labels), SummaryText(e.summary, e.inhibited_by));
+  }
+  out << "\nPER RULE\n";
+  out << fmt::format("{:<20}  {:>5}  {:>8}  {:>12}  {:<9}  {}\n", "ALERT", "FIRED", "RESOLVED", "STILL FIRING", "MTTR",
+                     "LONGEST");
+  size_t open = 0;
+  for (const auto& [alert, r] : rules) {
+    auto mttr = r.MeanTimeToResolve();
+    open += r.open;
+    out << fmt::format("{:<20}  {:>5}  {:>8}  {:>12}  {:<9}  {}\n", alert, r.fired, r.resolved, r.open,
+                       mttr ? FormatDurationShort(*mttr) : std::string("-"), FormatDurationShort(r.longest));
+  }
+  out << fmt::format("{} alert{}; {} still firing\n", episodes.size(), episodes.size() == 1 ? "" : "s", open);
+}
+
+void RunAlerts(CliContext& ctx, const AlertsOptions& options) {
+  auto since = ParseDuration(options.since);
+  if (!since) return ctx.Fail(since.error().WithContext("alerts: --since"));
+  if (*since <= Duration(0)) return ctx.Fail(Status::InvalidArgument("alerts: --since must be longer than 0s"));
+  auto until = ParseTimeArg(options.until, ctx.clock->Now());
+  if (!until) return ctx.Fail(until.error().WithContext("alerts: --until"));
+  auto store = store::OpenStoreForCommand(ctx, /*read_only=*/true);
+  if (!store) return ctx.Fail(store.error());
+  auto transitions = ReadTransitions(**store, *until);
+  if (!transitions) return ctx.Fail(transitions.error().WithContext("alerts"));
+  if (options.active) return PrintActive(ctx, options, *transitions, *until);
+  PrintHistory(ctx, options, *transitions, *until - *since, *until);
+}
+
+}  // namespace
+
+void AddAlertsCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("alerts", "Alert history with durations, per-rule counts and mean time to resolve");
+  auto options = std::make_shared<AlertsOptions>();
+  cmd->add_option("--since", options->since, "How far back, e.g. 24h, 7d (default 24h)");
+  cmd->add_option("--until", options->until, "End of the range: RFC 3339, unix seconds or now-2h (default now)");
+  cmd->add_flag("--active", options->active, "Only the alerts active (firing or pending) at the end of the range");
+  cmd->add_flag("--json", options->json, "One JSON document instead of tables");
+  cmd->callback([&ctx, options] { RunAlerts(ctx, *options); });
+}
+
+}  // namespace offmon::query
