@@ -2,9 +2,10 @@
 # Installs what offmon needs from Debian 12 packages (only what is missing) and builds
 # build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
 #   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror] [--no-bench]
+#                  [--cxx-flags-relwithdebinfo FLAGS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON
+build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; rwdi_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -13,6 +14,7 @@ while [ $# -gt 0 ]; do
     --werror) werror=ON; shift ;;
     --install-only) install_only=1; shift ;;
     --no-bench) bench=OFF; shift ;;
+    --cxx-flags-relwithdebinfo) rwdi_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$2"); shift 2 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -38,5 +40,5 @@ fi
 [ "$install_only" -eq 1 ] && exit 0
 
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
-  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" >/dev/null
+  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" "${rwdi_flags[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
