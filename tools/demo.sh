@@ -1,11 +1,205 @@
 #!/usr/bin/env bash
-# README command 1: installs what is missing, builds, then runs offmon's main job on the
-# default embedded store (var/offmon.db): one collection cycle of this machine, then the
-# health report and the store's summary.
+# README command 1: offmon doing its main job on real components, on a fresh machine.
+#   1. Installs what is missing and builds (tools/setup.sh; idempotent, fast when done).
+#   2. Starts a sandbox of the monitored stack in a temp directory (tools/sandbox/pipeline.sh):
+#      PostgreSQL (as the postgres OS user when run as root) with the pipeline schema and
+#      14 days of seeded history for 6 channels (daily seasonality, offline hours, and three
+#      incidents: a participant drop, an epoch left unpublished, a missing hourly epoch),
+#      and PM2 running the guide's workers twzrd-aggregator, tree-builder-worker and
+#      cls-worker-1 (which leaks memory). Epochs are time-compressed: one a minute.
+#   3. Imports the history older than 47 h (offmon's collector reads 48 h back on its first
+#      run), then runs `offmon collect` with short intervals for about a minute, into the
+#      default store ($OFFMON_STORE, else var/offmon.db).
+#   4. Prints the health report, the dropped channel's participants trend, the leaking
+#      worker's memory trend, the alert history and an escalation message.
+# On exit, Ctrl-C or failure it stops exactly what it started. The store stays, for
+# `build/offmon report`, `trend`, `alerts` afterwards; a store left by an earlier demo is
+# replaced, any other is moved aside first (its new name is printed).
+#
+#   tools/demo.sh [--follow] [--short] [--seconds N] [--no-setup]
+#     --follow      keep collecting and refresh the report every 30 s until Ctrl-C
+#     --short       collect for 40 s instead of 60 (the ctest `demo` uses it)
+#     --seconds N   collect for N seconds
+#     --no-setup    do not run tools/setup.sh (the binary must exist)
+#   OFFMON=PATH     the offmon binary (default build/offmon)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-tools/setup.sh
-build/offmon collect --once
-build/offmon report
-build/offmon store info
+
+follow=0; collect_seconds=60; setup=1; refresh_seconds=30
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --follow) follow=1; shift ;;
+    --short) collect_seconds=40; shift ;;
+    --seconds) collect_seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --no-setup) setup=0; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown option $1 (see tools/demo.sh --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$collect_seconds" =~ ^[0-9]+$ ]] || { echo "demo: --seconds needs a whole number" >&2; exit 2; }
+
+offmon=${OFFMON:-$here/build/offmon}
+started=$SECONDS
+die() { echo "demo: $*" >&2; exit 1; }
+section() { printf '\n\033[1m=== %s\033[0m\n' "$*" | if [ -t 1 ]; then cat; else sed 's/\x1b\[[0-9;]*m//g'; fi; }
+# Prints the command as typed, then runs it; a failing command is shown, not fatal.
+show() {
+  local arg line="\$ offmon"
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./=:-]+$ ]]; then line+=" $arg"; else line+=" '$arg'"; fi
+  done
+  echo "$line"
+  "$offmon" "$@" || echo "(offmon $1 exited with status $?)"
+}
+
+if [ "$setup" -eq 1 ]; then
+  section "install what is missing and build (tools/setup.sh)"
+  tools/setup.sh
+fi
+
+# Preflight: one clear line for whatever is missing.
+[ -x "$offmon" ] || die "offmon binary not found at $offmon (run tools/setup.sh, or set OFFMON)"
+command -v node >/dev/null 2>&1 || die "node not found in PATH (run tools/install_node_deps.sh)"
+[ -x "$here/.deps/npm/node_modules/.bin/pm2" ] || die "pm2 not found in .deps/npm (run tools/install_node_deps.sh)"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] ||
+  die "PostgreSQL server binaries not found (install the postgresql package or set PG_BIN)"
+command -v perl >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || die "need perl or python3 to find a free port"
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user (install the postgresql package)"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/offmon-demo.XXXXXX")
+collector=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  if [ -n "$collector" ] && kill -0 "$collector" 2>/dev/null; then
+    kill -TERM "$collector" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$collector" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$collector" 2>/dev/null || true
+    wait "$collector" 2>/dev/null || true
+  fi
+  tools/sandbox/pipeline.sh stop "$work" >/dev/null 2>&1 || echo "demo: stopping the sandbox in $work failed" >&2
+  rm -rf "$work"
+  echo "demo: stopped the collector, PM2 and its workers, and PostgreSQL; removed $work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# The default store, made absolute so every command below uses the same file.
+store=$(realpath -m -- "${OFFMON_STORE:-var/offmon.db}")
+export OFFMON_STORE="$store"
+mkdir -p "$(dirname "$store")"
+# A store remembers the epochs it saw; another sandbox's epochs would look vanished
+# (EpochDataLoss). So the demo starts from an empty store.
+if [ -e "$store" ]; then
+  if [ -e "$store.demo" ]; then
+    rm -f "$store" "$store-wal" "$store-shm"
+  else
+    aside="$store.before-demo.$(date +%Y%m%d-%H%M%S)"
+    mv "$store" "$aside"
+    for s in -wal -shm; do [ -e "$store$s" ] && mv "$store$s" "$aside$s"; done
+    echo "demo: moved the existing store $store to $aside"
+  fi
+fi
+echo "written by tools/demo.sh; the next demo replaces this store" >"$store.demo"
+log_file="$(dirname "$store")/monitor.log"
+
+section "sandbox in $work"
+# initdb once per build directory (when it is ours to write); later runs copy its result.
+cache_opts=()
+[ -w "$(dirname "$offmon")" ] && cache_opts=(--initdb-cache "$(dirname "$offmon")/pg-initdb-cache")
+tools/sandbox/pipeline.sh start "$work" --watch-pid $$ "${cache_opts[@]}"
+# shellcheck source=/dev/null
+. "$work/pipeline.env"
+
+section "history before the collector's 48 h window: offmon import"
+cutoff=$(( $(date +%s) - 47 * 3600 ))
+tools/sandbox/pipeline.sh history-csv "$work" "$cutoff" >"$work/history.csv"
+"$offmon" import --csv "$work/history.csv"
+
+cat >"$work/offmon.toml" <<TOML
+# The demo's configuration: every collector on a short interval.
+[system]
+interval = "2s"
+[pm2]
+binary = "$PM2_BIN"
+home = "$PM2_HOME"
+processes = ["twzrd-aggregator", "tree-builder-worker", "cls-worker-1"]
+interval = "3s"
+[postgres]
+url_file = "$OFFMON_URL_FILE"
+interval = "1s"
+[log]
+file = "$log_file"
+[analyzer]
+interval = "5s"
+TOML
+
+section "offmon collect for ${collect_seconds}s (system 2 s, PM2 3 s, PostgreSQL 1 s, rules 5 s)"
+echo "\$ offmon --config $work/offmon.toml collect    # log: $log_file"
+log_lines=0; [ -f "$log_file" ] && log_lines=$(wc -l <"$log_file")
+"$offmon" --config "$work/offmon.toml" collect 2>"$work/collect.stderr" &
+collector=$!
+
+progress() {
+  local epochs firing
+  kill -0 "$collector" 2>/dev/null || { tail -5 "$work/collect.stderr" >&2; die "offmon collect exited early"; }
+  epochs=$("$offmon" store info 2>/dev/null | awk '$1 == "epoch_sealed" {print $2}' || true)
+  # The daemon logs each transition as "TIME LEVEL firing SEVERITY ALERT{...}: ..."; only
+  # the lines this run added count.
+  firing=$(tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null |
+    grep -cE '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true)
+  printf '  %3ds: %s sealed epochs in the store, %s WARNING/CRITICAL alerts fired\n' \
+    "$1" "${epochs:-0}" "${firing:-0}"
+}
+collect_start=$SECONDS
+while [ $((SECONDS - collect_start)) -lt "$collect_seconds" ]; do
+  sleep 5
+  progress $((SECONDS - collect_start))
+done
+
+print_all() {
+  section "health report"
+  show report
+  section "participants of the dropped channel"
+  show trend participants --channel "$DROP_CHANNEL" --since 3d
+  section "memory of the leaking worker"
+  show trend memory --process "$LEAKING_PROCESS" --since "$((SECONDS - collect_start + 20))s" --step 6s
+  section "alert history"
+  show alerts
+  section "escalation"
+  if "$offmon" escalate --all-critical >/dev/null 2>&1; then
+    show escalate --all-critical
+  else
+    echo "(no firing CRITICAL alert: the message for the participant drop instead)"
+    show escalate "ParticipantDrop{channel=\"$DROP_CHANNEL\"}"
+  fi
+}
+
+if [ "$follow" -eq 0 ]; then
+  kill -TERM "$collector" 2>/dev/null || true
+  wait "$collector" 2>/dev/null || true
+  collector=""
+  print_all
+  section "done in $((SECONDS - started))s"
+  echo "The store stays at $store (log: $log_file). Try:"
+  echo "  $offmon report    $offmon alerts    $offmon analyze --from now-2d"
+  echo "  $offmon trend participants --channel $DROP_CHANNEL --since 14d"
+  exit 0
+fi
+
+print_all
+section "following: collecting, refreshing every ${refresh_seconds}s; Ctrl-C stops everything"
+while true; do
+  sleep "$refresh_seconds"
+  progress $((SECONDS - collect_start))
+  if [ -t 1 ]; then clear; fi
+  section "health report, $(date -u +%Y-%m-%dT%H:%M:%SZ) (Ctrl-C stops everything)"
+  show report
+  section "active alerts"
+  show alerts --active
+done

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# ctest `demo` (label demo): README command 1 in its short mode. Runs
+# `tools/demo.sh --short --no-setup` with OFFMON_BINARY and a temporary store, then checks
+#   - the demo succeeded and printed its report, trends, alert history and escalation;
+#   - the alerts recorded by the daemon include the seeded incidents: ParticipantDrop on
+#     the dropped channel, EpochUnpublished and EpochMissing on theirs;
+#   - nothing it started is left running (no process with the sandbox directory in its
+#     command line or OFFMON_SANDBOX in its environment) and the directory is gone.
+# Needs what the demo needs (PostgreSQL server binaries, node, tools/install_node_deps.sh's
+# pm2); a missing one is a failure, never a skip. Runs as root or as a normal user.
+#   tests/demo/demo_test.sh OFFMON_BINARY
+set -euo pipefail
+offmon=$(realpath -- "${1:?usage: demo_test.sh OFFMON_BINARY}")
+src=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/offmon-demo-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export OFFMON_STORE="$tmp/offmon.db"
+unset OFFMON_CONFIG
+out="$tmp/demo.out"
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+started=$SECONDS
+rc=0
+OFFMON="$offmon" "$src/tools/demo.sh" --short --no-setup >"$out" 2>&1 || rc=$?
+echo "demo: exit $rc after $((SECONDS - started))s; output: $(wc -l <"$out") lines"
+if [ "$rc" -ne 0 ]; then
+  tail -40 "$out"
+  fail "tools/demo.sh --short exited with status $rc"
+fi
+
+work=$(sed -n 's/^=== sandbox in //p' "$out" | head -1)
+drop=$(sed -n 's/^DROP_CHANNEL=//p' "$out" | head -1)
+missing=$(sed -n 's/^MISSING_CHANNEL=//p' "$out" | head -1)
+unpublished=$(sed -n 's/^UNPUBLISHED_CHANNEL=//p' "$out" | head -1)
+[ -n "$work" ] || fail "the demo did not print its sandbox directory"
+if [ -z "$drop" ] || [ -z "$missing" ] || [ -z "$unpublished" ]; then fail "the demo did not print the incidents' channels"; fi
+
+for heading in "health report" "participants of the dropped channel" "memory of the leaking worker" \
+    "alert history" "escalation"; do
+  grep -q "^=== $heading" "$out" || fail "no '$heading' section in the demo's output"
+done
+
+# The report printed by the demo lists the incidents among its active alerts.
+for alert in "ParticipantDrop{channel=\"$drop\"}" "EpochUnpublished{channel=\"$unpublished\"}" \
+    "EpochMissing{channel=\"$missing\","; do
+  grep -qF "WARNING $alert" "$out" || fail "the demo's report does not show $alert"
+done
+
+# The alert transitions the daemon recorded, as JSON (one document).
+alerts_json=$("$offmon" alerts --since 24h --json 2>&1) || fail "offmon alerts --json failed: $alerts_json"
+# Whether an alert NAME with label channel=CHANNEL fired: the JSON is parsed by node,
+# which the demo needs anyway.
+fired() {
+  node -e '
+    const [name, channel] = process.argv.slice(1);
+    const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const found = [];
+    (function walk(x) {
+      if (Array.isArray(x)) { x.forEach(walk); return; }
+      if (x && typeof x === "object") {
+        if (x.alert === name && x.labels && x.labels.channel === channel) found.push(x);
+        Object.values(x).forEach(walk);
+      }
+    })(doc);
+    process.exit(found.length > 0 ? 0 : 1);' "$1" "$2" <<<"$alerts_json"
+}
+fired ParticipantDrop "$drop" || fail "no ParticipantDrop alert for channel $drop"
+fired EpochUnpublished "$unpublished" || fail "no EpochUnpublished alert for channel $unpublished"
+fired EpochMissing "$missing" || fail "no EpochMissing alert for channel $missing"
+
+# Nothing left running. The watchdogs of tools/sandbox notice within a second or two that
+# the demo's shell is gone; allow them that.
+if [ -n "$work" ]; then
+  leftovers=""
+  for _ in $(seq 20); do
+    leftovers=$(
+      for p in /proc/[0-9]*; do
+        pid=${p#/proc/}
+        [ "$pid" = "$$" ] && continue
+        args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null || true)
+        if [[ "$args" == *"$work"* ]] || grep -qzx "OFFMON_SANDBOX=$work" "$p/environ" 2>/dev/null; then
+          echo "$pid $args"
+        fi
+      done)
+    [ -z "$leftovers" ] && break
+    sleep 0.5
+  done
+  [ -z "$leftovers" ] || fail "processes left running after the demo: $leftovers"
+  [ ! -e "$work" ] || fail "the sandbox directory $work is still there"
+fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "--- demo output (last 80 lines)"
+  tail -80 "$out"
+  exit 1
+fi
+echo "demo: incidents found (ParticipantDrop $drop, EpochUnpublished $unpublished, EpochMissing $missing); nothing left running"

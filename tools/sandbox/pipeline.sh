@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The whole monitored stack as a sandbox, for offmon's demo (tools/demo.sh) and tests:
+# a PostgreSQL server with the pipeline schema and seeded history (postgres.sh,
+# seed_history.js) and a PM2 running the guide's three workers (pm2.sh, workers/).
+# Everything lives in DIR; nothing touches the system cluster or ~/.pm2.
+#
+#   pipeline.sh start DIR [--days N] [--watch-pid PID] [--initdb-cache CACHE]
+#       postgres.sh start DIR/pg, seed N days of history (default 14) with the incidents of
+#       workers/channels.js, then pm2.sh start DIR/pm2 with
+#         twzrd-aggregator     writes participation rows continuously (one-minute epochs)
+#         tree-builder-worker  seals each minute's epochs, publishes them 20 s later
+#         cls-worker-1         leaks memory slowly
+#       The workers get DATABASE_URL (superuser, over the socket in DIR/pg), PSQL and
+#       OFFMON_SANDBOX=DIR in their environment. Writes DIR/pipeline.env (the values
+#       below, shell syntax) and prints it. --watch-pid and --initdb-cache are passed on
+#       (see postgres.sh and pm2.sh): with --watch-pid, the stack stops once PID exits.
+#   pipeline.sh history-csv DIR BEFORE
+#       prints the seeded history sealed before unix second BEFORE as CSV for
+#       `offmon import --csv` (epoch_participants and epoch_published per channel, at
+#       sealed_at): offmon's collector reads at most 48 h back on its first run.
+#   pipeline.sh stop DIR     stops PM2 and PostgreSQL; succeeds when nothing runs
+#
+# DIR/pipeline.env:
+#   OFFMON_URL_FILE      DIR/pg/url, the read-only `offmon` role's URL (for [postgres] url_file)
+#   PM2_HOME             DIR/pm2/pm2home (for [pm2] home)
+#   PM2_BIN              the project-local pm2 (for [pm2] binary)
+#   DROP_CHANNEL         the channel whose participants dropped (the ParticipantDrop incident)
+#   MISSING_CHANNEL, UNPUBLISHED_CHANNEL   the other two incidents' channels
+#   LEAKING_PROCESS      cls-worker-1
+#
+# Runs as root (PostgreSQL as the postgres OS user, so DIR must be reachable by it: a
+# directory under /tmp is) or as a normal user. Needs node and the pm2 of
+# tools/install_node_deps.sh; installs nothing itself.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+self="$here/$(basename "$0")"
+root=$(cd "$here/../.." && pwd)
+pm2_bin=${PM2:-$root/.deps/npm/node_modules/.bin/pm2}
+
+die() { echo "pipeline.sh: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+resolve_dir() {
+  [ -n "${1:-}" ] || usage
+  realpath -m -- "$1"
+}
+
+psql_bin() {
+  local d
+  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN/psql"; return; fi
+  d=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -1 || true)
+  if [ -n "$d" ] && [ -x "$d/psql" ]; then echo "$d/psql"; return; fi
+  command -v psql || die "psql not found (install the postgresql package or set PG_BIN)"
+}
+
+# One value of workers/channels.js INCIDENTS.
+incident() { node -e "process.stdout.write(String(require('$here/workers/channels').INCIDENTS.$1))"; }
+
+cmd_start() {
+  local dir; dir=$(resolve_dir "${1:-}"); shift
+  local days=14 pg_opts=() pm2_opts=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --days) days=${2:?--days needs a number}; shift 2 ;;
+      --watch-pid) pg_opts+=(--watch-pid "${2:?--watch-pid needs a PID}"); pm2_opts+=(--watch-pid "$2"); shift 2 ;;
+      --initdb-cache) pg_opts+=(--initdb-cache "${2:?--initdb-cache needs a directory}"); shift 2 ;;
+      *) die "start: unknown option $1" ;;
+    esac
+  done
+  command -v node >/dev/null 2>&1 || die "node not found in PATH (run tools/install_node_deps.sh)"
+  [ -x "$pm2_bin" ] || die "pm2 not found at $pm2_bin (run tools/install_node_deps.sh, or set PM2)"
+  local psql; psql=$(psql_bin)
+  mkdir -p "$dir"
+  chmod 755 "$dir"  # the postgres OS user must reach DIR/pg
+
+  "$here/postgres.sh" start "$dir/pg" "${pg_opts[@]}"
+  local seed_started=$SECONDS
+  node "$here/seed_history.js" --days "$days" >"$dir/seed.sql"
+  "$here/postgres.sh" psql "$dir/pg" <"$dir/seed.sql" >/dev/null
+  local counts
+  counts=$("$here/postgres.sh" psql "$dir/pg" -At -F ' ' -c \
+    "SELECT (SELECT count(*) FROM sealed_epochs), (SELECT count(*) FROM sealed_participants),
+            (SELECT count(DISTINCT channel) FROM sealed_epochs)")
+  read -r epochs participants channels <<<"$counts"
+  echo "seeded $days days: $epochs sealed epochs of $channels channels, $participants sealed participants ($((SECONDS - seed_started))s)"
+
+  # pm2 start hands the caller's environment to the workers.
+  DATABASE_URL=$(cat "$dir/pg/superuser_url") PSQL=$psql OFFMON_SANDBOX=$dir \
+    "$here/pm2.sh" start "$dir/pm2" "${pm2_opts[@]}" \
+    "twzrd-aggregator=$here/workers/twzrd-aggregator.js" \
+    "tree-builder-worker=$here/workers/tree-builder-worker.js" \
+    "cls-worker-1=$here/workers/cls-worker-1.js" >/dev/null
+
+  {
+    echo "OFFMON_URL_FILE=$dir/pg/url"
+    echo "PM2_HOME=$dir/pm2/pm2home"
+    echo "PM2_BIN=$pm2_bin"
+    echo "DROP_CHANNEL=$(incident dropChannel)"
+    echo "MISSING_CHANNEL=$(incident missingChannel)"
+    echo "UNPUBLISHED_CHANNEL=$(incident unpublishedChannel)"
+    echo "LEAKING_PROCESS=cls-worker-1"
+  } >"$dir/pipeline.env"
+  cat "$dir/pipeline.env"
+}
+
+cmd_history_csv() {
+  local dir; dir=$(resolve_dir "${1:-}")
+  local before=${2:-}
+  [[ "$before" =~ ^[0-9]+$ ]] || die "history-csv: BEFORE must be unix seconds"
+  # format() quotes nothing; COPY's CSV quoting doubles the quotes of the labels.
+  "$here/postgres.sh" psql "$dir/pg" -c "COPY (
+    SELECT e.sealed_at AS timestamp, format('epoch_participants{channel=\"%s\"}', e.channel) AS series,
+           (SELECT count(*) FROM sealed_participants p WHERE p.epoch = e.epoch AND p.channel = e.channel) AS value
+    FROM sealed_epochs e WHERE e.sealed_at < $before
+    UNION ALL
+    SELECT e.sealed_at, format('epoch_published{channel=\"%s\"}', e.channel), e.published
+    FROM sealed_epochs e WHERE e.sealed_at < $before
+    ORDER BY 1, 2) TO STDOUT WITH (FORMAT csv, HEADER)"
+}
+
+cmd_stop() {
+  local dir; dir=$(resolve_dir "${1:-}")
+  local rc=0
+  if [ -d "$dir/pm2" ]; then "$here/pm2.sh" stop "$dir/pm2" >/dev/null || rc=1; fi
+  if [ -d "$dir/pg" ]; then "$here/postgres.sh" stop "$dir/pg" || rc=1; fi
+  return "$rc"
+}
+
+command -v realpath >/dev/null 2>&1 || die "missing realpath (coreutils)"
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  history-csv) shift; cmd_history_csv "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) usage ;;
+esac
