@@ -212,20 +212,21 @@ void BuildPoints(std::span<const Floor> floors, int64_t window_ms, int64_t bucke
 
 // Daily-cycle guard for windows shorter than the cycle: the floor over the window's last
 // third must exceed the floor over the same stretch one period earlier by `needed`
-// bytes. A leak is higher than yesterday; the rising half of a load cycle is not. When
-// the process restarted in between, or history does not reach back a period, the
-// comparison says nothing and the guard passes.
+// bytes. A leak is higher than yesterday; the rising half of a load cycle is not. The
+// comparison is by time of day, across restarts: a load cycle follows the clock, not the
+// process, so a process restarted by a daily deploy is still compared with yesterday
+// (settling floors, the warm-up after a restart, are left out). When history does not
+// reach back a period, the comparison says nothing.
 enum class CycleCheck { kNotApplicable, kBeaten, kNotBeaten, kNoHistory };
 
 CycleCheck CompareWithLastCycle(std::span<const Floor> floors, int64_t window_ms, int64_t period_ms, double needed,
                                 std::vector<double>& recent, std::vector<double>& earlier) {
   if (period_ms <= 0 || window_ms >= period_ms || floors.empty()) return CycleCheck::kNotApplicable;
   const int64_t third_ms = window_ms / 3;
-  const int32_t segment = floors.back().segment;
   recent.clear();
   earlier.clear();
   for (auto it = floors.rbegin(); it != floors.rend() && it->min_age_ms < period_ms + third_ms; ++it) {
-    if (it->segment != segment) return CycleCheck::kNoHistory;
+    if (it->settling) continue;
     if (it->min_age_ms < third_ms) recent.push_back(it->min);
     if (it->min_age_ms >= period_ms) earlier.push_back(it->min);
   }

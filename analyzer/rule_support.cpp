@@ -109,13 +109,14 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
                     const std::function<std::string(const store::SeriesInfo&, double)>& describe,
                     std::vector<Finding>& out) {
   const double resolve_ratio = rule.params.contains("resolve_ratio") ? rule.Param("resolve_ratio") : 1.0;
+  const auto min_samples = static_cast<size_t>(rule.params.contains("min_samples") ? rule.Param("min_samples") : 2);
   auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
   std::optional<Finding> finding;
   for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
     if (!level) continue;
     auto run = CurrentRun(samples, ctx.now, interval, beyond(*level));
     if (!run) continue;
-    const bool sustained = run->Sustained(rule.for_duration);
+    const bool sustained = run->Sustained(rule.for_duration, min_samples);
     if (!finding || sustained) {
       finding = MakeFinding(alert, severity, info, describe(info, run->value));
       finding->pending = !sustained;

@@ -2,6 +2,7 @@
 // the analyzer; docs/alert-rules.md describes every rule and its defaults.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -80,10 +81,10 @@ struct Run {
   TimePoint latest;  // the newest
   double value = 0;  // the newest value
   size_t samples = 0;
-  // Held for `for_duration` by the samples' own timestamps (at least two observations
-  // when for_duration > 0).
-  bool Sustained(Duration for_duration) const {
-    return for_duration.count() == 0 || (samples >= 2 && latest - since >= for_duration);
+  // Held for `for_duration` by the samples' own timestamps, seen by at least
+  // `min_samples` observations (at least two) when for_duration > 0.
+  bool Sustained(Duration for_duration, size_t min_samples = 2) const {
+    return for_duration.count() == 0 || (samples >= std::max<size_t>(min_samples, 2) && latest - since >= for_duration);
   }
 };
 std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
