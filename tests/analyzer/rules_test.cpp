@@ -84,6 +84,19 @@ TEST_F(AnalyzerTest, TwoSpikesAtTheEvaluationInstantsAreNotSustained) {
   EXPECT_THAT(Only(Backtest(0, 2 * kHour), "CpuHigh"), IsEmpty());
 }
 
+TEST_F(AnalyzerTest, CoarseSamplingNeedsThreeObservationsForAPlateau) {
+  // Sampled every 5 minutes: two spikes caught by two consecutive samples span 5 minutes
+  // but are not a plateau; three consecutive samples above 90 (10 minutes) are.
+  Series(R"(process_cpu_percent{process="spikes"})", 0, 4 * kHour, 5 * kMin,
+         [](int64_t t) { return t == kHour || t == kHour + 5 * kMin ? 97.0 : 10.0; });
+  Series(R"(process_cpu_percent{process="plateau"})", 0, 4 * kHour, 5 * kMin,
+         [](int64_t t) { return t >= 2 * kHour && t <= 2 * kHour + 10 * kMin ? 97.0 : 10.0; });
+  auto fired = Only(Backtest(0, 4 * kHour), "CpuHigh");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].labels, (Labels{{"process", "plateau"}}));
+  EXPECT_EQ(fired[0].at, At(2 * kHour + 10 * kMin));
+}
+
 TEST_F(AnalyzerTest, AllOfflineIsOneCriticalAlertThatExplainsEachProcess) {
   for (const char* name : {"a", "b"}) {
     Series(fmt::format(R"(process_up{{process="{}"}})", name), 0, 2 * kHour, 30,
