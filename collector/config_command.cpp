@@ -6,6 +6,7 @@
 
 #include "offmon/collector/collect_command.h"
 #include "offmon/collector/database_url.h"
+#include "offmon/collector/notification_payload.h"
 
 namespace offmon::collector {
 
@@ -47,6 +48,16 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
     out << "postgres: disabled\n";
   }
   out << fmt::format("log: {} (rotated at {} bytes, {} kept)\n", config.log.file, config.log.max_bytes, config.log.keep);
+  for (const ReceiverConfig& r : config.notify.receivers) {
+    const std::string where = !r.url_file.empty() ? fmt::format("url from url_file {}", r.url_file)
+                              : !r.url.empty()    ? RedactHttpUrl(r.url)
+                                                  : "the default URL";
+    out << fmt::format("notify: {} ({}) {}, {} and above on {}{}\n", r.name, r.type, where, r.min_severity,
+                       fmt::join(r.transitions, ", "),
+                       r.repeat_interval > Duration(0)
+                           ? fmt::format(", repeated every {}", FormatDurationShort(r.repeat_interval))
+                           : "");
+  }
 }
 
 }  // namespace

@@ -21,7 +21,10 @@
 #include "batch_sink_impl.h"
 #include "offmon/analyzer/analyzer.h"
 #include "offmon/analyzer/baselines.h"
+#include "daemon_http_impl.h"
+#include "offmon/collector/daemon_status.h"
 #include "offmon/collector/log_tail.h"
+#include "offmon/collector/notification_sender.h"
 #include "offmon/collector/scheduler.h"
 #include "offmon/common/cli.h"
 #include "offmon/store/store.h"
@@ -53,6 +56,7 @@ class DaemonLoop {
       const TimePoint grid = std::chrono::floor<std::chrono::seconds>(clock_.Now());
       for (size_t i = 0; i < slots_.size(); ++i) Launch(i, grid);
     } else {
+      StartHttp();
       ApplyRetention();
       Arm();
       ArmAnalyzer();
@@ -73,6 +77,9 @@ class DaemonLoop {
       summary += fmt::format("{}{} every {}", summary.empty() ? "" : ", ", name, FormatDurationShort(slot.interval));
     }
     scheduler_ = std::make_unique<Scheduler>(std::move(entries), clock_.Now());
+    std::vector<std::pair<std::string, Duration>> health;
+    for (const CollectorSlot& slot : slots_) health.emplace_back(std::string(slot.collector->name()), slot.interval);
+    health_.Install(health, clock_.Now());
     ++generation_;
     log_.info("collecting into {}: {}", options_.store_path, summary);
   }
@@ -121,6 +128,7 @@ class DaemonLoop {
     auto& appender = pending_[name];
     if (!appender) appender = store_.NewAppender("collect:" + name);
     ReportFailures(name, sink);
+    health_.RecordRun(name, clock_.Now(), sink.failures());
     const Labels labels{{"collector", name}};
     if (auto id = appender->Ref(SeriesKey("collector_up", labels))) {
       appender->Add(*id, grid, sink.failures().empty() ? 1 : 0);
@@ -130,6 +138,7 @@ class DaemonLoop {
     }
     sink.MoveTo(*appender);
     Status status = appender->Commit(grid);
+    health_.store_error = status.ok() ? "" : status.ToString();
     if (status.ok()) return;
     exit_code_ = ExitCodeFor(status);
     if (appender->pending_samples() > kMaxPendingSamples) {
@@ -160,12 +169,18 @@ class DaemonLoop {
   // The analyzer resumes the alert state recorded in the store, so a restart neither
   // re-announces firing alerts nor forgets them.
   void StartAnalyzer() {
+    sender_.reset();
     analyzer_.reset();
     if (!config_.analyzer.enabled) return;
     analyzer_ = std::make_unique<analyzer::Analyzer>(config_, store_, analyzer::AnalyzerMode::kLive);
     if (Status status = analyzer_->Restore(); !status.ok()) {
       log_.error("analyzer: cannot restore alert state, not analyzing: {}", status.ToString());
       analyzer_.reset();
+      return;
+    }
+    // The notification outbox: resumes sending what an earlier run queued.
+    if (!config_.notify.receivers.empty()) {
+      sender_ = std::make_unique<NotificationSender>(io_, store_, config_.notify, clock_, log_);
     }
   }
 
@@ -200,6 +215,7 @@ class DaemonLoop {
     if (Status status = analyzer_->Record(*transitions); !status.ok()) {
       log_.error("analyzer: cannot record alert transitions: {}", status.ToString());
     }
+    if (sender_) sender_->Queue(*transitions, now, analyzer_->tracker().active());
     RecordBaselinesHourly(now);
     BatchSink tails;
     bool captured = false;
@@ -291,12 +307,28 @@ class DaemonLoop {
     analyzer_timer_.cancel();
     config_ = std::move(*config);
     Install(options_.factory(config_, store_, log_));
+    if (http_) http_->Apply(config_.http);
     StartAnalyzer();
     Arm();
     ArmAnalyzer();
   }
 
+  // The HTTP listener (/metrics, /healthz, /api/report) on this loop; not in --once.
+  void StartHttp() {
+    HttpEndpoints::Sources sources;
+    sources.store = &store_;
+    sources.status = &health_;
+    sources.config = &config_;
+    sources.clock = &clock_;
+    sources.store_path = options_.store_path;
+    sources.report_json = options_.report_json;
+    sources.outbox_backlog = [this] { return sender_ ? sender_->Backlog() : std::map<std::string, int64_t>{}; };
+    http_ = std::make_unique<DaemonHttp>(io_, std::move(sources), log_);
+    http_->Apply(config_.http);
+  }
+
   void Stop() {
+    if (http_) http_->Stop();
     signals_.cancel();
     timer_.cancel();
     retention_timer_.cancel();
@@ -324,6 +356,9 @@ class DaemonLoop {
   std::map<std::string, std::unique_ptr<store::Appender>> pending_;
   std::map<std::string, std::string> failing_;
   std::unique_ptr<analyzer::Analyzer> analyzer_;
+  std::unique_ptr<NotificationSender> sender_;  // after io_: destroyed first
+  DaemonStatus health_;                   // for /healthz and /metrics
+  std::unique_ptr<DaemonHttp> http_;      // after io_ and what it serves: destroyed first
   std::optional<std::chrono::sys_time<std::chrono::hours>> baselines_recorded_;
 };
 

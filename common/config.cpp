@@ -1,5 +1,8 @@
 #include "offmon/common/config.h"
 
+#include <arpa/inet.h>
+
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -112,6 +115,9 @@ class TableReader {
                                                         : "expected a number");
   }
 
+  // A key read by other means.
+  void Allow(std::string_view key) { known_.insert(std::string(key)); }
+
   Status RejectUnknown() {
     for (const auto& [key, node] : table_) {
       if (!known_.contains(std::string(key.str()))) {
@@ -164,7 +170,148 @@ Status ParseRules(const toml::table& rules, std::string_view source_name, RuleSe
   return Status::Ok();
 }
 
+// One receiver table. Values of url and url_file are secrets: errors name the key only.
+Status ParseReceiver(const toml::table& table, std::string name, int64_t line, std::string_view source_name,
+                     ReceiverConfig* out) {
+  TableReader reader(table, fmt::format("notify.receivers.{}", name), source_name);
+  auto fail = [&](std::string_view reason) {
+    return Status::InvalidArgument(fmt::format("{}:{}: [notify.receivers.{}] {}", source_name, line, name, reason));
+  };
+  out->name = name;
+  OFFMON_RETURN_IF_ERROR(reader.String("type", &out->type));
+  static const std::set<std::string, std::less<>> kTypes{"alertmanager", "webhook", "slack", "discord", "pagerduty"};
+  if (out->type.empty()) return fail("type: required (alertmanager, webhook, slack, discord or pagerduty)");
+  if (!kTypes.contains(out->type)) {
+    return fail(fmt::format("type: unknown receiver type \"{}\" (alertmanager, webhook, slack, discord or pagerduty)",
+                            out->type));
+  }
+  if (out->type == "alertmanager") out->repeat_interval = std::chrono::hours(1);
+  OFFMON_RETURN_IF_ERROR(reader.String("url", &out->url));
+  OFFMON_RETURN_IF_ERROR(reader.String("url_file", &out->url_file));
+  OFFMON_RETURN_IF_ERROR(reader.String("routing_key_file", &out->routing_key_file));
+  OFFMON_RETURN_IF_ERROR(reader.String("min_severity", &out->min_severity));
+  OFFMON_RETURN_IF_ERROR(reader.Strings("transitions", &out->transitions));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("repeat_interval", &out->repeat_interval, /*allow_zero=*/true));
+  OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+  if (out->min_severity != "WARNING" && out->min_severity != "CRITICAL") {
+    return fail("min_severity: expected \"WARNING\" or \"CRITICAL\" (INFO is never notified)");
+  }
+  for (const std::string& t : out->transitions) {
+    if (t != "firing" && t != "escalated" && t != "resolved") {
+      return fail(fmt::format("transitions: unknown transition \"{}\" (firing, escalated, resolved)", t));
+    }
+  }
+  if (out->type == "pagerduty") {
+    if (out->routing_key_file.empty()) return fail("routing_key_file: required for pagerduty");
+  } else {
+    if (!out->routing_key_file.empty()) return fail("routing_key_file: only for pagerduty");
+    if (out->url.empty() && out->url_file.empty()) return fail("url or url_file: required");
+  }
+  return Status::Ok();
+}
+
+// [notify] with receivers as [notify.receivers.NAME] tables or a [[notify.receivers]]
+// array of tables with `name`.
+Status ParseNotify(const toml::table& notify, std::string_view source_name, NotifyConfig* out) {
+  TableReader reader(notify, "notify", source_name);
+  OFFMON_RETURN_IF_ERROR(reader.Duration("retry_initial", &out->retry_initial));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("retry_max", &out->retry_max));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("timeout", &out->timeout));
+  const toml::node* receivers = notify.get("receivers");
+  if (receivers != nullptr) {
+    const int64_t line = receivers->source().begin.line;
+    if (const toml::table* tables = receivers->as_table()) {
+      for (const auto& [name, node] : *tables) {
+        const toml::table* table = node.as_table();
+        if (table == nullptr) {
+          return Status::InvalidArgument(fmt::format("{}:{}: notify.receivers.{} must be a table", source_name,
+                                                     node.source().begin.line, name.str()));
+        }
+        ReceiverConfig receiver;
+        OFFMON_RETURN_IF_ERROR(
+            ParseReceiver(*table, std::string(name.str()), node.source().begin.line, source_name, &receiver));
+        out->receivers.push_back(std::move(receiver));
+      }
+    } else if (const toml::array* array = receivers->as_array()) {
+      for (const toml::node& node : *array) {
+        const toml::table* table = node.as_table();
+        auto name = table != nullptr ? table->get("name") : nullptr;
+        auto text = name != nullptr ? name->value<std::string>() : std::nullopt;
+        if (!text || text->empty()) {
+          return Status::InvalidArgument(fmt::format("{}:{}: [[notify.receivers]] name: required (a string)",
+                                                     source_name, node.source().begin.line));
+        }
+        toml::table copy = *table;
+        copy.erase("name");
+        ReceiverConfig receiver;
+        OFFMON_RETURN_IF_ERROR(ParseReceiver(copy, *text, node.source().begin.line, source_name, &receiver));
+        out->receivers.push_back(std::move(receiver));
+      }
+    } else {
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: [notify] receivers: expected tables of receivers", source_name, line));
+    }
+  }
+  reader.Allow("receivers");
+  OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+  std::set<std::string> names;
+  for (const ReceiverConfig& r : out->receivers) {
+    if (!names.insert(r.name).second) {
+      return Status::InvalidArgument(fmt::format("{}: [notify] receiver \"{}\" is defined twice", source_name, r.name));
+    }
+  }
+  if (out->retry_max < out->retry_initial) {
+    return Status::InvalidArgument(fmt::format("{}: [notify] retry_max must not be below retry_initial", source_name));
+  }
+  return Status::Ok();
+}
+
+// [http]: the daemon's listener.
+Status ParseHttp(const toml::table& http, std::string_view source_name, HttpConfig* out) {
+  TableReader reader(http, "http", source_name);
+  OFFMON_RETURN_IF_ERROR(reader.String("listen", &out->listen));
+  OFFMON_RETURN_IF_ERROR(reader.Int("max_connections", 1, &out->max_connections));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("read_timeout", &out->read_timeout));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("write_timeout", &out->write_timeout));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("stale_after", &out->stale_after));
+  OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+  if (out->listen.empty()) return Status::Ok();
+  std::string host;
+  uint16_t port = 0;
+  if (Status status = ParseListenAddress(out->listen, &host, &port); !status.ok()) {
+    const toml::node* node = http.get("listen");
+    return Status::InvalidArgument(fmt::format("{}:{}: [http] listen: {}", source_name,
+                                               node != nullptr ? node->source().begin.line : 0, status.message()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status ParseListenAddress(std::string_view listen, std::string* host, uint16_t* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos) {
+    return Status::InvalidArgument(fmt::format("\"{}\" is not HOST:PORT (say \"127.0.0.1:9470\")", listen));
+  }
+  std::string_view h = listen.substr(0, colon);
+  const std::string_view p = listen.substr(colon + 1);
+  const bool v6 = h.size() >= 2 && h.front() == '[' && h.back() == ']';
+  if (v6) h = h.substr(1, h.size() - 2);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) {
+    return Status::InvalidArgument(fmt::format("\"{}\": port must be a number from 0 to 65535", listen));
+  }
+  const std::string text(h);
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), buf) != 1) {
+    return Status::InvalidArgument(fmt::format(
+        "\"{}\": the host must be a numeric IPv4 address or a bracketed IPv6 one (\"[::1]:9470\")", listen));
+  }
+  *host = text;
+  *port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
 
 // toml++ 3.3 reaches __builtin_unreachable when a non-ASCII character such as 'é' stands
 // where it classifies whitespace (its is_non_ascii_horizontal_whitespace table is wrong),
@@ -199,7 +346,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   Config config;
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> kSections{"store", "system", "pm2", "processes", "postgres", "log",
-                                                                  "analyzer", "rules"};
+                                                                  "analyzer", "rules", "notify", "http"};
     if (!kSections.contains(key.str())) {
       return Status::InvalidArgument(fmt::format("{}:{}: unknown section [{}]", source_name, node.source().begin.line, key.str()));
     }
@@ -263,6 +410,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(analyzer.Strings("sealer", &config.analyzer.sealer));
   OFFMON_RETURN_IF_ERROR(analyzer.RejectUnknown());
   OFFMON_RETURN_IF_ERROR(ParseRules(section("rules"), source_name, &config.analyzer.rules));
+  OFFMON_RETURN_IF_ERROR(ParseNotify(section("notify"), source_name, &config.notify));
+  OFFMON_RETURN_IF_ERROR(ParseHttp(section("http"), source_name, &config.http));
   return config;
 }
 

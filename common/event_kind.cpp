@@ -6,7 +6,7 @@
 namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 12> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 15> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
@@ -19,6 +19,9 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 12> kKindNames{{
     {EventKind::kProcessInfo, "process_info"},
     {EventKind::kEpochVanished, "epoch_vanished"},
     {EventKind::kAlertTransition, "alert_transition"},
+    {EventKind::kNotificationQueued, "notification_queued"},
+    {EventKind::kNotificationDelivered, "notification_delivered"},
+    {EventKind::kNotificationFailed, "notification_failed"},
 }};
 }  // namespace
 

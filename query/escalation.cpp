@@ -8,6 +8,7 @@
 
 #include "escalation_impl.h"
 #include "offmon/query/runbook.h"
+#include "text_format_impl.h"
 
 namespace offmon::query {
 
@@ -68,18 +69,6 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
-std::string Thousands(double value) {
-  std::string digits = fmt::format("{:.0f}", value);
-  const size_t sign = !digits.empty() && digits[0] == '-' ? 1 : 0;
-  for (int pos = static_cast<int>(digits.size()) - 3; pos > static_cast<int>(sign); pos -= 3) {
-    digits.insert(static_cast<size_t>(pos), ",");
-  }
-  return digits;
-}
-
-std::string Ago(TimePoint at, TimePoint t) {
-  return at >= t ? FormatDurationShort(std::chrono::duration_cast<Duration>(at - t)) + " ago" : "in the future";
-}
 
 const ProcessStatus* FindProcess(const HealthReport& report, std::string_view name) {
   for (const ProcessStatus& p : report.processes) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/common/series_key.h"
+#include "text_format_impl.h"
 
 namespace offmon::query {
 
@@ -35,18 +36,6 @@ std::string ShortTime(TimePoint t) {
 std::string Mebibytes(double bytes) { return fmt::format("{:.0f}MB", bytes / (1024.0 * 1024)); }
 std::string Gibibytes(double bytes) { return fmt::format("{:.1f}G", bytes / (1024.0 * 1024 * 1024)); }
 
-std::string Thousands(double value) {
-  std::string digits = fmt::format("{:.0f}", value);
-  const size_t sign = !digits.empty() && digits[0] == '-' ? 1 : 0;
-  for (int pos = static_cast<int>(digits.size()) - 3; pos > static_cast<int>(sign); pos -= 3) {
-    digits.insert(static_cast<size_t>(pos), ",");
-  }
-  return digits;
-}
-
-std::string Ago(TimePoint at, TimePoint t) {
-  return at >= t ? FormatDurationShort(std::chrono::duration_cast<Duration>(at - t)) + " ago" : "in the future";
-}
 
 class TextRenderer {
  public:

@@ -90,6 +90,7 @@ class SqliteStore final : public Store {
   Status Rebuild() override;
   Result<std::vector<SeriesInfo>> Select(const Selector& selector) override;
   Result<std::vector<Sample>> ReadRange(SeriesId series, TimePoint from, TimePoint to) override;
+  Result<std::vector<LatestSample>> ReadLatest(TimePoint since) override;
   Result<std::vector<RollupBucket>> ReadRollup(SeriesId series, RollupStep step, TimePoint from,
                                                TimePoint to) override;
   Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
@@ -928,6 +929,52 @@ Result<std::vector<Sample>> SqliteStore::ReadRange(SeriesId series, TimePoint fr
   OFFMON_RETURN_IF_ERROR(RefreshHead());
   std::vector<Sample> out;
   OFFMON_RETURN_IF_ERROR(ReadRangeLocked(series, ToMillis(from), ToMillis(to), &out));
+  return out;
+}
+
+Result<std::vector<LatestSample>> SqliteStore::ReadLatest(TimePoint since) {
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  OFFMON_RETURN_IF_ERROR(RefreshHead());
+  const int64_t since_ms = ToMillis(since);
+  auto series = db_->Prepare("SELECT id, key FROM series ORDER BY key");
+  if (!series) return series.error();
+  // The newest chunk of a series that can hold a sample at or after `since`.
+  auto newest_chunk = db_->Cached(
+      "SELECT data, max_time_ms FROM chunks WHERE series_id = ? AND window_start_ms >= ?"
+      " ORDER BY window_start_ms DESC LIMIT 1");
+  if (!newest_chunk) return newest_chunk.error();
+  std::vector<LatestSample> out;
+  std::vector<Sample> decoded;
+  Status status;
+  while (series->Step(&status)) {
+    const SeriesId id = series->Int(0);
+    std::optional<Sample> newest;
+    if (auto it = head_.samples.find(id); it != head_.samples.end()) {
+      // Write order: a later sample with the same time replaces an earlier one.
+      for (const Sample& s : it->second) {
+        if (!newest || s.time >= newest->time) newest = s;
+      }
+    }
+    (*newest_chunk)->Bind(1, id).Bind(2, FloorTo(since_ms, window_ms()));
+    Status chunk_status;
+    if ((*newest_chunk)->Step(&chunk_status) && (!newest || (*newest_chunk)->Int(1) > ToMillis(newest->time))) {
+      decoded.clear();
+      Status ok = DecodeChunk((*newest_chunk)->Blob(0), &decoded);
+      if (!ok.ok()) {
+        (*newest_chunk)->Reset();
+        return ok.WithContext(fmt::format("series {} chunk", id));
+      }
+      if (!decoded.empty()) newest = decoded.back();
+    }
+    (*newest_chunk)->Reset();
+    OFFMON_RETURN_IF_ERROR(chunk_status);
+    if (!newest || newest->time < since) continue;
+    auto key = ParseSeriesKey(series->Text(1));
+    if (!key) return Status::Corruption(fmt::format("series {}: {}", id, key.error().message()));
+    out.push_back(LatestSample{id, std::move(*key), *newest});
+  }
+  OFFMON_RETURN_IF_ERROR(status);
   return out;
 }
 

@@ -49,6 +49,8 @@ url_file = "$work/pg/url"
 interval = "2s"
 [log]
 file = "$work/monitor.log"
+[http]
+listen = "127.0.0.1:0"
 TOML
 
 "$offmon" --config "$work/offmon.toml" --store "$work/offmon.db" collect 2>"$work/stderr" &

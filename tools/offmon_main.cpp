@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "check_command.h"
+#include "http_report.h"
 #include "monitor_log_report.h"
 #include "offmon/analyzer/analyze_command.h"
 #include "offmon/collector/collect_command.h"
@@ -30,8 +31,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   offmon::store::AddStoreCommand(app, ctx);
-  // The daemon appends the report to the monitor log through this hook.
-  offmon::collector::AddCollectCommand(app, ctx, offmon::tools::MonitorLogReport());
+  // The daemon appends the report to the monitor log, and serves it on /api/report,
+  // through these hooks.
+  offmon::collector::AddCollectCommand(app, ctx, offmon::tools::MonitorLogReport(),
+                                       offmon::tools::HttpReportJson());
   offmon::collector::AddImportCommand(app, ctx);
   offmon::collector::AddConfigCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);

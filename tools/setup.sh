@@ -24,7 +24,7 @@ packages=(
   libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
-  postgresql prometheus
+  postgresql prometheus prometheus-alertmanager
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,7 +20,8 @@ class DaemonTest : public ::testing::Test {
  protected:
   void WriteConfig(std::string_view interval) {
     WriteFileBytes(config_, std::string("[system]\ninterval = \"") + std::string(interval) +
-                                "\"\n[pm2]\nenabled = false\n[postgres]\nenabled = false\n[log]\nfile = \"" +
+                                "\"\n[pm2]\nenabled = false\n[postgres]\nenabled = false\n[http]\nlisten = \"127.0.0.1:0\"\n"
+                                "[log]\nfile = \"" +
                                 (dir_ / "monitor.log").string() + "\"\n");
   }
   std::unique_ptr<BackgroundCommand> Start() {

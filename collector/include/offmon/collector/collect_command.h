@@ -11,8 +11,9 @@ class App;
 
 namespace offmon::collector {
 
-// `after_analysis` is passed to the daemon (DaemonOptions::after_analysis); default none.
-void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analysis = nullptr);
+// `after_analysis` and `report_json` are passed to the daemon (DaemonOptions); default none.
+void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analysis = nullptr,
+                       ReportJson report_json = nullptr);
 void AddImportCommand(CLI::App& app, CliContext& ctx);
 void AddConfigCommand(CLI::App& app, CliContext& ctx);
 

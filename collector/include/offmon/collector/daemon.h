@@ -55,6 +55,12 @@ struct AnalysisDone {
 // the collector cannot build: query reads what the collector writes, never the reverse.
 using AfterAnalysis = std::function<void(const AnalysisDone&)>;
 
+// The health report as of `at` as one JSON document, for the HTTP listener's
+// GET /api/report (docs/metrics.md, "HTTP endpoints"). Set by the app layer for the same
+// reason as AfterAnalysis. Runs on the event loop thread; must not throw; an error
+// becomes a 500 response with its message.
+using ReportJson = std::function<Result<std::string>(store::Store& store, const Config& config, TimePoint at)>;
+
 struct DaemonOptions {
   Config config;
   std::string config_path;  // reread on SIGHUP; empty: nothing to reload
@@ -62,6 +68,7 @@ struct DaemonOptions {
   bool once = false;        // one cycle of every collector, then exit
   CollectorFactory factory = nullptr;
   AfterAnalysis after_analysis = nullptr;  // default: none
+  ReportJson report_json = nullptr;        // GET /api/report; default none (404)
 };
 
 // Runs until a signal (or, with once, one cycle), writing to `store`, which it uses from

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -103,6 +104,64 @@ struct AnalyzerConfig {
   RuleSet rules = DefaultRules();
 };
 
+// One notification receiver: [notify.receivers.NAME] or an entry of [[notify.receivers]]
+// (with `name`). docs/notifications.md.
+struct ReceiverConfig {
+  std::string name;
+  // type: "alertmanager", "webhook", "slack", "discord" or "pagerduty". Required.
+  std::string type;
+  // url / url_file: where to POST (http:// only for now). Secrets: never logged or
+  // printed unredacted. url_file (its whole trimmed content) wins over url. One is
+  // required except for pagerduty (default: the Events API v2 endpoint).
+  std::string url;
+  std::string url_file;
+  // routing_key_file: pagerduty's integration key, a secret file. Required for pagerduty.
+  std::string routing_key_file;
+  // min_severity: "WARNING" or "CRITICAL" (INFO is never notified). Default "WARNING".
+  std::string min_severity = "WARNING";
+  // transitions: which of "firing", "escalated", "resolved" this receiver gets. Default
+  // the guide's policy: escalated (CRITICAL at once, WARNING after
+  // [analyzer] escalate_warning_after) and resolved (only where the firing went).
+  std::vector<std::string> transitions{"escalated", "resolved"};
+  // repeat_interval: re-send a still-firing alert this often; 0 never. Default 0, and 1h
+  // for alertmanager (which expires an alert not re-sent).
+  Duration repeat_interval{0};
+};
+
+struct NotifyConfig {
+  std::vector<ReceiverConfig> receivers;
+  // [notify] retry_initial / retry_max: exponential backoff between attempts (with
+  // jitter), doubling from retry_initial up to retry_max. Defaults 1s / 5m. Attempts
+  // never stop for retryable failures (5xx, 408, 429, timeouts, refused connections).
+  Duration retry_initial = std::chrono::seconds(1);
+  Duration retry_max = std::chrono::minutes(5);
+  // [notify] timeout: one attempt (connect, send, response). Default 10s.
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// The daemon's HTTP listener: /metrics, /healthz, /api/report (docs/metrics.md).
+struct HttpConfig {
+  // [http] listen: "HOST:PORT" with a numeric IPv4 address or a bracketed IPv6 one
+  // ("[::1]:9470"); port 0 picks a free port (logged). "" disables the listener.
+  // Default "127.0.0.1:9470": loopback only; any other address must be written here.
+  std::string listen = "127.0.0.1:9470";
+  // [http] max_connections: open connections at once; more are answered 503 and closed.
+  // Default 16.
+  int64_t max_connections = 16;
+  // [http] read_timeout: a request (or the wait for the next one on a kept-alive
+  // connection) must arrive whole within this, else the connection is dropped. Default 10s.
+  Duration read_timeout = std::chrono::seconds(10);
+  // [http] write_timeout: a response (or one piece of it) must be taken by the client
+  // within this. Default 10s.
+  Duration write_timeout = std::chrono::seconds(10);
+  // [http] stale_after: /metrics leaves out series whose newest sample is older. Default 1h.
+  Duration stale_after = std::chrono::hours(1);
+};
+
+// Splits a [http] listen value into host and port. InvalidArgument with the reason when
+// it is not "IPV4:PORT" or "[IPV6]:PORT" with numeric addresses. Not for "" (disabled).
+Status ParseListenAddress(std::string_view listen, std::string* host, uint16_t* port);
+
 struct Config {
   StoreConfig store;
   SystemConfig system;
@@ -111,6 +170,8 @@ struct Config {
   PostgresConfig postgres;
   LogConfig log;
   AnalyzerConfig analyzer;
+  NotifyConfig notify;
+  HttpConfig http;
 };
 
 // Parses and validates a TOML file. InvalidArgument naming the file, line and key on a

@@ -20,6 +20,10 @@ enum class EventKind : int {
   kProcessInfo = 10,      // {"process", "status", "pid", "pm_id", "out_log", "err_log"}: on change
   kEpochVanished = 11,    // {"channel", "epoch", "root"}: a sealed epoch no longer in the database
   kAlertTransition = 12,  // {"alert", "severity", "state", "labels", ...}: analyzer/alert.h
+  // The notification outbox (analyzer/notification.h, docs/notifications.md):
+  kNotificationQueued = 13,     // {"id", "receiver", "key", "reason", "transition": {...}}
+  kNotificationDelivered = 14,  // {"id", "receiver", "queued_seq", "status", "attempts"}
+  kNotificationFailed = 15,     // {"id", "receiver", "queued_seq", "status", "reason", "attempts"}: permanent
 };
 
 std::string_view EventKindName(EventKind kind);

@@ -36,6 +36,13 @@ struct SeriesInfo {
   SeriesKey key;
 };
 
+// The newest sample of one series (ReadLatest).
+struct LatestSample {
+  SeriesId id = 0;
+  SeriesKey key;
+  Sample sample;
+};
+
 // One bucket of a rollup: the samples with bucket_start <= t < bucket_start + step.
 struct RollupBucket {
   TimePoint start;
@@ -124,6 +131,10 @@ class Store {
   // Samples of one series with from <= t < to, sorted by time, one per timestamp (the
   // latest written wins).
   virtual Result<std::vector<Sample>> ReadRange(SeriesId series, TimePoint from, TimePoint to) = 0;
+  // The newest sample of every series that has one at or after `since` (at equal times
+  // the latest written wins), ordered by series key. Reads the cached head plus at most
+  // one chunk per series (an index lookup each), so it is cheap enough for every scrape.
+  virtual Result<std::vector<LatestSample>> ReadLatest(TimePoint since) = 0;
   // Rollup buckets whose start lies in [from, to), sorted; buckets with no samples absent.
   virtual Result<std::vector<RollupBucket>> ReadRollup(SeriesId series, RollupStep step,
                                                        TimePoint from, TimePoint to) = 0;

@@ -1,0 +1,87 @@
+// NotificationSender: the outbox's delivery side, on the daemon's Asio loop.
+//
+// Queue() routes alert transitions (analyzer::NotificationRouter) and appends one
+// kNotificationQueued event per notification; the store is the queue, nothing waits in
+// memory but the one notification each receiver is delivering. Each receiver has a lane
+// that delivers its notifications one at a time in queue order: an async HTTP POST
+// (Boost.Beast, a timeout on every attempt) and then a kNotificationDelivered event (2xx)
+// or a kNotificationFailed event (4xx other than 408/429: permanent, with the reason).
+// 5xx, 408, 429, timeouts and connection errors are retried forever with exponential
+// backoff and jitter (RetryDelay). On construction each lane resumes after the last
+// notification with an outcome, so queued ones are sent after a restart or SIGKILL:
+// delivery is at least once, and receivers that dedupe by key (Alertmanager labels,
+// PagerDuty dedup_key, the webhook's id) see each once.
+//
+// Secrets (url, url_file content, routing_key_file content) are never logged; failures
+// name the receiver, not the URL.
+//
+// Thread safety: the io_context's thread only (the daemon's loop thread). The store is
+// used from that thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "offmon/analyzer/alert_tracker.h"
+#include "offmon/analyzer/notification_router.h"
+#include "offmon/common/config.h"
+#include "offmon/common/time.h"
+
+namespace spdlog {
+class logger;
+}
+namespace offmon::store {
+class Store;
+}
+
+namespace offmon::collector {
+
+// The delay before retry number `attempt` (1 after the first failure): initial * 2^(attempt-1)
+// capped at max, then jittered into [d/2, d) by `unit_random` in [0, 1).
+Duration RetryDelay(int attempt, Duration initial, Duration max, double unit_random);
+
+// A uniform random number in [0, 1); tests pass a fixed one.
+using UnitRandom = std::function<double()>;
+
+class NotificationSender {
+ public:
+  // Restores routing state and each lane's position from the store and starts sending
+  // what is pending. A receiver whose URL or key cannot be resolved (a missing url_file,
+  // an https URL) is logged once and its notifications stay queued.
+  NotificationSender(boost::asio::io_context& io, store::Store& store, const NotifyConfig& config, const Clock& clock,
+                     spdlog::logger& log, UnitRandom random = nullptr);
+  ~NotificationSender();  // cancels what is in flight; it is sent again by the next sender
+  NotificationSender(const NotificationSender&) = delete;
+  NotificationSender& operator=(const NotificationSender&) = delete;
+
+  // Routes one evaluation's transitions (and repeats of long-firing alerts, from the
+  // active set) and queues the notifications. Returns how many were queued; a store
+  // write failure is logged and the rest of the batch is not queued.
+  size_t Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,
+               const std::map<std::string, analyzer::ActiveAlert>& active);
+
+  // Lanes that are idle look for queued notifications again.
+  void Wake();
+
+  // Notifications queued and not yet delivered or failed, over every lane (by receiver).
+  std::map<std::string, int64_t> Backlog() const;
+
+  class Lane;
+
+ private:
+  Status Restore();
+
+  store::Store& store_;
+  const NotifyConfig& config_;
+  const Clock& clock_;
+  spdlog::logger& log_;
+  analyzer::NotificationRouter router_;
+  std::vector<std::shared_ptr<Lane>> lanes_;
+};
+
+}  // namespace offmon::collector

@@ -1,0 +1,325 @@
+// Routing policy (analyzer/notification_router.h), the outbox payload codecs, the
+// receiver payloads and [notify] config: pure logic, no network.
+#include "offmon/analyzer/notification_router.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "offmon/analyzer/alert_tracker.h"
+#include "offmon/collector/notification_payload.h"
+#include "offmon/collector/notification_sender.h"
+#include "offmon/common/config.h"
+
+namespace offmon::analyzer {
+namespace {
+
+const TimePoint kT0 = FromMillis(1'763'000'000'000);
+
+ReceiverConfig Receiver(std::string name, std::string min_severity = "WARNING",
+                        std::vector<std::string> transitions = {"escalated", "resolved"}) {
+  ReceiverConfig r;
+  r.name = std::move(name);
+  r.type = "webhook";
+  r.url = "http://127.0.0.1:1/hook";
+  r.min_severity = std::move(min_severity);
+  r.transitions = std::move(transitions);
+  return r;
+}
+
+Finding Offline(std::string process, Severity severity = Severity::kWarning) {
+  Finding f;
+  f.alert = "ProcessOffline";
+  f.severity = severity;
+  f.labels = {{"process", std::move(process)}};
+  f.summary = "offline";
+  return f;
+}
+
+std::vector<std::string> Who(const std::vector<Notification>& ns) {
+  std::vector<std::string> out;
+  for (const Notification& n : ns) out.push_back(n.receiver + ":" + n.reason);
+  return out;
+}
+
+class NotificationRouterTest : public ::testing::Test {
+ protected:
+  NotificationRouterTest() { analyzer.escalate_warning_after = std::chrono::hours(1); }
+  AnalyzerConfig analyzer;
+  NotifyConfig notify;
+};
+
+TEST_F(NotificationRouterTest, CriticalGoesOutAtOnceAsOneNotification) {
+  notify.receivers = {Receiver("ops"), Receiver("all", "WARNING", {"firing", "escalated", "resolved"})};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  auto ns = router.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)}));
+  EXPECT_EQ(Who(ns), (std::vector<std::string>{"ops:escalated", "all:escalated"}));
+  EXPECT_EQ(ns[0].key, "ProcessOffline{process=\"w1\"}");
+  EXPECT_EQ(ns[0].id.size(), 16u);
+  EXPECT_NE(ns[0].id, ns[1].id);
+}
+
+TEST_F(NotificationRouterTest, WarningOnlyWhenItEscalatesAfterAnHour) {
+  notify.receivers = {Receiver("ops")};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  EXPECT_TRUE(router.Route(tracker.Update(kT0, {Offline("w1")})).empty());  // fires
+  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(59), {Offline("w1")})).empty());
+  auto ns = router.Route(tracker.Update(kT0 + std::chrono::minutes(61), {Offline("w1")}));
+  ASSERT_EQ(Who(ns), std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(ns[0].transition.severity, Severity::kWarning);
+  EXPECT_EQ(Who(router.Route(tracker.Update(kT0 + std::chrono::minutes(62), {}))),
+            std::vector<std::string>{"ops:resolved"});
+}
+
+TEST_F(NotificationRouterTest, WarningResolvedBeforeEscalationIsNeverSent) {
+  notify.receivers = {Receiver("ops")};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  EXPECT_TRUE(router.Route(tracker.Update(kT0, {Offline("w1")})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(30), {})).empty());
+}
+
+TEST_F(NotificationRouterTest, InfoIsNeverNotified) {
+  notify.receivers = {Receiver("all", "WARNING", {"firing", "escalated", "resolved"})};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  Finding restarted = Offline("w1", Severity::kInfo);
+  restarted.alert = "ProcessRestarted";
+  EXPECT_TRUE(router.Route(tracker.Update(kT0, {restarted})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::hours(2), {restarted})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::hours(3), {})).empty());
+}
+
+TEST_F(NotificationRouterTest, ResolvedGoesOnlyWhereTheFiringWent) {
+  notify.receivers = {Receiver("pager", "CRITICAL"), Receiver("chat", "WARNING", {"firing", "resolved"})};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  EXPECT_EQ(Who(router.Route(tracker.Update(kT0, {Offline("w1")}))), std::vector<std::string>{"chat:firing"});
+  // Escalation: pager wants CRITICAL only, chat does not list escalated.
+  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(61), {Offline("w1")})).empty());
+  EXPECT_EQ(Who(router.Route(tracker.Update(kT0 + std::chrono::minutes(62), {}))),
+            std::vector<std::string>{"chat:resolved"});
+  EXPECT_EQ(router.episodes(), 0u);
+}
+
+TEST_F(NotificationRouterTest, SeverityChangeOfANotifiedAlertIsSent) {
+  notify.receivers = {Receiver("chat", "WARNING", {"firing", "resolved"})};
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  EXPECT_EQ(router.Route(tracker.Update(kT0, {Offline("w1")})).size(), 1u);
+  auto ns = router.Route(tracker.Update(kT0 + std::chrono::minutes(5), {Offline("w1", Severity::kCritical)}));
+  ASSERT_EQ(Who(ns), std::vector<std::string>{"chat:firing"});
+  EXPECT_EQ(ns[0].transition.severity, Severity::kCritical);
+}
+
+TEST_F(NotificationRouterTest, InhibitedAlertsAreNotNotified) {
+  notify.receivers = {Receiver("ops")};
+  NotificationRouter router(notify);
+  Transition t{kT0, "EventRateLow", Severity::kCritical, AlertState::kEscalated, {}, "", "low", kT0,
+               "ProcessOffline{process=\"twzrd-aggregator\"}"};
+  EXPECT_TRUE(router.Route({t}).empty());
+}
+
+TEST_F(NotificationRouterTest, RepeatsLongFiringAlertsEveryRepeatInterval) {
+  notify.receivers = {Receiver("am")};
+  notify.receivers[0].repeat_interval = std::chrono::hours(1);
+  AlertTracker tracker(analyzer);
+  NotificationRouter router(notify);
+  ASSERT_EQ(router.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)})).size(), 1u);
+  EXPECT_TRUE(router.Repeats(kT0 + std::chrono::minutes(59), tracker.active()).empty());
+  auto repeats = router.Repeats(kT0 + std::chrono::minutes(60), tracker.active());
+  ASSERT_EQ(Who(repeats), std::vector<std::string>{"am:repeat"});
+  EXPECT_EQ(repeats[0].transition.state, AlertState::kEscalated);
+  EXPECT_TRUE(router.Repeats(kT0 + std::chrono::minutes(61), tracker.active()).empty());
+}
+
+TEST_F(NotificationRouterTest, RestoredFromQueuedNotifications) {
+  notify.receivers = {Receiver("ops")};
+  AlertTracker tracker(analyzer);
+  NotificationRouter before(notify);
+  auto queued = before.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)}));
+  ASSERT_EQ(queued.size(), 1u);
+  // A restart: the queued event decodes and restores who was told.
+  auto decoded = DecodeNotification(EncodeNotification(queued[0]), 42);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
+  EXPECT_EQ(decoded->seq, 42);
+  decoded->seq = 0;
+  EXPECT_EQ(*decoded, queued[0]);
+  NotificationRouter after(notify);
+  after.Apply(*decoded);
+  EXPECT_EQ(Who(after.Route(tracker.Update(kT0 + std::chrono::minutes(5), {}))),
+            std::vector<std::string>{"ops:resolved"});
+}
+
+TEST(NotificationOutcomeTest, RoundTrips) {
+  Notification n;
+  n.seq = 7;
+  n.id = "00000000000000ab";
+  n.receiver = "ops";
+  auto failed = DecodeOutcome(EncodeFailed(n, 400, "HTTP 400: bad", 1));
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->queued_seq, 7);
+  EXPECT_EQ(failed->status, 400);
+  EXPECT_EQ(failed->reason, "HTTP 400: bad");
+  EXPECT_FALSE(DecodeOutcome("{}").has_value());
+}
+
+}  // namespace
+}  // namespace offmon::analyzer
+
+namespace offmon::collector {
+namespace {
+
+analyzer::Notification Sample(analyzer::AlertState state, std::string reason) {
+  analyzer::Notification n;
+  n.id = "0123456789abcdef";
+  n.receiver = "r";
+  n.key = "ProcessOffline{process=\"w1\"}";
+  n.reason = std::move(reason);
+  n.transition = {FromMillis(1'763'000'600'000), "ProcessOffline", analyzer::Severity::kCritical, state,
+                  {{"process", "w1"}}, "process_up{process=\"w1\"}", "w1 offline", FromMillis(1'763'000'000'000), ""};
+  return n;
+}
+
+TEST(NotificationPayloadTest, RetryDelayDoublesUpToTheCapWithJitter) {
+  using std::chrono::seconds;
+  EXPECT_EQ(RetryDelay(1, seconds(1), seconds(300), 0.0), Duration(500));
+  EXPECT_EQ(RetryDelay(1, seconds(1), seconds(300), 1.0), Duration(1000));
+  EXPECT_EQ(RetryDelay(4, seconds(1), seconds(300), 1.0), Duration(8000));
+  EXPECT_EQ(RetryDelay(40, seconds(1), seconds(300), 0.5), Duration(225'000));
+}
+
+TEST(NotificationPayloadTest, ParsesHttpUrlsAndNeverEchoesThem) {
+  auto url = ParseHttpUrl("http://hooks.example:8080/T000/secret-token?x=1");
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->host, "hooks.example");
+  EXPECT_EQ(url->port, "8080");
+  EXPECT_EQ(url->target, "/T000/secret-token?x=1");
+  EXPECT_EQ(ParseHttpUrl("http://am")->target, "/");
+  for (std::string_view bad : {"https://hooks.example/secret-token", "ftp://secret-token", "http://:1/secret-token",
+                               "http://user:secret-token@host/"}) {
+    auto error = ParseHttpUrl(bad);
+    ASSERT_FALSE(error.has_value()) << bad;
+    EXPECT_EQ(error.error().message().find("secret-token"), std::string::npos) << error.error().message();
+  }
+}
+
+TEST(NotificationPayloadTest, AlertmanagerGetsAnAlertArray) {
+  ReceiverConfig am;
+  am.type = "alertmanager";
+  am.repeat_interval = std::chrono::hours(1);
+  const TimePoint now = FromMillis(1'763'000'700'000);
+  auto post = BuildPost(am, *ParseHttpUrl("http://127.0.0.1:9093"), Sample(analyzer::AlertState::kEscalated, "escalated"),
+                        now, "", "host1");
+  EXPECT_EQ(post.target, "/api/v2/alerts");
+  auto doc = nlohmann::json::parse(post.body);
+  ASSERT_TRUE(doc.is_array());
+  ASSERT_EQ(doc.size(), 1u);
+  EXPECT_EQ(doc[0]["labels"], nlohmann::json({{"alertname", "ProcessOffline"}, {"process", "w1"}, {"severity", "critical"}}));
+  EXPECT_EQ(doc[0]["annotations"]["summary"], "w1 offline");
+  EXPECT_EQ(doc[0]["startsAt"], FormatRfc3339(FromMillis(1'763'000'000'000)));
+  EXPECT_EQ(doc[0]["endsAt"], FormatRfc3339(now + std::chrono::hours(4)));
+  EXPECT_EQ(doc[0]["generatorURL"], "offmon://host1/alerts?alert=ProcessOffline");
+  auto resolved = nlohmann::json::parse(
+      BuildPost(am, *ParseHttpUrl("http://am/api/v2/alerts/"), Sample(analyzer::AlertState::kResolved, "resolved"), now,
+                "", "h")
+          .body);
+  EXPECT_EQ(resolved[0]["endsAt"], FormatRfc3339(FromMillis(1'763'000'600'000)));
+}
+
+TEST(NotificationPayloadTest, ChatAndPagerDutyFormats) {
+  ReceiverConfig r;
+  const HttpUrl url = *ParseHttpUrl("http://127.0.0.1:1/x");
+  const auto firing = Sample(analyzer::AlertState::kEscalated, "escalated");
+  r.type = "slack";
+  EXPECT_EQ(nlohmann::json::parse(BuildPost(r, url, firing, {}, "", "h").body)["text"],
+            "[CRITICAL] escalated ProcessOffline{process=\"w1\"}: w1 offline");
+  r.type = "discord";
+  EXPECT_TRUE(nlohmann::json::parse(BuildPost(r, url, firing, {}, "", "h").body)["content"].is_string());
+  r.type = "pagerduty";
+  auto trigger = nlohmann::json::parse(BuildPost(r, url, firing, {}, "KEY", "h").body);
+  EXPECT_EQ(trigger["event_action"], "trigger");
+  EXPECT_EQ(trigger["dedup_key"], firing.key);
+  EXPECT_EQ(trigger["routing_key"], "KEY");
+  EXPECT_EQ(trigger["payload"]["severity"], "critical");
+  auto resolve =
+      nlohmann::json::parse(BuildPost(r, url, Sample(analyzer::AlertState::kResolved, "resolved"), {}, "KEY", "h").body);
+  EXPECT_EQ(resolve["event_action"], "resolve");
+  EXPECT_FALSE(resolve.contains("payload"));
+  r.type = "webhook";
+  auto hook = nlohmann::json::parse(BuildPost(r, url, firing, {}, "", "h").body);
+  EXPECT_EQ(hook["id"], firing.id);
+  EXPECT_EQ(hook["key"], firing.key);
+  EXPECT_EQ(hook["state"], "escalated");
+}
+
+TEST(NotifyConfigTest, ReceiversAsNamedTablesOrAnArray) {
+  auto config = ParseConfig(R"(
+[notify]
+retry_initial = "2s"
+
+[notify.receivers.am]
+type = "alertmanager"
+url = "http://127.0.0.1:9093"
+
+[notify.receivers.pager]
+type = "pagerduty"
+routing_key_file = "/run/secrets/pd"
+min_severity = "CRITICAL"
+transitions = ["firing", "resolved"]
+)",
+                            "n.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  ASSERT_EQ(config->notify.receivers.size(), 2u);
+  EXPECT_EQ(config->notify.receivers[0].name, "am");
+  EXPECT_EQ(config->notify.receivers[0].repeat_interval, std::chrono::hours(1));
+  EXPECT_EQ(config->notify.receivers[1].transitions, (std::vector<std::string>{"firing", "resolved"}));
+  EXPECT_EQ(config->notify.retry_initial, std::chrono::seconds(2));
+
+  auto array = ParseConfig("[[notify.receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl_file = \"/s\"\n", "a.toml");
+  ASSERT_TRUE(array.has_value()) << array.error().ToString();
+  EXPECT_EQ(array->notify.receivers[0].name, "hook");
+  EXPECT_EQ(array->notify.receivers[0].transitions, (std::vector<std::string>{"escalated", "resolved"}));
+}
+
+TEST(NotifyConfigTest, ErrorsNameFileLineAndKeyButNoSecret) {
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\nurl = \"http://h/secret-token\"\nmin_severity = \"INFO\"\n",
+                        "b.toml")
+                .error()
+                .message(),
+            "b.toml:1: [notify.receivers.x] min_severity: expected \"WARNING\" or \"CRITICAL\" (INFO is never notified)");
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\nurl = 7\n", "c.toml").error().message(),
+            "c.toml:3: [notify.receivers.x] url: expected a string");
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\nurl = \"http://h/secret-token\"\nbogus = 1\n", "d.toml")
+                .error()
+                .message(),
+            "d.toml:4: [notify.receivers.x] bogus: unknown key");
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"email\"\n", "e.toml").error().message(),
+            "e.toml:1: [notify.receivers.x] type: unknown receiver type \"email\" (alertmanager, webhook, slack, "
+            "discord or pagerduty)");
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\n", "f.toml").error().message(),
+            "f.toml:1: [notify.receivers.x] url or url_file: required");
+  EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\nurl = \"http://h/\"\ntransitions = [\"pending\"]\n",
+                        "g.toml")
+                .error()
+                .message(),
+            "g.toml:1: [notify.receivers.x] transitions: unknown transition \"pending\" (firing, escalated, resolved)");
+}
+
+}  // namespace
+}  // namespace offmon::collector
+
+namespace offmon::collector {
+namespace {
+
+TEST(NotificationPayloadTest, ConfigCheckShowsOnlySchemeHostAndPort) {
+  EXPECT_EQ(RedactHttpUrl("http://hooks.example:8080/T000/secret-token?x=1"), "http://hooks.example:8080/***");
+  EXPECT_EQ(RedactHttpUrl("http://127.0.0.1:9093"), "http://127.0.0.1:9093");
+  EXPECT_EQ(RedactHttpUrl("http://user:secret-token@host/"), "http://***");
+  EXPECT_EQ(RedactHttpUrl("secret-token"), "***");
+}
+
+}  // namespace
+}  // namespace offmon::collector

@@ -1,0 +1,239 @@
+// The outbox's delivery side against loopback receivers the tests start (on the test's
+// io_context, so no threads), and against a real Alertmanager. Conditions are awaited
+// with deadlines; retries use millisecond backoff.
+#include "offmon/collector/notification_sender.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "offmon/analyzer/notification.h"
+#include "offmon/store/store.h"
+#include "support/http_receiver.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace offmon::collector {
+namespace {
+
+using analyzer::AlertState;
+using analyzer::Severity;
+using analyzer::Transition;
+namespace http = boost::beast::http;
+
+const TimePoint kT0 = FromMillis(1'763'000'000'000);
+
+Transition Critical(std::string process, AlertState state, TimePoint at) {
+  return {at, "ProcessOffline", Severity::kCritical, state, {{"process", std::move(process)}},
+          "",  "offline",       kT0,                 ""};
+}
+
+class NotificationSenderTest : public ::testing::Test {
+ protected:
+  NotificationSenderTest() : receiver(io), log("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text)) {
+    store::StoreOptions options;
+    options.path = dir / "offmon.db";
+    store = std::move(*store::Store::Open(options));
+    notify.retry_initial = std::chrono::milliseconds(5);
+    notify.retry_max = std::chrono::milliseconds(40);
+    notify.timeout = std::chrono::seconds(5);
+    AddReceiver("hook", "webhook", receiver.url("/hook/secret-token"));
+  }
+
+  void AddReceiver(std::string name, std::string type, std::string url) {
+    ReceiverConfig r;
+    r.name = std::move(name);
+    r.type = std::move(type);
+    r.url = std::move(url);
+    notify.receivers.push_back(std::move(r));
+  }
+
+  std::unique_ptr<NotificationSender> NewSender() {
+    return std::make_unique<NotificationSender>(io, *store, notify, clock, log, [] { return 0.5; });
+  }
+
+  std::vector<store::Event> Events(EventKind kind) { return *store->ReadEvents(0, kind, 1000); }
+
+  // Runs the loop until `done` holds; false after the deadline.
+  template <typename Pred>
+  bool RunUntil(Pred done, std::chrono::seconds deadline = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      io.restart();
+      io.run_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  std::string Log() { return log_text.str(); }
+
+  testing::TempDir dir;
+  boost::asio::io_context io;
+  testing::HttpReceiver receiver;
+  std::ostringstream log_text;
+  spdlog::logger log;
+  SystemClock clock;
+  std::unique_ptr<store::Store> store;
+  NotifyConfig notify;
+};
+
+TEST_F(NotificationSenderTest, ReceiverDownThenUpGetsEachOnceInOrder) {
+  receiver.Stop();
+  auto sender = NewSender();
+  EXPECT_EQ(sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {}), 1u);
+  EXPECT_EQ(sender->Queue({Critical("w2", AlertState::kEscalated, kT0 + Duration(1))}, kT0, {}), 1u);
+  EXPECT_EQ(sender->Backlog().at("hook"), 2);
+  ASSERT_TRUE(RunUntil([&] { return Log().find("attempt 4 failed") != std::string::npos; })) << Log();
+  EXPECT_TRUE(Events(EventKind::kNotificationDelivered).empty());
+  receiver.Start();
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 2; })) << Log();
+  ASSERT_EQ(receiver.requests().size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(receiver.requests()[0].body)["labels"]["process"], "w1");
+  EXPECT_EQ(nlohmann::json::parse(receiver.requests()[1].body)["labels"]["process"], "w2");
+  EXPECT_EQ(receiver.requests()[0].target, "/hook/secret-token");
+  EXPECT_EQ(receiver.requests()[0].idempotency_key, nlohmann::json::parse(receiver.requests()[0].body)["id"]);
+  EXPECT_EQ(sender->Backlog().at("hook"), 0);
+  EXPECT_EQ(Log().find("secret-token"), std::string::npos) << Log();
+}
+
+TEST_F(NotificationSenderTest, ServerErrorsAreRetried) {
+  receiver.Script({503, 500, 429});
+  auto sender = NewSender();
+  sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {});
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+  EXPECT_EQ(receiver.requests().size(), 4u);
+  auto outcome = analyzer::DecodeOutcome(Events(EventKind::kNotificationDelivered)[0].payload);
+  EXPECT_EQ(outcome->attempts, 4);
+  EXPECT_EQ(outcome->status, 200);
+  EXPECT_TRUE(Events(EventKind::kNotificationFailed).empty());
+}
+
+TEST_F(NotificationSenderTest, ClientErrorsFailPermanentlyWithTheReasonAndTheQueueMovesOn) {
+  receiver.Script({400});
+  receiver.SetBody("unknown token secret-token");
+  auto sender = NewSender();
+  sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {});
+  sender->Queue({Critical("w2", AlertState::kEscalated, kT0 + Duration(1))}, kT0, {});
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+  auto failed = Events(EventKind::kNotificationFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  auto outcome = analyzer::DecodeOutcome(failed[0].payload);
+  EXPECT_EQ(outcome->status, 400);
+  EXPECT_EQ(outcome->reason, "HTTP 400: unknown token ***");
+  EXPECT_EQ(outcome->attempts, 1);
+  EXPECT_EQ(receiver.requests().size(), 2u);
+  EXPECT_EQ(Log().find("secret-token"), std::string::npos) << Log();
+}
+
+TEST_F(NotificationSenderTest, QueuedNotificationsSurviveARestartWithoutDuplicates) {
+  receiver.Stop();
+  {
+    auto sender = NewSender();
+    sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {});
+    ASSERT_TRUE(RunUntil([&] { return Log().find("attempt 2 failed") != std::string::npos; })) << Log();
+  }  // "killed" before delivery: nothing in flight survives but the store
+  receiver.Start();
+  {
+    auto sender = NewSender();
+    EXPECT_EQ(sender->Backlog().at("hook"), 1);
+    ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+    // The resolve goes where the firing went: routing state came back from the store.
+  }
+  auto sender = NewSender();
+  EXPECT_EQ(sender->Backlog().at("hook"), 0);
+  EXPECT_EQ(sender->Queue({Critical("w1", AlertState::kResolved, kT0 + std::chrono::minutes(5))}, kT0, {}), 1u);
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 2; })) << Log();
+  ASSERT_EQ(receiver.requests().size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(receiver.requests()[0].body)["state"], "escalated");
+  EXPECT_EQ(nlohmann::json::parse(receiver.requests()[1].body)["state"], "resolved");
+}
+
+TEST_F(NotificationSenderTest, AnHttpsOrUnreadableReceiverKeepsItsQueueAndLogsNoSecret) {
+  notify.receivers.clear();
+  AddReceiver("tls", "webhook", "https://hooks.example/secret-token");
+  AddReceiver("file", "slack", "");
+  notify.receivers.back().url_file = (dir / "missing").string();
+  auto sender = NewSender();
+  sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {});
+  EXPECT_EQ(sender->Backlog().at("tls"), 1);
+  EXPECT_EQ(sender->Backlog().at("file"), 1);
+  EXPECT_NE(Log().find("receiver tls: not sending, notifications stay queued: https:// receivers are not supported yet"),
+            std::string::npos)
+      << Log();
+  EXPECT_NE(Log().find("receiver file: not sending"), std::string::npos) << Log();
+  EXPECT_EQ(Log().find("secret-token"), std::string::npos) << Log();
+}
+
+// ---- a real Alertmanager (Debian package prometheus-alertmanager) ----
+
+constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
+
+unsigned short FreePort() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+nlohmann::json ActiveAlerts(unsigned short port) {
+  auto result = testing::HttpRequest(port, http::verb::get, "/api/v2/alerts");
+  if (result.status != 200) return nlohmann::json::array();
+  return nlohmann::json::parse(result.body, nullptr, false);
+}
+
+TEST_F(NotificationSenderTest, RealAlertmanagerShowsTheAlertAndItsResolve) {
+  if (!std::filesystem::exists(kAlertmanager)) {
+    GTEST_SKIP() << kAlertmanager << " is missing: apt-get install prometheus-alertmanager (tools/setup.sh installs it)";
+  }
+  const unsigned short port = FreePort();
+  testing::WriteFileBytes(dir / "am.yml", "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
+  std::filesystem::create_directories(dir / "am-data");
+  testing::BackgroundCommand am({kAlertmanager, "--config.file=" + (dir / "am.yml").string(),
+                                 "--storage.path=" + (dir / "am-data").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="});
+  const auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::HttpRequest(port, http::verb::get, "/-/ready").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), ready_by) << "alertmanager did not become ready: " << am.ErrSoFar();
+    io.restart();
+    io.run_for(std::chrono::milliseconds(50));  // the wait; nothing else runs on this loop yet
+  }
+  notify.receivers.clear();
+  AddReceiver("am", "alertmanager", "http://127.0.0.1:" + std::to_string(port));
+  notify.receivers.back().repeat_interval = std::chrono::hours(1);
+  auto sender = NewSender();
+  const TimePoint now = clock.Now();
+  sender->Queue({Critical("w1", AlertState::kEscalated, now)}, now, {});
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+  nlohmann::json alerts;
+  ASSERT_TRUE(RunUntil([&] {
+    alerts = ActiveAlerts(port);
+    return alerts.is_array() && alerts.size() == 1;
+  })) << alerts.dump();
+  EXPECT_EQ(alerts[0]["labels"]["alertname"], "ProcessOffline");
+  EXPECT_EQ(alerts[0]["labels"]["process"], "w1");
+  EXPECT_EQ(alerts[0]["labels"]["severity"], "critical");
+  EXPECT_EQ(alerts[0]["annotations"]["summary"], "offline");
+  EXPECT_EQ(alerts[0]["status"]["state"], "active");
+  // Sent twice (at least once after a restart): Alertmanager keeps one alert.
+  sender->Queue({Critical("w1", AlertState::kFiring, now + Duration(1))}, now, {});
+  // The resolve: endsAt in the past, so Alertmanager stops listing it as active.
+  sender->Queue({Critical("w1", AlertState::kResolved, clock.Now())}, clock.Now(), {});
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 3; })) << Log();
+  ASSERT_TRUE(RunUntil([&] {
+    alerts = ActiveAlerts(port);
+    return alerts.is_array() && alerts.empty();
+  })) << alerts.dump();
+  am.Signal(SIGTERM);
+  am.Wait(10);
+}
+
+}  // namespace
+}  // namespace offmon::collector
