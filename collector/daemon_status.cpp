@@ -10,8 +10,10 @@ void DaemonStatus::Install(const std::vector<std::pair<std::string, Duration>>& 
   std::vector<CollectorHealth> next;
   next.reserve(names_intervals.size());
   for (const auto& [name, interval] : names_intervals) {
+    // Not captured by the lambda as a structured binding: clang 14 (the fuzz build) lacks it.
+    const std::string& wanted = name;
     auto it = std::find_if(collectors.begin(), collectors.end(),
-                           [&](const CollectorHealth& c) { return c.name == name; });
+                           [&](const CollectorHealth& c) { return c.name == wanted; });
     CollectorHealth health;
     if (it != collectors.end()) {
       health = std::move(*it);
