@@ -13,7 +13,12 @@ std::string Dump(const nlohmann::json& doc) { return doc.dump(-1, ' ', false, nl
 std::string EncodeNotification(const Notification& n) {
   nlohmann::json transition = nlohmann::json::parse(EncodeTransition(n.transition));
   transition["at_ms"] = ToMillis(n.transition.at);
-  return Dump({{"id", n.id}, {"receiver", n.receiver}, {"key", n.key}, {"reason", n.reason}, {"transition", transition}});
+  nlohmann::json doc{
+      {"id", n.id}, {"receiver", n.receiver}, {"key", n.key}, {"reason", n.reason}, {"transition", transition}};
+  if (n.acknowledged_until) {
+    doc["acknowledged"] = {{"by", n.acknowledged_by}, {"until_ms", ToMillis(*n.acknowledged_until)}};
+  }
+  return Dump(doc);
 }
 
 Result<Notification> DecodeNotification(std::string_view payload, int64_t seq) {
@@ -32,6 +37,11 @@ Result<Notification> DecodeNotification(std::string_view payload, int64_t seq) {
   n.key = doc["key"].get<std::string>();
   n.reason = doc["reason"].get<std::string>();
   n.transition = std::move(*transition);
+  if (doc.contains("acknowledged") && doc["acknowledged"].is_object() &&
+      doc["acknowledged"]["until_ms"].is_number_integer()) {
+    n.acknowledged_until = FromMillis(doc["acknowledged"]["until_ms"].get<int64_t>());
+    n.acknowledged_by = doc["acknowledged"].value("by", "");
+  }
   return n;
 }
 

@@ -48,24 +48,34 @@ Notification NotificationRouter::Make(const ReceiverConfig& receiver, std::strin
   return n;
 }
 
-std::vector<Notification> NotificationRouter::Route(const std::vector<Transition>& transitions) {
+std::vector<Notification> NotificationRouter::Route(const std::vector<Transition>& transitions,
+                                                   const Suppressions& suppressions) {
   std::vector<Notification> out;
-  std::set<std::string> escalating;  // alerts escalating in this evaluation
+  std::set<std::string> escalating;  // alerts whose escalation in this evaluation is sent
   for (const Transition& t : transitions) {
-    if (t.state == AlertState::kEscalated) escalating.insert(Fingerprint(t.alert, t.labels));
+    if (t.state != AlertState::kEscalated) continue;
+    const std::string fingerprint = Fingerprint(t.alert, t.labels);
+    if (suppressions.SilencedBy(t.alert, t.labels, t.at) != nullptr ||
+        suppressions.AckFor(fingerprint, t.severity, t.active_since, t.at) != nullptr) {
+      continue;
+    }
+    escalating.insert(fingerprint);
   }
   for (const Transition& t : transitions) {
     if (t.state == AlertState::kPending || t.severity == Severity::kInfo) continue;
     const std::string fingerprint = Fingerprint(t.alert, t.labels);
+    const bool resolved = t.state == AlertState::kResolved;
+    const bool silenced = !resolved && suppressions.SilencedBy(t.alert, t.labels, t.at) != nullptr;
+    const bool acked = !resolved && suppressions.AckFor(fingerprint, t.severity, t.active_since, t.at) != nullptr;
     for (const ReceiverConfig& r : config_.receivers) {
       const auto episode = std::make_pair(r.name, fingerprint);
-      const bool notified = notified_.contains(episode);
-      if (t.state == AlertState::kResolved) {
+      const bool notified = Notified(r.name, fingerprint, t.active_since) != nullptr;
+      if (resolved) {
         if (notified && Wants(r, "resolved")) out.push_back(Make(r, "resolved", t, fingerprint));
         notified_.erase(episode);
         continue;
       }
-      if (t.severity < MinSeverity(r) || !t.inhibited_by.empty()) continue;
+      if (t.severity < MinSeverity(r) || !t.inhibited_by.empty() || silenced) continue;
       bool send = false;
       if (t.state == AlertState::kFiring) {
         // A new episode, or a severity change of one this receiver was told about; one
@@ -73,42 +83,96 @@ std::vector<Notification> NotificationRouter::Route(const std::vector<Transition
         const bool coalesced = escalating.contains(fingerprint) && Wants(r, "escalated");
         send = !coalesced && (notified || Wants(r, "firing"));
       } else if (t.state == AlertState::kEscalated) {
-        send = Wants(r, "escalated");
+        send = Wants(r, "escalated") && !acked;
       }
       if (!send) continue;
       out.push_back(Make(r, AlertStateName(t.state).data(), t, fingerprint));
-      notified_[episode] = t.at;
+      Record(out.back());
     }
   }
   return out;
 }
 
-std::vector<Notification> NotificationRouter::Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active) {
+std::vector<Notification> NotificationRouter::Reconcile(TimePoint now, const std::map<std::string, ActiveAlert>& active,
+                                                       const Suppressions& suppressions) {
+  std::vector<Notification> out;
+  for (const ReceiverConfig& r : config_.receivers) {
+    const Severity min_severity = MinSeverity(r);
+    for (const auto& entry : active) {
+      const std::string& fingerprint = entry.first;
+      const ActiveAlert& a = entry.second;
+      if (!a.firing || a.severity == Severity::kInfo || a.severity < min_severity || !a.inhibited_by.empty()) continue;
+      if (suppressions.SilencedBy(a.alert, a.labels, now) != nullptr) continue;
+      const bool acked = suppressions.AckFor(fingerprint, a.severity, a.active_since, now) != nullptr;
+      const bool wants_escalation = a.escalated && Wants(r, "escalated") && !acked;
+      const Episode* episode = Notified(r.name, fingerprint, a.active_since);
+      std::string_view reason;
+      if (episode == nullptr) {
+        reason = wants_escalation ? "escalated" : Wants(r, "firing") ? "firing" : "";
+      } else if (wants_escalation && !episode->escalated) {
+        reason = "escalated";
+      }
+      if (reason.empty()) continue;
+      const AlertState state = reason == "escalated" ? AlertState::kEscalated : AlertState::kFiring;
+      const Transition t{now,      a.alert,  a.severity, state, a.labels, a.series, a.summary, a.active_since,
+                         a.inhibited_by};
+      out.push_back(Make(r, std::string(reason), t, fingerprint));
+      Record(out.back());
+    }
+  }
+  return out;
+}
+
+std::vector<Notification> NotificationRouter::Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active,
+                                                     const Suppressions& suppressions) {
   std::vector<Notification> out;
   for (const ReceiverConfig& r : config_.receivers) {
     if (r.repeat_interval <= Duration(0)) continue;
     for (auto it = notified_.lower_bound({r.name, ""}); it != notified_.end() && it->first.first == r.name; ++it) {
-      if (now - it->second < r.repeat_interval) continue;
+      if (now - it->second.last < r.repeat_interval) continue;
       auto alert = active.find(it->first.second);
       if (alert == active.end() || !alert->second.firing) continue;
       const ActiveAlert& a = alert->second;
+      if (it->second.active_since != a.active_since) continue;  // told of an earlier episode only
+      if (suppressions.SilencedBy(a.alert, a.labels, now) != nullptr) continue;
+      // Acknowledged: no repeats, except to Alertmanager, which drops an alert at its
+      // endsAt unless it is re-sent (and has silences of its own).
+      const Acknowledgement* ack = suppressions.AckFor(it->first.second, a.severity, a.active_since, now);
+      if (ack != nullptr && r.type != "alertmanager") continue;
       Transition t{now,       a.alert,    a.severity, a.escalated ? AlertState::kEscalated : AlertState::kFiring,
                    a.labels,  a.series,   a.summary,  a.active_since,
                    a.inhibited_by};
       out.push_back(Make(r, "repeat", t, it->first.second));
-      it->second = now;
+      if (ack != nullptr) {
+        out.back().acknowledged_by = ack->by;
+        out.back().acknowledged_until = ack->until;
+      }
+      it->second.last = now;
+      it->second.escalated = it->second.escalated || a.escalated;
     }
   }
   return out;
 }
 
-void NotificationRouter::Apply(const Notification& queued) {
-  const auto episode = std::make_pair(queued.receiver, queued.key);
-  if (queued.reason == "resolved") {
+void NotificationRouter::Record(const Notification& n) {
+  const auto episode = std::make_pair(n.receiver, n.key);
+  if (n.reason == "resolved") {
     notified_.erase(episode);
-  } else {
-    notified_[episode] = queued.transition.at;
+    return;
   }
+  Episode& e = notified_[episode];
+  if (e.active_since != n.transition.active_since) e = Episode{n.transition.active_since, {}, false};
+  e.last = n.transition.at;
+  e.escalated = e.escalated || n.reason == "escalated" || n.transition.state == AlertState::kEscalated;
 }
+
+const NotificationRouter::Episode* NotificationRouter::Notified(const std::string& receiver,
+                                                                const std::string& fingerprint,
+                                                                TimePoint active_since) const {
+  auto it = notified_.find(std::make_pair(receiver, fingerprint));
+  return it != notified_.end() && it->second.active_since == active_since ? &it->second : nullptr;
+}
+
+void NotificationRouter::Apply(const Notification& queued) { Record(queued); }
 
 }  // namespace offmon::analyzer

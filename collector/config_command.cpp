@@ -1,3 +1,4 @@
+#include <fstream>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,30 @@
 namespace offmon::collector {
 
 namespace {
+
+// Whether a receiver's URL is https://. A URL in url_file is read for its scheme only
+// (nothing of it is printed); an unreadable one counts as not https (the sender reports
+// it at start).
+bool UsesHttps(const ReceiverConfig& r) {
+  std::string url = r.url;
+  if (!r.url_file.empty()) {
+    std::ifstream in(r.url_file);
+    url.clear();
+    in >> url;  // the first word: the trimmed URL starts there
+  } else if (r.url.empty()) {
+    return r.type == "pagerduty";  // the default URL is https://
+  }
+  auto parsed = ParseHttpUrl(url);
+  return parsed && parsed->https;
+}
+
+// How an https:// receiver's certificate is checked; "" for http://.
+std::string TlsSummary(const ReceiverConfig& r) {
+  if (!UsesHttps(r)) return "";
+  if (r.tls_insecure_skip_verify) return "; tls: NOT VERIFIED (tls_insecure_skip_verify)";
+  if (!r.ca_file.empty()) return fmt::format("; tls: verified (ca_file {})", r.ca_file);
+  return "; tls: verified (system CA)";
+}
 
 void RunConfigCheck(CliContext& ctx, const std::string& file) {
   Config config = ctx.config;
@@ -48,15 +73,22 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
     out << "postgres: disabled\n";
   }
   out << fmt::format("log: {} (rotated at {} bytes, {} kept)\n", config.log.file, config.log.max_bytes, config.log.keep);
+  if (config.http.listen.empty()) {
+    out << "http: disabled\n";
+  } else {
+    out << fmt::format("http: listening on {} (/metrics, /healthz, /api/report), up to {} connections\n",
+                       config.http.listen, config.http.max_connections);
+  }
   for (const ReceiverConfig& r : config.notify.receivers) {
     const std::string where = !r.url_file.empty() ? fmt::format("url from url_file {}", r.url_file)
                               : !r.url.empty()    ? RedactHttpUrl(r.url)
                                                   : "the default URL";
-    out << fmt::format("notify: {} ({}) {}, {} and above on {}{}\n", r.name, r.type, where, r.min_severity,
+    out << fmt::format("notify: {} ({}) {}, {} and above on {}{}{}\n", r.name, r.type, where, r.min_severity,
                        fmt::join(r.transitions, ", "),
                        r.repeat_interval > Duration(0)
                            ? fmt::format(", repeated every {}", FormatDurationShort(r.repeat_interval))
-                           : "");
+                           : "",
+                       TlsSummary(r));
   }
 }
 

@@ -33,15 +33,18 @@ std::string Truncate(std::string s, size_t max) {
 }  // namespace
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
-  constexpr std::string_view kHttp = "http://";
-  if (url.substr(0, 8) == "https://") {
-    return Status::InvalidArgument("https:// receivers are not supported yet (docs/notifications.md)");
+  HttpUrl out;
+  const size_t scheme_end = url.find("://");
+  const std::string scheme = Lower(url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
+  if (scheme == "https") {
+    out.https = true;
+    out.port = "443";
+  } else if (scheme != "http") {
+    return Status::InvalidArgument("the URL must start with http:// or https://");
   }
-  if (url.substr(0, kHttp.size()) != kHttp) return Status::InvalidArgument("the URL must start with http://");
-  std::string_view rest = url.substr(kHttp.size());
+  std::string_view rest = url.substr(scheme_end + 3);
   const size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
-  HttpUrl out;
   if (slash != std::string_view::npos) {
     out.target = std::string(rest.substr(slash));
     if (out.target.front() == '?') out.target.insert(0, "/");
@@ -99,6 +102,10 @@ HttpPost BuildPost(const ReceiverConfig& config, const HttpUrl& url, const analy
     nlohmann::json annotations{{"summary", t.summary}, {"reason", n.reason}};
     if (!t.series.empty()) annotations["series"] = t.series;
     if (!t.inhibited_by.empty()) annotations["inhibited_by"] = t.inhibited_by;
+    if (n.acknowledged_until) {  // a keep-alive of an acknowledged alert
+      annotations["acknowledged_by"] = n.acknowledged_by;
+      annotations["acknowledged_until"] = FormatRfc3339(*n.acknowledged_until);
+    }
     const Duration hold = config.repeat_interval > Duration(0) ? 4 * config.repeat_interval : std::chrono::hours(24);
     nlohmann::json alert{{"labels", labels},
                          {"annotations", annotations},

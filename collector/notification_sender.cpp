@@ -9,16 +9,19 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "offmon/collector/database_url.h"
 #include "offmon/collector/notification_payload.h"
 #include "offmon/store/store.h"
+#include "tls_client_impl.h"
 
 namespace offmon::collector {
 
@@ -111,6 +114,19 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     auto parsed = ParseHttpUrl(url);
     if (!parsed) return Disable(parsed.error().message());
     url_ = std::move(*parsed);
+    if (url_.https) {
+      auto context = NewTlsClientContext({config_.ca_file, config_.tls_insecure_skip_verify});
+      if (!context) return Disable(context.error().message());
+      tls_context_ = std::move(*context);
+      if (config_.tls_insecure_skip_verify) {
+        log_.warn("notify: receiver {}: tls_insecure_skip_verify: its certificate is NOT verified, so anyone on the "
+                  "path can read and change its notifications",
+                  name());
+      }
+    } else if (!config_.ca_file.empty() || config_.tls_insecure_skip_verify) {
+      log_.warn("notify: receiver {}: ca_file and tls_insecure_skip_verify are for https:// URLs; this one is http://",
+                name());
+    }
     // What a receiver's error text might echo: the URL, its target, and the pieces of
     // its path and query (webhook tokens), longest first; and the routing key.
     secrets_ = {url, url_.target, routing_key_};
@@ -137,8 +153,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     retry_timer_.cancel();
     watchdog_.cancel();
     resolver_.cancel();
-    boost::system::error_code ignored;
-    if (stream_) stream_->socket().close(ignored);
+    CloseSocket();
   }
 
   void Queued() { ++pending_; }
@@ -187,7 +202,8 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     request_.method(http::verb::post);
     request_.target(post.target);
     request_.version(11);
-    request_.set(http::field::host, url_.port == "80" ? url_.host : url_.host + ":" + url_.port);
+    const std::string_view default_port = url_.https ? "443" : "80";
+    request_.set(http::field::host, url_.port == default_port ? url_.host : url_.host + ":" + url_.port);
     request_.set(http::field::user_agent, "offmon");
     request_.set(http::field::content_type, "application/json");
     request_.set("Idempotency-Key", current_->id);
@@ -198,10 +214,9 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     watchdog_.expires_after(notify_.timeout);
     watchdog_.async_wait([self = shared_from_this(), attempt](const boost::system::error_code& ec) {
       if (ec || self->stopped_ || attempt != self->attempt_id_) return;
-      self->timed_out_ = true;
+      self->timed_out_ = true;  // covers resolving, connecting, the TLS handshake and the exchange
       self->resolver_.cancel();
-      boost::system::error_code ignored;
-      if (self->stream_) self->stream_->socket().close(ignored);
+      self->CloseSocket();
     });
     resolver_.async_resolve(url_.host, url_.port,
                             [self = shared_from_this(), attempt](const boost::system::error_code& ec,
@@ -213,38 +228,89 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   }
 
   void Connect(uint64_t attempt, const tcp::resolver::results_type& results) {
-    stream_.emplace(io_);
-    stream_->async_connect(results, [self = shared_from_this(), attempt](const boost::system::error_code& ec,
-                                                                         const tcp::endpoint&) {
+    auto connected = [self = shared_from_this(), attempt](const boost::system::error_code& ec, const tcp::endpoint&) {
       if (self->stopped_ || attempt != self->attempt_id_) return;
       if (ec) return self->OnError("cannot connect", ec);
-      http::async_write(*self->stream_, self->request_,
-                        [self, attempt](const boost::system::error_code& wec, size_t) {
-                          if (self->stopped_ || attempt != self->attempt_id_) return;
-                          if (wec) return self->OnError("cannot send", wec);
-                          self->Read(attempt);
-                        });
+      if (self->tls_stream_) return self->Handshake(attempt);
+      self->Write(*self->stream_, attempt);
+    };
+    if (!tls_context_) {
+      stream_.emplace(io_);
+      stream_->async_connect(results, std::move(connected));
+      return;
+    }
+    tls_stream_.emplace(io_, *tls_context_);
+    if (std::string why; !PrepareTlsConnection(tls_stream_->native_handle(), url_.host, &why)) {
+      EndAttempt();
+      return Retry("TLS: " + why);
+    }
+    beast::get_lowest_layer(*tls_stream_).async_connect(results, std::move(connected));
+  }
+
+  void Handshake(uint64_t attempt) {
+    tls_stream_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), attempt](
+                                                                     const boost::system::error_code& ec) {
+      if (self->stopped_ || attempt != self->attempt_id_) return;
+      if (ec) {
+        if (auto rejection = CertificateRejection(self->tls_stream_->native_handle())) {
+          return self->OnCertificateRejected(*rejection);
+        }
+        return self->OnError("TLS handshake failed", ec);
+      }
+      self->Write(*self->tls_stream_, attempt);
     });
   }
 
-  void Read(uint64_t attempt) {
+  // `stream` is stream_ or tls_stream_. A callback touches it only while its attempt is
+  // current and the lane not stopped: EndAttempt, which resets both, moves the attempt
+  // id on, and Stop only closes the socket.
+  template <typename Stream>
+  void Write(Stream& stream, uint64_t attempt) {
+    http::async_write(stream, request_,
+                      [self = shared_from_this(), &stream, attempt](const boost::system::error_code& ec, size_t) {
+                        if (self->stopped_ || attempt != self->attempt_id_) return;
+                        if (ec) return self->OnError("cannot send", ec);
+                        self->Read(stream, attempt);
+                      });
+  }
+
+  template <typename Stream>
+  void Read(Stream& stream, uint64_t attempt) {
     buffer_.clear();
     parser_.emplace();
     parser_->body_limit(kMaxResponseBytes);
-    http::async_read(*stream_, buffer_, *parser_,
+    http::async_read(stream, buffer_, *parser_,
                      [self = shared_from_this(), attempt](const boost::system::error_code& ec, size_t) {
                        if (self->stopped_ || attempt != self->attempt_id_) return;
-                       if (ec) return self->OnError("no response", ec);
+                       if (ec && !self->CompleteDespiteTruncation(ec)) return self->OnError("no response", ec);
                        self->OnResponse();
                      });
   }
 
+  // A receiver may close TLS without close_notify right after a body that ends at the
+  // close (no Content-Length): OpenSSL calls that "stream truncated", but the response
+  // is whole. Anything cut short before its end is still an error.
+  bool CompleteDespiteTruncation(const boost::system::error_code& ec) {
+    if (ec != asio::ssl::error::stream_truncated || !parser_->is_header_done()) return false;
+    boost::system::error_code eof;
+    parser_->put_eof(eof);
+    return !eof && parser_->is_done();
+  }
+
+  void CloseSocket() {
+    boost::system::error_code ignored;
+    if (stream_) stream_->socket().close(ignored);
+    if (tls_stream_) beast::get_lowest_layer(*tls_stream_).socket().close(ignored);
+  }
+
+  // No TLS close_notify is sent: the request said Connection: close and the response is
+  // complete, so there is nothing left to protect from truncation.
   void EndAttempt() {
     ++attempt_id_;  // late callbacks of this attempt are ignored
     watchdog_.cancel();
-    boost::system::error_code ignored;
-    if (stream_) stream_->socket().close(ignored);
+    CloseSocket();
     stream_.reset();
+    tls_stream_.reset();
   }
 
   void OnResponse() {
@@ -253,6 +319,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     std::string body = response.body().substr(0, kMaxReasonBytes);
     parser_.reset();
     EndAttempt();
+    rejection_logged_.clear();  // the certificate was accepted: a later rejection is news
     if (status >= 200 && status < 300) return Finish(true, status, "");
     std::string reason = fmt::format("HTTP {}", status);
     for (char& c : body) {
@@ -271,9 +338,23 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     Retry(reason);
   }
 
-  void Retry(const std::string& reason) {
+  // A rejected certificate is retried like a receiver that is down (a renewed
+  // certificate or a fixed ca_file ends it; nothing is lost), but it is a configuration
+  // problem, so it is one error line per reason instead of a warning per retry.
+  void OnCertificateRejected(const std::string& reason) {
+    EndAttempt();
+    if (reason != rejection_logged_) {
+      log_.error("notify: receiver {}: {} (host {}); not delivered, notifications stay queued and are retried", name(),
+                 reason, url_.host);
+      rejection_logged_ = reason;
+    }
+    Retry(reason, /*logged=*/true);
+  }
+
+  // `logged`: the caller has logged this failure; no retry warning.
+  void Retry(const std::string& reason, bool logged = false) {
     const Duration delay = RetryDelay(attempts_, notify_.retry_initial, notify_.retry_max, Random());
-    if (PowerOfTwo(attempts_)) {
+    if (!logged && PowerOfTwo(attempts_)) {
       log_.warn("notify: receiver {}: {} {} attempt {} failed ({}), retrying in {}", name(), current_->reason,
                 current_->key, attempts_, reason, FormatDurationShort(delay));
     }
@@ -327,7 +408,10 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   asio::steady_timer retry_timer_;
   asio::steady_timer watchdog_;
   tcp::resolver resolver_;
-  std::optional<beast::tcp_stream> stream_;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // https:// receivers only
+  std::optional<beast::tcp_stream> stream_;          // http://
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;  // https://
+  std::string rejection_logged_;  // the certificate rejection last logged; "" after a success
   http::request<http::string_body> request_;
   std::optional<http::response_parser<http::string_body>> parser_;
   beast::flat_buffer buffer_;
@@ -359,6 +443,7 @@ NotificationSender::~NotificationSender() {
 
 Status NotificationSender::Restore() {
   std::map<std::string, int64_t> cursor;
+  int64_t newest = 0;  // the newest outbox event read
   for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
     int64_t after = 0;
     while (true) {
@@ -367,6 +452,7 @@ Status NotificationSender::Restore() {
       if (page->empty()) break;
       for (const store::Event& e : *page) {
         after = e.seq;
+        newest = std::max(newest, e.seq);
         auto outcome = analyzer::DecodeOutcome(e.payload);
         if (!outcome) continue;
         int64_t& c = cursor[outcome->receiver];
@@ -388,14 +474,46 @@ Status NotificationSender::Restore() {
       if (e.seq > cursor[n->receiver]) ++pending[n->receiver];
     }
   }
+  // Silences and acknowledgements. Queue() reads every event after the newest outbox
+  // event read above, so one written while these are read is folded again: harmless.
+  suppression_seq_ = std::max(newest, after);
+  for (EventKind kind : {EventKind::kSilenceAdded, EventKind::kSilenceExpired, EventKind::kAlertAcknowledged}) {
+    int64_t seen = 0;
+    while (true) {
+      auto page = store_.ReadEvents(seen, kind, kEventPage);
+      if (!page) return page.error();
+      if (page->empty()) break;
+      for (const store::Event& e : *page) {
+        seen = e.seq;
+        if (Status status = suppressions_.Apply(e); !status.ok()) log_.error("notify: {}", status.ToString());
+      }
+    }
+  }
   for (const auto& lane : lanes_) lane->Start(cursor[lane->name()], pending[lane->name()]);
   return Status::Ok();
 }
 
+Status NotificationSender::ReadNewSuppressions() {
+  while (true) {
+    auto page = store_.ReadEvents(suppression_seq_, std::nullopt, kEventPage);
+    if (!page) return page.error();
+    if (page->empty()) return Status::Ok();
+    for (const store::Event& e : *page) {
+      suppression_seq_ = e.seq;
+      if (Status status = suppressions_.Apply(e); !status.ok()) log_.error("notify: {}", status.ToString());
+    }
+  }
+}
+
 size_t NotificationSender::Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,
                                  const std::map<std::string, analyzer::ActiveAlert>& active) {
-  std::vector<analyzer::Notification> batch = router_.Route(transitions);
-  for (analyzer::Notification& n : router_.Repeats(now, active)) batch.push_back(std::move(n));
+  if (Status status = ReadNewSuppressions(); !status.ok()) {
+    // Routing goes on with the silences and acknowledgements known so far.
+    log_.error("notify: cannot read silences and acknowledgements: {}", status.ToString());
+  }
+  std::vector<analyzer::Notification> batch = router_.Route(transitions, suppressions_);
+  for (analyzer::Notification& n : router_.Reconcile(now, active, suppressions_)) batch.push_back(std::move(n));
+  for (analyzer::Notification& n : router_.Repeats(now, active, suppressions_)) batch.push_back(std::move(n));
   size_t queued = 0;
   for (const analyzer::Notification& n : batch) {
     auto seq = store_.AppendEvent(EventKind::kNotificationQueued, "notify", analyzer::EncodeNotification(n), now);

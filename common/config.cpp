@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 // Errors as values, not exceptions. Debian's compiled toml++ only has the throwing
@@ -170,6 +172,18 @@ Status ParseRules(const toml::table& rules, std::string_view source_name, RuleSe
   return Status::Ok();
 }
 
+// Why `path` cannot be a receiver's ca_file ("" when it can): it must be readable and
+// hold at least one PEM certificate. OpenSSL parses it when the sender starts.
+std::string CaFileProblem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fmt::format("cannot read ({})", std::generic_category().message(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return "cannot read";
+  if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) return "no PEM certificate in it";
+  return {};
+}
+
 // One receiver table. Values of url and url_file are secrets: errors name the key only.
 Status ParseReceiver(const toml::table& table, std::string name, int64_t line, std::string_view source_name,
                      ReceiverConfig* out) {
@@ -192,7 +206,18 @@ Status ParseReceiver(const toml::table& table, std::string name, int64_t line, s
   OFFMON_RETURN_IF_ERROR(reader.String("min_severity", &out->min_severity));
   OFFMON_RETURN_IF_ERROR(reader.Strings("transitions", &out->transitions));
   OFFMON_RETURN_IF_ERROR(reader.Duration("repeat_interval", &out->repeat_interval, /*allow_zero=*/true));
+  OFFMON_RETURN_IF_ERROR(reader.String("ca_file", &out->ca_file));
+  OFFMON_RETURN_IF_ERROR(reader.Bool("tls_insecure_skip_verify", &out->tls_insecure_skip_verify));
   OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+  if (!out->ca_file.empty()) {
+    // Checked now so that a typo fails `config check` and the start, not every delivery.
+    const int64_t ca_line = table.get("ca_file")->source().begin.line;
+    if (std::string problem = CaFileProblem(out->ca_file); !problem.empty()) {
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: [notify.receivers.{}] ca_file: {}: {}", source_name, ca_line, name, out->ca_file, problem));
+    }
+    if (out->tls_insecure_skip_verify) return fail("ca_file: not with tls_insecure_skip_verify = true (nothing is verified)");
+  }
   if (out->min_severity != "WARNING" && out->min_severity != "CRITICAL") {
     return fail("min_severity: expected \"WARNING\" or \"CRITICAL\" (INFO is never notified)");
   }

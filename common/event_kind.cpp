@@ -6,7 +6,7 @@
 namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 15> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 18> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
@@ -22,6 +22,9 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 15> kKindNames{{
     {EventKind::kNotificationQueued, "notification_queued"},
     {EventKind::kNotificationDelivered, "notification_delivered"},
     {EventKind::kNotificationFailed, "notification_failed"},
+    {EventKind::kSilenceAdded, "silence_added"},
+    {EventKind::kSilenceExpired, "silence_expired"},
+    {EventKind::kAlertAcknowledged, "alert_acknowledged"},
 }};
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "alert_history_impl.h"
+#include "offmon/analyzer/notification.h"
 
 namespace offmon::query {
 
@@ -67,6 +68,102 @@ std::vector<AlertEpisode> BuildEpisodes(const std::vector<analyzer::Transition>&
     }
   }
   return episodes;
+}
+
+std::string_view DeliveryStateName(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::kDelivered:
+      return "delivered";
+    case DeliveryState::kFailed:
+      return "failed";
+    case DeliveryState::kPending:
+      break;
+  }
+  return "pending";
+}
+
+namespace {
+
+// Every event of one kind recorded at or before `until`, page by page.
+template <typename Fn>
+Status ForEachEvent(store::Store& store, EventKind kind, TimePoint until, Fn fn) {
+  int64_t after = 0;
+  while (true) {
+    auto page = store.ReadEvents(after, kind, 1024);
+    if (!page) return page.error();
+    if (page->empty()) return Status::Ok();
+    for (const store::Event& event : *page) {
+      if (event.time > until) continue;
+      if (Status status = fn(event); !status.ok()) return status.WithContext(fmt::format("event {}", event.seq));
+    }
+    after = page->back().seq;
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint until) {
+  std::vector<Delivery> out;
+  std::map<int64_t, size_t> by_seq;  // queued_seq -> index in out
+  Status status = ForEachEvent(store, EventKind::kNotificationQueued, until, [&](const store::Event& event) {
+    auto n = analyzer::DecodeNotification(event.payload, event.seq);
+    if (!n) return n.error();
+    Delivery d;
+    d.queued_seq = event.seq;
+    d.id = std::move(n->id);
+    d.receiver = std::move(n->receiver);
+    d.key = std::move(n->key);
+    d.reason = std::move(n->reason);
+    d.transition_at = n->transition.at;
+    d.queued_at = event.time;
+    by_seq.emplace(d.queued_seq, out.size());
+    out.push_back(std::move(d));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  // Outcomes in record order; the first one of a notification counts (the sender records
+  // one, and does not send a notification again once it has one).
+  for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
+    status = ForEachEvent(store, kind, until, [&](const store::Event& event) {
+      auto outcome = analyzer::DecodeOutcome(event.payload);
+      if (!outcome) return outcome.error();
+      auto it = by_seq.find(outcome->queued_seq);
+      if (it == by_seq.end()) return Status::Ok();  // its notification is after `until`
+      Delivery& d = out[it->second];
+      if (d.outcome_at && *d.outcome_at <= event.time) return Status::Ok();
+      d.state = kind == EventKind::kNotificationDelivered ? DeliveryState::kDelivered : DeliveryState::kFailed;
+      d.outcome_at = event.time;
+      d.status = outcome->status;
+      d.attempts = outcome->attempts;
+      d.error = std::move(outcome->reason);
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+  }
+  return out;
+}
+
+std::vector<Delivery> AttachDeliveries(std::vector<Delivery> deliveries, std::vector<AlertEpisode>* episodes) {
+  std::map<std::string, std::vector<AlertEpisode*>> by_fingerprint;
+  for (AlertEpisode& e : *episodes) by_fingerprint[analyzer::Fingerprint(e.alert, e.labels)].push_back(&e);
+  std::vector<Delivery> unmatched;
+  for (Delivery& d : deliveries) {
+    AlertEpisode* match = nullptr;
+    if (auto it = by_fingerprint.find(d.key); it != by_fingerprint.end()) {
+      for (AlertEpisode* e : it->second) {
+        if (e->fired_at <= d.transition_at && (!e->resolved_at || d.transition_at <= *e->resolved_at)) {
+          match = e;
+          break;
+        }
+      }
+    }
+    if (match != nullptr) {
+      match->deliveries.push_back(std::move(d));
+    } else {
+      unmatched.push_back(std::move(d));
+    }
+  }
+  return unmatched;
 }
 
 bool BelongsTo(const AlertEpisode& episode, const SeriesKey& key) {

@@ -2,7 +2,10 @@
 // into episodes, one per alert (rule and label set) from its first `firing` transition
 // to its `resolved` one. Conditions that were only pending and never fired are not
 // episodes, as in `offmon analyze`. Shared by `offmon trend` (markers) and `offmon alerts`.
-// Thread safety: pure functions over values, except ReadTransitions, which reads the store.
+// The notification outbox (analyzer/notification.h) read back as deliveries, attached to
+// the episodes they were about (`offmon alerts`, docs/notifications.md "Delivery state").
+// Thread safety: pure functions over values, except ReadTransitions and ReadDeliveries,
+// which read the store.
 #pragma once
 
 #include <optional>
@@ -15,6 +18,24 @@
 
 namespace offmon::query {
 
+// One queued notification and what became of it, as recorded in the store.
+enum class DeliveryState { kDelivered, kFailed, kPending };
+std::string_view DeliveryStateName(DeliveryState state);  // "delivered", "failed", "pending"
+
+struct Delivery {
+  int64_t queued_seq = 0;  // the kNotificationQueued event
+  std::string id, receiver;
+  std::string key;                // the alert fingerprint
+  std::string reason;             // "firing", "escalated", "resolved" or "repeat"
+  TimePoint transition_at;        // the time of the transition (or repeat) it announces
+  TimePoint queued_at;            // when it was queued
+  DeliveryState state = DeliveryState::kPending;
+  std::optional<TimePoint> outcome_at;  // delivered or failed: when the outcome was recorded
+  int status = 0;                       // HTTP status of the last attempt (0: none)
+  int attempts = 0;
+  std::string error;  // failed: the receiver's answer, already scrubbed of secrets
+};
+
 struct AlertEpisode {
   std::string alert;
   Labels labels;
@@ -24,6 +45,7 @@ struct AlertEpisode {
   TimePoint fired_at;                                          // the first firing transition
   std::optional<TimePoint> resolved_at;                        // nullopt: still firing at the end of the history read
   bool escalated = false;
+  std::vector<Delivery> deliveries;  // in queue order; filled by AttachDeliveries
 
   // Firing to resolved; for an episode still firing, firing to `until`.
   Duration DurationUntil(TimePoint until) const { return (resolved_at ? *resolved_at : until) - fired_at; }
@@ -37,6 +59,16 @@ Result<std::vector<analyzer::Transition>> ReadTransitions(store::Store& store, T
 
 // Folds transitions (ordered by time) into episodes, ordered by fired_at.
 std::vector<AlertEpisode> BuildEpisodes(const std::vector<analyzer::Transition>& transitions);
+
+// Every notification queued at or before `until`, in queue order, with its outcome when
+// one was recorded at or before `until` (else pending). Corruption when a notification
+// or outcome event does not decode; the store's read errors otherwise.
+Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint until);
+
+// Moves each delivery to the episode it was about: the same alert fingerprint (its key)
+// and its transition time within the episode (fired_at to resolved_at, both included).
+// Returns the deliveries that match no episode.
+std::vector<Delivery> AttachDeliveries(std::vector<Delivery> deliveries, std::vector<AlertEpisode>* episodes);
 
 // An alert belongs to a series when its `series` field is the series' key text, or when
 // it has labels, shares at least one label name with the series, and agrees with the

@@ -1,7 +1,8 @@
 // `offmon alerts`: the recorded alert history (episodes from firing to resolved, with
-// durations) and per-rule counts and mean time to resolve over a range; `--active`
-// projects the transitions into the alerts active now (AlertTracker::Apply, as the daemon
-// does on restart). Reads only the store's alert_transition events.
+// durations, and per receiver what became of their notifications) and per-rule counts
+// and mean time to resolve over a range; `--active` projects the transitions into the
+// alerts active now (AlertTracker::Apply, as the daemon does on restart). Reads only the
+// store's alert_transition and notification events.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@ struct AlertsOptions {
   std::string since = "24h";
   std::string until = "now";
   bool active = false;
+  bool undelivered = false;
   bool json = false;
 };
 
@@ -36,6 +38,116 @@ double DurationSeconds(Duration d) { return static_cast<double>(d.count()) / 100
 std::string SummaryText(std::string summary, const std::string& inhibited_by) {
   if (!inhibited_by.empty()) summary += fmt::format(" [caused by {}]", inhibited_by);
   return summary;
+}
+
+// Notifications by outcome.
+struct DeliveryCounts {
+  size_t delivered = 0, failed = 0, pending = 0;
+  void Add(const Delivery& d) {
+    switch (d.state) {
+      case DeliveryState::kDelivered:
+        ++delivered;
+        break;
+      case DeliveryState::kFailed:
+        ++failed;
+        break;
+      case DeliveryState::kPending:
+        ++pending;
+        break;
+    }
+  }
+  size_t total() const { return delivered + failed + pending; }
+  size_t undelivered() const { return failed + pending; }
+  // "2 delivered, 1 failed": the non-zero counts.
+  std::string Text() const {
+    std::string out;
+    auto add = [&out](size_t n, std::string_view what) {
+      if (n == 0) return;
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{} {}", n, what);
+    };
+    add(delivered, "delivered");
+    add(failed, "failed");
+    add(pending, "pending");
+    return out;
+  }
+};
+
+bool Undelivered(const AlertEpisode& e) {
+  return std::any_of(e.deliveries.begin(), e.deliveries.end(),
+                     [](const Delivery& d) { return d.state != DeliveryState::kDelivered; });
+}
+
+// A time in a delivery line: the time of day when on the episode's (UTC) day, else in full.
+std::string ShortTime(TimePoint t, TimePoint day_of) {
+  const std::string full = Seconds(t);
+  return full.substr(0, 10) == Seconds(day_of).substr(0, 10) ? full.substr(11, 8) : full;
+}
+
+std::string Attempts(int n) { return fmt::format("{} attempt{}", n, n == 1 ? "" : "s"); }
+
+// One line per receiver of an episode: its first failed notification, else its oldest
+// pending one, else its latest delivered one; with the counts when it got several.
+std::vector<std::string> DeliveryLines(const AlertEpisode& e, const Config& config, bool config_loaded) {
+  std::vector<std::string> receivers;  // in order of first notification
+  for (const Delivery& d : e.deliveries) {
+    if (std::find(receivers.begin(), receivers.end(), d.receiver) == receivers.end()) receivers.push_back(d.receiver);
+  }
+  auto rank = [](const Delivery& x) {
+    return x.state == DeliveryState::kFailed ? 0 : x.state == DeliveryState::kPending ? 1 : 2;
+  };
+  std::vector<std::string> lines;
+  for (const std::string& receiver : receivers) {
+    const Delivery* shown = nullptr;
+    DeliveryCounts counts;
+    for (const Delivery& d : e.deliveries) {
+      if (d.receiver != receiver) continue;
+      counts.Add(d);
+      if (shown == nullptr || rank(d) < rank(*shown) ||
+          (rank(d) == rank(*shown) && d.state == DeliveryState::kDelivered)) {
+        shown = &d;  // failed and pending: the first; delivered: the last
+      }
+    }
+    const Delivery& d = *shown;
+    std::string line = fmt::format("  \u2192 {}: ", receiver);
+    switch (d.state) {
+      case DeliveryState::kDelivered:
+        line += fmt::format("delivered {} ({}, {}, {})", ShortTime(*d.outcome_at, e.fired_at), d.reason, d.status,
+                            Attempts(d.attempts));
+        break;
+      case DeliveryState::kFailed:
+        line += fmt::format("FAILED {} ({}, {}): {}", ShortTime(*d.outcome_at, e.fired_at), d.reason,
+                            Attempts(d.attempts), d.error.empty() ? fmt::format("HTTP {}", d.status) : d.error);
+        break;
+      case DeliveryState::kPending:
+        line += fmt::format("pending since {} ({})", ShortTime(d.queued_at, e.fired_at), d.reason);
+        if (config_loaded && std::none_of(config.notify.receivers.begin(), config.notify.receivers.end(),
+                                          [&](const ReceiverConfig& r) { return r.name == receiver; })) {
+          line += ", not in the config: stays queued";
+        }
+        break;
+    }
+    if (counts.total() > 1) line += fmt::format(" [{} notifications: {}]", counts.total(), counts.Text());
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+nlohmann::json DeliveriesJson(const AlertEpisode& e) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Delivery& d : e.deliveries) {
+    nlohmann::json item{{"receiver", d.receiver},
+                        {"id", d.id},
+                        {"notification", d.reason},
+                        {"state", DeliveryStateName(d.state)},
+                        {"queued_at", FormatRfc3339(d.queued_at)},
+                        {"at", d.outcome_at ? nlohmann::json(FormatRfc3339(*d.outcome_at)) : nlohmann::json()},
+                        {"status", d.outcome_at ? nlohmann::json(d.status) : nlohmann::json()},
+                        {"attempts", d.outcome_at ? nlohmann::json(d.attempts) : nlohmann::json()}};
+    if (d.state == DeliveryState::kFailed) item["error"] = d.error;
+    list.push_back(std::move(item));
+  }
+  return list;
 }
 
 struct RuleStats {
@@ -103,10 +215,15 @@ void PrintActive(CliContext& ctx, const AlertsOptions& options, const std::vecto
 }
 
 void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vector<analyzer::Transition>& transitions,
-                  TimePoint from, TimePoint until) {
+                  std::vector<Delivery> deliveries, TimePoint from, TimePoint until) {
+  std::vector<AlertEpisode> all = BuildEpisodes(transitions);
+  AttachDeliveries(std::move(deliveries), &all);
   std::vector<AlertEpisode> episodes;
-  for (AlertEpisode& e : BuildEpisodes(transitions)) {
-    if (e.Overlaps(from, until)) episodes.push_back(std::move(e));
+  DeliveryCounts notifications;
+  for (AlertEpisode& e : all) {
+    if (!e.Overlaps(from, until) || (options.undelivered && !Undelivered(e))) continue;
+    for (const Delivery& d : e.deliveries) notifications.Add(d);
+    episodes.push_back(std::move(e));
   }
   std::map<std::string, RuleStats> rules;
   for (const AlertEpisode& e : episodes) {
@@ -123,7 +240,11 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
   }
   if (options.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const AlertEpisode& e : episodes) list.push_back(EpisodeJson(e, until));
+    for (const AlertEpisode& e : episodes) {
+      nlohmann::json item = EpisodeJson(e, until);
+      item["deliveries"] = DeliveriesJson(e);
+      list.push_back(std::move(item));
+    }
     nlohmann::json per_rule = nlohmann::json::array();
     for (const auto& [alert, r] : rules) {
       auto mttr = r.MeanTimeToResolve();
@@ -134,15 +255,28 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
                           {"mttr_s", mttr ? nlohmann::json(DurationSeconds(*mttr)) : nlohmann::json()},
                           {"longest_s", DurationSeconds(r.longest)}});
     }
-    nlohmann::json doc{
-        {"from", FormatRfc3339(from)}, {"to", FormatRfc3339(until)}, {"alerts", list}, {"rules", per_rule}};
+    nlohmann::json doc{{"from", FormatRfc3339(from)},
+                       {"to", FormatRfc3339(until)},
+                       {"alerts", list},
+                       {"rules", per_rule},
+                       {"notifications",
+                        {{"delivered", notifications.delivered},
+                         {"failed", notifications.failed},
+                         {"pending", notifications.pending}}}};
     *ctx.out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return;
   }
   std::ostream& out = *ctx.out;
-  out << fmt::format("ALERT HISTORY {} to {} (last {})\n", Seconds(from), Seconds(until), options.since);
+  out << fmt::format("ALERT HISTORY {} to {} (last {}{})\n", Seconds(from), Seconds(until), options.since,
+                     options.undelivered ? ", undelivered notifications only" : "");
+  if (notifications.undelivered() > 0) {
+    DeliveryCounts bad = notifications;
+    bad.delivered = 0;
+    out << fmt::format("NOT DELIVERED: {} notification{} ({}); see the \u2192 lines\n", bad.total(),
+                       bad.total() == 1 ? "" : "s", bad.Text());
+  }
   if (episodes.empty()) {
-    out << "no alert fired in the range\n";
+    out << (options.undelivered ? "no undelivered notification in the range\n" : "no alert fired in the range\n");
     return;
   }
   out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", "FIRED", "RESOLVED", "DURATION", "SEVERITY",
@@ -152,6 +286,7 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
                        e.resolved_at ? Seconds(*e.resolved_at) : std::string("still firing"),
                        FormatDurationShort(e.DurationUntil(until)), analyzer::SeverityName(e.severity), e.alert,
                        LabelsText(e.labels), SummaryText(e.summary, e.inhibited_by));
+    for (const std::string& line : DeliveryLines(e, ctx.config, !ctx.config_path.empty())) out << line << '\n';
   }
   out << "\nPER RULE\n";
   out << fmt::format("{:<20}  {:>5}  {:>8}  {:>12}  {:<9}  {}\n", "ALERT", "FIRED", "RESOLVED", "STILL FIRING", "MTTR",
@@ -164,6 +299,7 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
                        mttr ? FormatDurationShort(*mttr) : std::string("-"), FormatDurationShort(r.longest));
   }
   out << fmt::format("{} alert{}; {} still firing\n", episodes.size(), episodes.size() == 1 ? "" : "s", open);
+  if (notifications.total() > 0) out << fmt::format("notifications: {}\n", notifications.Text());
 }
 
 void RunAlerts(CliContext& ctx, const AlertsOptions& options) {
@@ -177,7 +313,9 @@ void RunAlerts(CliContext& ctx, const AlertsOptions& options) {
   auto transitions = ReadTransitions(**store, *until);
   if (!transitions) return ctx.Fail(transitions.error().WithContext("alerts"));
   if (options.active) return PrintActive(ctx, options, *transitions, *until);
-  PrintHistory(ctx, options, *transitions, *until - *since, *until);
+  auto deliveries = ReadDeliveries(**store, *until);
+  if (!deliveries) return ctx.Fail(deliveries.error().WithContext("alerts"));
+  PrintHistory(ctx, options, *transitions, std::move(*deliveries), *until - *since, *until);
 }
 
 }  // namespace
@@ -188,6 +326,8 @@ void AddAlertsCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--since", options->since, "How far back, e.g. 24h, 7d (default 24h)");
   cmd->add_option("--until", options->until, "End of the range: RFC 3339, unix seconds or now-2h (default now)");
   cmd->add_flag("--active", options->active, "Only the alerts active (firing or pending) at the end of the range");
+  cmd->add_flag("--undelivered", options->undelivered,
+                "Only the alerts with a notification that failed or is still pending");
   cmd->add_flag("--json", options->json, "One JSON document instead of tables");
   cmd->callback([&ctx, options] { RunAlerts(ctx, *options); });
 }

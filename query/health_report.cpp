@@ -317,7 +317,9 @@ class ReportBuilder {
                    a.inhibited_by,
                    "",
                    "",
-                   false};
+                   false,
+                   std::nullopt,
+                   std::nullopt};
       if (auto step = RunbookFor(a.alert, a.labels, config_.analyzer)) {
         row.first_action = step->first_action;
         row.guide_section = step->guide_section;
@@ -342,10 +344,31 @@ class ReportBuilder {
     for (const AlertRow& row : explained) {
       if (!firing_causes.contains(row.inhibited_by)) report_.alerts.push_back(row);
     }
+    OFFMON_RETURN_IF_ERROR(MarkSuppressed());
     for (AlertRow& row : report_.alerts) {
       row.counted = row.firing && (row.inhibited_by.empty() || !firing_causes.contains(row.inhibited_by));
       if (!row.counted) continue;
       report_.status = std::max(report_.status, static_cast<HealthStatus>(static_cast<int>(row.severity)));
+    }
+    return Status::Ok();
+  }
+
+  // Which alerts a silence or an acknowledgement mutes at the report time, and the
+  // silences then active.
+  Status MarkSuppressed() {
+    auto suppressions = analyzer::ReadSuppressions(store_, at_);
+    if (!suppressions) return suppressions.error();
+    for (AlertRow& row : report_.alerts) {
+      if (const analyzer::Silence* s = suppressions->SilencedBy(row.alert, row.labels, at_)) {
+        row.silenced = SuppressionNote{s->id, s->end(), s->by, s->reason};
+      }
+      const std::string fingerprint = analyzer::Fingerprint(row.alert, row.labels);
+      if (const analyzer::Acknowledgement* a = suppressions->AckFor(fingerprint, row.severity, row.active_since, at_)) {
+        row.acknowledged = SuppressionNote{"", a->until, a->by, a->reason};
+      }
+    }
+    for (const analyzer::Silence& s : suppressions->silences()) {
+      if (s.ActiveAt(at_)) report_.silences.push_back(s);
     }
     return Status::Ok();
   }

@@ -33,6 +33,12 @@ std::string ShortTime(TimePoint t) {
   return text;
 }
 
+// "04:00" on the report's (UTC) day, else "2025-11-16 04:00".
+std::string UntilTime(TimePoint until, TimePoint at) {
+  const std::string text = ShortTime(until);
+  return text.substr(0, 10) == ShortTime(at).substr(0, 10) ? text.substr(11, 5) : text.substr(0, 16);
+}
+
 std::string Mebibytes(double bytes) { return fmt::format("{:.0f}MB", bytes / (1024.0 * 1024)); }
 std::string Gibibytes(double bytes) { return fmt::format("{:.1f}G", bytes / (1024.0 * 1024 * 1024)); }
 
@@ -48,6 +54,7 @@ class TextRenderer {
     Epochs();
     Channels();
     Alerts();
+    Silences();
     System();
     out_ += Heavy() + '\n';
     return std::move(out_);
@@ -255,9 +262,27 @@ class TextRenderer {
                           Ago(r_.at, a.since));
       out_ += fmt::format("{}   {}\n", indent, a.summary);
       if (!a.inhibited_by.empty()) out_ += fmt::format("{}   caused by {}\n", indent, a.inhibited_by);
+      if (a.silenced) {
+        out_ += fmt::format("{}   silenced until {} by {}: {}\n", indent, UntilTime(a.silenced->until, r_.at),
+                            a.silenced->by, a.silenced->reason);
+      }
+      if (a.acknowledged) {
+        out_ += fmt::format("{}   acknowledged until {} by {}: {}\n", indent, UntilTime(a.acknowledged->until, r_.at),
+                            a.acknowledged->by, a.acknowledged->reason);
+      }
       if (!a.first_action.empty()) {
         out_ += fmt::format("{}   First action ({}): {}\n", indent, a.guide_section, a.first_action);
       }
+    }
+  }
+
+  // Only when a silence is active.
+  void Silences() {
+    if (r_.silences.empty()) return;
+    Section("🔕 ", "SILENCES");
+    for (const analyzer::Silence& silence : r_.silences) {
+      out_ += fmt::format("{}  {}\n", silence.id, analyzer::MatchersText(silence.matchers));
+      out_ += fmt::format("   until {} by {}: {}\n", UntilTime(silence.end(), r_.at), silence.by, silence.reason);
     }
   }
 
@@ -309,6 +334,13 @@ nlohmann::json ReadingJson(const Reading& reading) {
 nlohmann::json LabelsJson(const Labels& labels) {
   nlohmann::json out = nlohmann::json::object();
   for (const Label& label : labels) out[label.name] = label.value;
+  return out;
+}
+
+nlohmann::json NoteJson(const std::optional<SuppressionNote>& note) {
+  if (!note) return nullptr;
+  nlohmann::json out{{"until", FormatRfc3339(note->until)}, {"by", note->by}, {"reason", note->reason}};
+  if (!note->id.empty()) out["id"] = note->id;
   return out;
 }
 
@@ -379,9 +411,23 @@ std::string RenderReportJson(const HealthReport& report) {
                       {"active_since", FormatRfc3339(a.active_since)},
                       {"inhibited_by", a.inhibited_by.empty() ? nlohmann::json() : nlohmann::json(a.inhibited_by)},
                       {"first_action", a.first_action},
-                      {"guide_section", a.guide_section}});
+                      {"guide_section", a.guide_section},
+                      {"silenced", NoteJson(a.silenced)},
+                      {"acknowledged", NoteJson(a.acknowledged)}});
   }
   doc["alerts"] = std::move(alerts);
+  nlohmann::json silences = nlohmann::json::array();
+  for (const analyzer::Silence& silence : report.silences) {
+    nlohmann::json matchers = nlohmann::json::array();
+    for (const analyzer::Matcher& m : silence.matchers) matchers.push_back({{"name", m.name}, {"value", m.value}});
+    silences.push_back({{"id", silence.id},
+                        {"matchers", matchers},
+                        {"starts", FormatRfc3339(silence.starts)},
+                        {"until", FormatRfc3339(silence.end())},
+                        {"by", silence.by},
+                        {"reason", silence.reason}});
+  }
+  doc["silences"] = std::move(silences);
   const SystemResources& s = report.system;
   nlohmann::json disks = nlohmann::json::array();
   for (const DiskRow& d : s.disks) {

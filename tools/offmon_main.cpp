@@ -8,6 +8,7 @@
 #include "http_report.h"
 #include "monitor_log_report.h"
 #include "offmon/analyzer/analyze_command.h"
+#include "offmon/analyzer/silence_command.h"
 #include "offmon/collector/collect_command.h"
 #include "offmon/common/cli.h"
 #include "offmon/query/query_command.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   offmon::query::AddAlertsCommand(app, ctx);
   offmon::query::AddEscalateCommand(app, ctx);
   offmon::analyzer::AddAnalyzeCommand(app, ctx);
+  offmon::analyzer::AddSilenceCommands(app, ctx);
   offmon::tools::AddCheckCommand(app, ctx);
 
   // The config and store path are settled before any subcommand callback runs.

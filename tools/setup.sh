@@ -2,10 +2,12 @@
 # Installs what offmon needs from Debian 12 packages (only what is missing) and builds
 # build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
 #   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror] [--no-bench]
-#                  [--cxx-flags-relwithdebinfo FLAGS]
+#                  [--fuzz] [--cxx-flags-relwithdebinfo FLAGS]
+# --fuzz builds with clang and adds the libFuzzer targets (tests/fuzz/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; rwdi_flags=()
+build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; fuzz=OFF
+rwdi_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -14,6 +16,7 @@ while [ $# -gt 0 ]; do
     --werror) werror=ON; shift ;;
     --install-only) install_only=1; shift ;;
     --no-bench) bench=OFF; shift ;;
+    --fuzz) fuzz=ON; shift ;;
     --cxx-flags-relwithdebinfo) rwdi_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$2"); shift 2 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -24,6 +27,7 @@ packages=(
   libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
+  libssl-dev openssl ca-certificates
   postgresql prometheus prometheus-alertmanager
 )
 missing=()
@@ -39,6 +43,8 @@ fi
 "$here/tools/install_node_deps.sh"
 [ "$install_only" -eq 1 ] && exit 0
 
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
+compiler=()
+[ "$fuzz" = ON ] && compiler=(-DCMAKE_CXX_COMPILER=clang++)
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" "${compiler[@]}" -DOFFMON_FUZZ="$fuzz" \
   -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" "${rwdi_flags[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"

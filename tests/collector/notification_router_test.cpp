@@ -4,12 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "offmon/analyzer/alert_tracker.h"
 #include "offmon/collector/notification_payload.h"
 #include "offmon/collector/notification_sender.h"
+#include "offmon/analyzer/silence.h"
 #include "offmon/common/config.h"
+#include "offmon/store/store.h"
+#include "support/fake_clock.h"
+#include "support/temp_dir.h"
 
 namespace offmon::analyzer {
 namespace {
@@ -153,6 +162,224 @@ TEST_F(NotificationRouterTest, RestoredFromQueuedNotifications) {
             std::vector<std::string>{"ops:resolved"});
 }
 
+// Silences and acknowledgements: one evaluation as the daemon's sender runs it (route the
+// tracker's transitions, reconcile, repeat) at a FakeClock's time, against the silence
+// and acknowledgement events folded so far.
+class SuppressionTest : public NotificationRouterTest {
+ protected:
+  std::vector<std::string> Step(std::vector<Finding> findings) {
+    const TimePoint now = clock.Now();
+    last = router().Route(tracker().Update(now, std::move(findings)), suppressions);
+    for (Notification& n : router().Reconcile(now, tracker().active(), suppressions)) last.push_back(std::move(n));
+    for (Notification& n : router().Repeats(now, tracker().active(), suppressions)) last.push_back(std::move(n));
+    return Who(last);
+  }
+  void Fold(EventKind kind, std::string payload) {
+    store::Event event{++seq, clock.Now(), "cli", kind, std::move(payload)};
+    ASSERT_TRUE(suppressions.Apply(event).ok());
+  }
+  // Silences alerts named `alert` from now for `d`.
+  void SilenceAlert(std::string id, std::string alert, Duration d) {
+    Silence s{std::move(id), {{"alertname", std::move(alert)}}, clock.Now(), clock.Now() + d, "deploy", "alice", {}, {}};
+    Fold(EventKind::kSilenceAdded, EncodeSilence(s));
+  }
+  // Acknowledges the active alert `fingerprint` from now for `d`.
+  void Ack(const std::string& fingerprint, Duration d) {
+    const ActiveAlert& a = tracker().active().at(fingerprint);
+    Acknowledgement ack{fingerprint, a.alert,  a.labels,   a.severity, a.active_since,
+                        clock.Now(), clock.Now() + d, "on it", "bob"};
+    Fold(EventKind::kAlertAcknowledged, EncodeAcknowledgement(ack));
+  }
+  AlertTracker& tracker() {
+    if (!tracker_) tracker_.emplace(analyzer);
+    return *tracker_;
+  }
+  NotificationRouter& router() {
+    if (!router_) router_.emplace(notify);
+    return *router_;
+  }
+
+  testing::FakeClock clock{kT0};
+  Suppressions suppressions;
+  std::vector<Notification> last;
+  int64_t seq = 0;
+  std::optional<AlertTracker> tracker_;
+  std::optional<NotificationRouter> router_;
+  const std::string w1 = "ProcessOffline{process=\"w1\"}";
+};
+
+TEST_F(SuppressionTest, ASilenceThatExpiresHoldsBackThenSends) {
+  notify.receivers = {Receiver("ops")};
+  SilenceAlert("s1", "ProcessOffline", std::chrono::minutes(30));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());  // fires and escalates, silenced
+  clock.Advance(std::chrono::minutes(29));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());
+  clock.Advance(std::chrono::minutes(1));  // the silence ends
+  ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(last[0].transition.at, kT0 + std::chrono::minutes(30));
+  EXPECT_EQ(last[0].transition.active_since, kT0);
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());  // told once
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(Step({}), std::vector<std::string>{"ops:resolved"});
+}
+
+TEST_F(SuppressionTest, ASilenceExpiredByHandSendsAtTheNextEvaluation) {
+  notify.receivers = {Receiver("ops")};
+  SilenceAlert("s1", "ProcessOffline", std::chrono::hours(2));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());
+  clock.Advance(std::chrono::minutes(10));
+  Fold(EventKind::kSilenceExpired, EncodeSilenceExpired("s1", "alice"));
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
+}
+
+TEST_F(SuppressionTest, SilenceMatchesLabelsExactly) {
+  notify.receivers = {Receiver("ops")};
+  Silence s{"s1", {{"process", "w2"}}, clock.Now(), clock.Now() + std::chrono::hours(1), "w2 only", "alice", {}, {}};
+  Fold(EventKind::kSilenceAdded, EncodeSilence(s));
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical), Offline("w2", Severity::kCritical)}),
+            std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(last[0].key, w1);
+}
+
+TEST_F(SuppressionTest, ResolveDuringASilenceGoesWhereTheEpisodeWent) {
+  notify.receivers = {Receiver("ops"), Receiver("chat", "WARNING", {"firing", "resolved"})};
+  notify.receivers[0].repeat_interval = std::chrono::minutes(5);
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), (std::vector<std::string>{"chat:firing", "ops:escalated"}));
+  clock.Advance(std::chrono::minutes(1));
+  SilenceAlert("s1", "ProcessOffline", std::chrono::hours(1));
+  clock.Advance(std::chrono::minutes(10));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());  // no repeat while silenced
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(Step({}), (std::vector<std::string>{"ops:resolved", "chat:resolved"}));
+  EXPECT_EQ(router().episodes(), 0u);
+}
+
+TEST_F(SuppressionTest, AnAckHoldsAWarningsEscalationAfterAnHourUntilItExpires) {
+  notify.receivers = {Receiver("ops")};
+  EXPECT_TRUE(Step({Offline("w1")}).empty());  // a WARNING fires
+  clock.Advance(std::chrono::minutes(30));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  Ack(w1, std::chrono::hours(2));  // until T0 + 2h30m
+  clock.Advance(std::chrono::minutes(31));  // an hour firing: it escalates, acknowledged
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  EXPECT_TRUE(tracker().active().at(w1).escalated);
+  clock.Set(kT0 + std::chrono::minutes(149));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Set(kT0 + std::chrono::minutes(150));  // the ack expires
+  ASSERT_EQ(Step({Offline("w1")}), std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(last[0].transition.severity, Severity::kWarning);
+  EXPECT_EQ(last[0].transition.state, AlertState::kEscalated);
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+}
+
+TEST_F(SuppressionTest, WithoutAnAckTheSameWarningEscalatesAfterAnHour) {
+  notify.receivers = {Receiver("ops")};
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Advance(std::chrono::minutes(61));
+  EXPECT_EQ(Step({Offline("w1")}), std::vector<std::string>{"ops:escalated"});
+}
+
+TEST_F(SuppressionTest, AnAckStopsRepeatsUntilItExpires) {
+  notify.receivers = {Receiver("hook")};
+  notify.receivers[0].repeat_interval = std::chrono::hours(1);
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"hook:escalated"});
+  clock.Advance(std::chrono::minutes(10));
+  Ack(w1, std::chrono::hours(2));
+  for (int minutes : {60, 90, 129}) {
+    clock.Set(kT0 + std::chrono::minutes(minutes));
+    EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty()) << minutes;
+  }
+  clock.Set(kT0 + std::chrono::minutes(130));
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"hook:repeat"});
+  EXPECT_FALSE(last[0].acknowledged_until.has_value());
+}
+
+TEST_F(SuppressionTest, ASeverityChangeVoidsTheAck) {
+  notify.receivers = {Receiver("ops")};
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Advance(std::chrono::minutes(10));
+  Ack(w1, std::chrono::hours(4));
+  EXPECT_NE(suppressions.AckFor(w1, Severity::kWarning, kT0, clock.Now()), nullptr);
+  clock.Advance(std::chrono::minutes(10));
+  ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(last[0].transition.severity, Severity::kCritical);
+  EXPECT_EQ(suppressions.AckFor(w1, Severity::kCritical, kT0, clock.Now()), nullptr);
+}
+
+TEST_F(SuppressionTest, ANewEpisodeIsNotCoveredByTheOldAck) {
+  notify.receivers = {Receiver("ops")};
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Advance(std::chrono::minutes(5));
+  Ack(w1, std::chrono::hours(6));
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_TRUE(Step({}).empty());  // resolves
+  clock.Advance(std::chrono::minutes(10));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());  // fires again
+  clock.Advance(std::chrono::minutes(61));
+  EXPECT_EQ(Step({Offline("w1")}), std::vector<std::string>{"ops:escalated"});
+}
+
+TEST_F(SuppressionTest, AlertmanagerKeepAlivesContinueUnderAnAck) {
+  notify.receivers = {Receiver("am"), Receiver("hook")};
+  notify.receivers[0].type = "alertmanager";
+  for (ReceiverConfig& r : notify.receivers) r.repeat_interval = std::chrono::hours(1);
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), (std::vector<std::string>{"am:escalated", "hook:escalated"}));
+  clock.Advance(std::chrono::minutes(5));
+  Ack(w1, std::chrono::hours(4));
+  clock.Set(kT0 + std::chrono::minutes(60));
+  ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"am:repeat"});
+  EXPECT_EQ(last[0].acknowledged_by, "bob");
+  EXPECT_EQ(last[0].acknowledged_until, kT0 + std::chrono::minutes(245));
+  // The mark survives the outbox.
+  auto decoded = DecodeNotification(EncodeNotification(last[0]), 9);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->acknowledged_until, last[0].acknowledged_until);
+  EXPECT_EQ(decoded->acknowledged_by, "bob");
+}
+
+TEST_F(SuppressionTest, ReconcileHealsACrashBetweenRecordingAndQueueing) {
+  notify.receivers = {Receiver("ops")};
+  // The evaluation's transitions were recorded, then the daemon died before queueing.
+  auto recorded = tracker().Update(clock.Now(), {Offline("w1", Severity::kCritical)});
+  // The restart: the tracker replays what was recorded; nothing was queued.
+  tracker_.reset();
+  for (const Transition& t : recorded) tracker().Apply(t);
+  clock.Advance(std::chrono::seconds(30));
+  ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
+  const Notification queued = last[0];
+  // Another restart, this time with the notification queued: nothing is sent twice.
+  router_.reset();
+  router().Apply(*DecodeNotification(EncodeNotification(queued), 7));
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());
+}
+
+TEST_F(SuppressionTest, AnEarlierEpisodeLeftBehindByARestartDoesNotCount) {
+  notify.receivers = {Receiver("pager", "WARNING", {"escalated"})};
+  ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"pager:escalated"});
+  const Notification queued = last[0];
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_TRUE(Step({}).empty());  // resolved; pager does not list "resolved", so nothing is queued
+  // A restart: the queued events still hold the earlier episode's escalation.
+  router_.reset();
+  router().Apply(*DecodeNotification(EncodeNotification(queued), 3));
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());  // a new WARNING episode, not a severity change
+  clock.Advance(std::chrono::minutes(61));
+  EXPECT_EQ(Step({Offline("w1")}), std::vector<std::string>{"pager:escalated"});
+}
+
+TEST_F(SuppressionTest, ReconcileSendsNothingForAWarningResolvedWithinTheHour) {
+  notify.receivers = {Receiver("ops")};
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Advance(std::chrono::minutes(59));
+  EXPECT_TRUE(Step({Offline("w1")}).empty());
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_TRUE(Step({}).empty());
+}
+
 TEST(NotificationOutcomeTest, RoundTrips) {
   Notification n;
   n.seq = 7;
@@ -198,7 +425,14 @@ TEST(NotificationPayloadTest, ParsesHttpUrlsAndNeverEchoesThem) {
   EXPECT_EQ(url->port, "8080");
   EXPECT_EQ(url->target, "/T000/secret-token?x=1");
   EXPECT_EQ(ParseHttpUrl("http://am")->target, "/");
-  for (std::string_view bad : {"https://hooks.example/secret-token", "ftp://secret-token", "http://:1/secret-token",
+  EXPECT_FALSE(url->https);
+  auto tls = ParseHttpUrl("https://hooks.example/T000/secret-token");
+  ASSERT_TRUE(tls.has_value());
+  EXPECT_TRUE(tls->https);
+  EXPECT_EQ(tls->port, "443");
+  EXPECT_EQ(tls->target, "/T000/secret-token");
+  EXPECT_EQ(ParseHttpUrl("HTTPS://hooks.example:8443")->port, "8443");
+  for (std::string_view bad : {"ftp://secret-token", "secret-token", "http://:1/secret-token", "https://:1/secret-token",
                                "http://user:secret-token@host/"}) {
     auto error = ParseHttpUrl(bad);
     ASSERT_FALSE(error.has_value()) << bad;
@@ -253,6 +487,67 @@ TEST(NotificationPayloadTest, ChatAndPagerDutyFormats) {
   EXPECT_EQ(hook["id"], firing.id);
   EXPECT_EQ(hook["key"], firing.key);
   EXPECT_EQ(hook["state"], "escalated");
+}
+
+TEST(NotificationPayloadTest, AlertmanagerKeepAliveOfAnAcknowledgedAlertSaysSo) {
+  ReceiverConfig am;
+  am.type = "alertmanager";
+  am.repeat_interval = std::chrono::hours(1);
+  analyzer::Notification n = Sample(analyzer::AlertState::kEscalated, "repeat");
+  auto plain = nlohmann::json::parse(BuildPost(am, *ParseHttpUrl("http://am"), n, {}, "", "h").body);
+  EXPECT_FALSE(plain[0]["annotations"].contains("acknowledged_by"));
+  n.acknowledged_by = "bob";
+  n.acknowledged_until = FromMillis(1'763'007'200'000);
+  auto acked = nlohmann::json::parse(BuildPost(am, *ParseHttpUrl("http://am"), n, {}, "", "h").body);
+  EXPECT_EQ(acked[0]["annotations"]["acknowledged_by"], "bob");
+  EXPECT_EQ(acked[0]["annotations"]["acknowledged_until"], FormatRfc3339(FromMillis(1'763'007'200'000)));
+}
+
+// The daemon's sender reads silences that `offmon silence` writes while it runs, and
+// queues what they held back once they end.
+TEST(NotificationSenderSuppressionTest, SeesSilencesWrittenWhileItRuns) {
+  testing::TempDir dir;
+  store::StoreOptions options;
+  options.path = dir / "offmon.db";
+  auto store = std::move(*store::Store::Open(options));
+  NotifyConfig notify;
+  ReceiverConfig r;
+  r.name = "ops";
+  r.type = "webhook";
+  r.url = "http://127.0.0.1:1/hook";
+  notify.receivers = {r};
+  boost::asio::io_context io;  // never run: nothing is delivered
+  std::ostringstream log_text;
+  spdlog::logger log("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text));
+  testing::FakeClock clock(FromMillis(1'763'000'000'000));
+  NotificationSender sender(io, *store, notify, clock, log, [] { return 0.5; });
+
+  AnalyzerConfig analyzer_config;
+  analyzer::AlertTracker tracker(analyzer_config);
+  const analyzer::Finding offline = analyzer::Offline("w1", analyzer::Severity::kCritical);
+  // `offmon silence add` in another process, after the sender started.
+  const analyzer::Silence silence{"s1",        {{"alertname", "ProcessOffline"}}, clock.Now(),
+                                  clock.Now() + std::chrono::hours(2), "deploy", "alice", {}, {}};
+  ASSERT_TRUE(store->AppendEvent(EventKind::kSilenceAdded, "cli", analyzer::EncodeSilence(silence), clock.Now()));
+  EXPECT_EQ(sender.Queue(tracker.Update(clock.Now(), {offline}), clock.Now(), tracker.active()), 0u);
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(sender.Queue(tracker.Update(clock.Now(), {offline}), clock.Now(), tracker.active()), 0u);
+  // `offmon silence expire s1`: the next evaluation queues the held-back escalation.
+  ASSERT_TRUE(store->AppendEvent(EventKind::kSilenceExpired, "cli", analyzer::EncodeSilenceExpired("s1", "alice"),
+                                 clock.Now()));
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(sender.Queue(tracker.Update(clock.Now(), {offline}), clock.Now(), tracker.active()), 1u);
+  auto queued = *store->ReadEvents(0, EventKind::kNotificationQueued, 10);
+  ASSERT_EQ(queued.size(), 1u);
+  auto n = analyzer::DecodeNotification(queued[0].payload, queued[0].seq);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->reason, "escalated");
+  EXPECT_EQ(n->key, "ProcessOffline{process=\"w1\"}");
+
+  // A restarted sender restores both the silence history and who was told: no repeat.
+  NotificationSender restarted(io, *store, notify, clock, log, [] { return 0.5; });
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(restarted.Queue(tracker.Update(clock.Now(), {offline}), clock.Now(), tracker.active()), 0u);
 }
 
 TEST(NotifyConfigTest, ReceiversAsNamedTablesOrAnArray) {

@@ -157,16 +157,18 @@ TEST_F(NotificationSenderTest, QueuedNotificationsSurviveARestartWithoutDuplicat
   EXPECT_EQ(nlohmann::json::parse(receiver.requests()[1].body)["state"], "resolved");
 }
 
-TEST_F(NotificationSenderTest, AnHttpsOrUnreadableReceiverKeepsItsQueueAndLogsNoSecret) {
+TEST_F(NotificationSenderTest, AnUnloadableCaFileOrUrlFileKeepsTheQueueAndLogsNoSecret) {
   notify.receivers.clear();
   AddReceiver("tls", "webhook", "https://hooks.example/secret-token");
+  notify.receivers.back().ca_file = (dir / "missing.pem").string();  // config load would refuse it
   AddReceiver("file", "slack", "");
   notify.receivers.back().url_file = (dir / "missing").string();
   auto sender = NewSender();
   sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {});
   EXPECT_EQ(sender->Backlog().at("tls"), 1);
   EXPECT_EQ(sender->Backlog().at("file"), 1);
-  EXPECT_NE(Log().find("receiver tls: not sending, notifications stay queued: https:// receivers are not supported yet"),
+  EXPECT_NE(Log().find("receiver tls: not sending, notifications stay queued: ca_file " + (dir / "missing.pem").string() +
+                       ": cannot load"),
             std::string::npos)
       << Log();
   EXPECT_NE(Log().find("receiver file: not sending"), std::string::npos) << Log();

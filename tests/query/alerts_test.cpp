@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/analyzer/alert.h"
+#include "offmon/analyzer/notification.h"
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -61,6 +62,58 @@ class AlertsTest : public ::testing::Test {
     t.active_since = TimePoint(std::chrono::seconds(kStart + since));
     auto seq = store_handle_->AppendEvent(EventKind::kAlertTransition, "test", analyzer::EncodeTransition(t), t.at);
     ASSERT_TRUE(seq.has_value()) << seq.error().ToString();
+  }
+
+  // A notification of `receiver` about the transition recorded at `at` (or a repeat),
+  // queued at `at`, as the daemon's sender queues it. Returns it with its seq.
+  analyzer::Notification Queue(std::string receiver, std::string reason, std::string alert, Labels labels, int64_t at) {
+    analyzer::Notification n;
+    n.receiver = std::move(receiver);
+    n.reason = std::move(reason);
+    n.transition.at = TimePoint(std::chrono::seconds(kStart + at));
+    n.transition.alert = std::move(alert);
+    n.transition.labels = std::move(labels);
+    n.transition.state = n.reason == "resolved" ? AlertState::kResolved : AlertState::kFiring;
+    n.transition.active_since = n.transition.at;
+    n.key = analyzer::Fingerprint(n.transition.alert, n.transition.labels);
+    n.id = n.receiver + "-" + n.reason + "-" + std::to_string(at);
+    auto seq = store_handle_->AppendEvent(EventKind::kNotificationQueued, "notify", analyzer::EncodeNotification(n),
+                                          n.transition.at);
+    EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
+    n.seq = seq.has_value() ? *seq : 0;
+    return n;
+  }
+  void Delivered(const analyzer::Notification& n, int64_t at, int status, int attempts) {
+    auto seq = store_handle_->AppendEvent(EventKind::kNotificationDelivered, "notify",
+                                          analyzer::EncodeDelivered(n, status, attempts),
+                                          TimePoint(std::chrono::seconds(kStart + at)));
+    EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
+  }
+  void Failed(const analyzer::Notification& n, int64_t at, int status, std::string_view reason, int attempts) {
+    auto seq = store_handle_->AppendEvent(EventKind::kNotificationFailed, "notify",
+                                          analyzer::EncodeFailed(n, status, reason, attempts),
+                                          TimePoint(std::chrono::seconds(kStart + at)));
+    EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
+  }
+  // The outbox of the episodes in SetUp: w1's CPU alert went to oncall (escalated and
+  // resolved, delivered) and failed for chat; w2's to oncall; w3's firing reached am but
+  // its hourly repeat is still pending, and oncall's notification was delivered only after
+  // --until (so pending as of then). A notification after --until is not seen.
+  void RecordDeliveries() {
+    store::StoreOptions options;
+    options.path = store_;
+    store_handle_ = std::move(*store::Store::Open(options));
+    const Labels w1{{"process", "w1"}}, w2{{"process", "w2"}}, w3{{"process", "w3"}};
+    Delivered(Queue("oncall", "escalated", "CpuHigh", w1, 5 * kMin), 5 * kMin + 1, 202, 1);
+    Failed(Queue("chat", "escalated", "CpuHigh", w1, 5 * kMin), 5 * kMin + 1, 404, "HTTP 404: no such hook ***", 1);
+    Delivered(Queue("oncall", "resolved", "CpuHigh", w1, 20 * kMin), 20 * kMin + 3, 200, 2);
+    Delivered(Queue("oncall", "escalated", "CpuHigh", w2, kHour), kHour + 1, 202, 1);
+    Delivered(Queue("am", "firing", "ProcessOffline", w3, 2 * kHour), 2 * kHour + 1, 200, 1);
+    auto late = Queue("oncall", "escalated", "ProcessOffline", w3, 2 * kHour);
+    Queue("am", "repeat", "ProcessOffline", w3, 3 * kHour);
+    Delivered(late, 4 * kHour + 10, 202, 40);
+    Queue("am", "resolved", "ProcessOffline", w3, 5 * kHour);
+    store_handle_.reset();
   }
 
   CommandResult Alerts(std::vector<std::string> args) {
@@ -136,6 +189,9 @@ TEST_F(AlertsTest, JsonIsOneDocument) {
   EXPECT_EQ(doc["rules"][0]["longest_s"], 2700);
   EXPECT_EQ(doc["rules"][1]["alert"], "ProcessOffline");
   EXPECT_TRUE(doc["rules"][1]["mttr_s"].is_null());
+  // No notifications were queued.
+  EXPECT_EQ(first["deliveries"], nlohmann::json::array());
+  EXPECT_EQ(doc["notifications"], nlohmann::json({{"delivered", 0}, {"failed", 0}, {"pending", 0}}));
 }
 
 TEST_F(AlertsTest, ActiveProjectsTheTransitions) {
@@ -169,6 +225,115 @@ TEST_F(AlertsTest, ActiveProjectsTheTransitions) {
   auto none = Alerts({"--until", std::to_string(kStart - 24 * kHour), "--active"});
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_NE(none.out.find("no active alerts"), std::string::npos) << none.out;
+}
+
+TEST_F(AlertsTest, DeliveryStateUnderEachEpisode) {
+  RecordDeliveries();
+  auto result = Alerts({"--until", kUntil});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string& out = result.out;
+  // What went wrong is visible at the top, before the table.
+  const size_t warning = out.find("NOT DELIVERED: 3 notifications (1 failed, 2 pending); see the \u2192 lines\n");
+  ASSERT_NE(warning, std::string::npos) << out;
+  EXPECT_LT(warning, out.find("FIRED"));
+  // w1: oncall's latest delivery (and that both were delivered), chat's failure.
+  EXPECT_NE(out.find("CpuHigh               process=w1                CpuHigh summary\n"
+                     "  \u2192 oncall: delivered 00:20:03 (resolved, 200, 2 attempts) [2 notifications: 2 delivered]\n"
+                     "  \u2192 chat: FAILED 00:05:01 (escalated, 1 attempt): HTTP 404: no such hook ***\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("process=w2                CpuHigh summary\n"
+                     "  \u2192 oncall: delivered 01:00:01 (escalated, 202, 1 attempt)\n"),
+            std::string::npos)
+      << out;
+  // w3: am's repeat pending (its firing delivered); oncall's delivery came after --until.
+  EXPECT_NE(out.find("ProcessOffline summary\n"
+                     "  \u2192 am: pending since 03:00:00 (repeat) [2 notifications: 1 delivered, 1 pending]\n"
+                     "  \u2192 oncall: pending since 02:00:00 (escalated)\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("3 alerts; 1 still firing\nnotifications: 4 delivered, 1 failed, 2 pending\n"), std::string::npos)
+      << out;
+
+  // Later, oncall's delivery is in; the resolve queued at 05:00 belongs to the episode.
+  auto later = Alerts({"--until", std::to_string(kStart + 6 * kHour)});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_NE(later.out.find("  \u2192 oncall: delivered 04:00:10 (escalated, 202, 40 attempts)\n"), std::string::npos)
+      << later.out;
+  EXPECT_NE(later.out.find("  \u2192 am: pending since 03:00:00 (repeat) [3 notifications: 1 delivered, 2 pending]\n"),
+            std::string::npos)
+      << later.out;
+
+  // Nothing pending or failed: no warning at the top.
+  auto early = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin)});
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_NE(early.out.find("NOT DELIVERED: 1 notification (1 failed)"), std::string::npos) << early.out;
+  auto quiet = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin), "--since", "1h"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.out.find("NOT DELIVERED"), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("notifications: 1 delivered\n"), std::string::npos) << quiet.out;
+}
+
+TEST_F(AlertsTest, UndeliveredListsOnlyEpisodesWithFailedOrPendingNotifications) {
+  RecordDeliveries();
+  auto result = Alerts({"--until", kUntil, "--undelivered"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string& out = result.out;
+  EXPECT_NE(out.find("(last 24h, undelivered notifications only)"), std::string::npos) << out;
+  EXPECT_NE(out.find("process=w1"), std::string::npos) << out;
+  EXPECT_EQ(out.find("process=w2"), std::string::npos) << out;
+  EXPECT_NE(out.find("process=w3"), std::string::npos) << out;
+  EXPECT_NE(out.find("2 alerts; 1 still firing"), std::string::npos) << out;
+
+  auto none = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin), "--since", "1h", "--undelivered"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no undelivered notification in the range"), std::string::npos) << none.out;
+}
+
+TEST_F(AlertsTest, PendingForAReceiverNoLongerConfiguredSaysItStaysQueued) {
+  RecordDeliveries();
+  testing::WriteFileBytes(dir_ / "offmon.toml",
+                          "[notify.receivers.oncall]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\n");
+  auto result = RunCommand({OFFMON_BINARY, "--config", (dir_ / "offmon.toml").string(), "--store", store_.string(),
+                            "alerts", "--until", kUntil});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("  \u2192 am: pending since 03:00:00 (repeat), not in the config: stays queued [2 "),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("  \u2192 oncall: pending since 02:00:00 (escalated)\n"), std::string::npos) << result.out;
+}
+
+TEST_F(AlertsTest, JsonHasTheDeliveriesOfEachEpisode) {
+  RecordDeliveries();
+  auto result = Alerts({"--until", kUntil, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json doc = Json(result);
+  ASSERT_TRUE(doc.is_object()) << result.out;
+  EXPECT_EQ(doc["notifications"], nlohmann::json({{"delivered", 4}, {"failed", 1}, {"pending", 2}}));
+  const nlohmann::json& w1 = doc["alerts"][0]["deliveries"];
+  ASSERT_EQ(w1.size(), 3u) << w1.dump();
+  EXPECT_EQ(w1[0], nlohmann::json({{"receiver", "oncall"},
+                                   {"id", "oncall-escalated-300"},
+                                   {"notification", "escalated"},
+                                   {"state", "delivered"},
+                                   {"queued_at", "2026-11-02T00:05:00.000Z"},
+                                   {"at", "2026-11-02T00:05:01.000Z"},
+                                   {"status", 202},
+                                   {"attempts", 1}}));
+  EXPECT_EQ(w1[1]["receiver"], "chat");
+  EXPECT_EQ(w1[1]["state"], "failed");
+  EXPECT_EQ(w1[1]["status"], 404);
+  EXPECT_EQ(w1[1]["error"], "HTTP 404: no such hook ***");
+  EXPECT_EQ(w1[2]["notification"], "resolved");
+  EXPECT_EQ(doc["alerts"][1]["deliveries"].size(), 1u);
+  const nlohmann::json& w3 = doc["alerts"][2]["deliveries"];
+  ASSERT_EQ(w3.size(), 3u) << w3.dump();
+  EXPECT_EQ(w3[1]["receiver"], "oncall");
+  EXPECT_EQ(w3[1]["state"], "pending");
+  EXPECT_TRUE(w3[1]["at"].is_null());
+  EXPECT_TRUE(w3[1]["status"].is_null());
+  EXPECT_EQ(w3[2]["notification"], "repeat");
+  EXPECT_EQ(w3[2]["queued_at"], "2026-11-02T03:00:00.000Z");
 }
 
 TEST_F(AlertsTest, IsListedWithHelp) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/analyzer/alert.h"
+#include "offmon/analyzer/silence.h"
 #include "offmon/common/config.h"
 #include "offmon/query/health_report.h"
 #include "offmon/query/report_render.h"
@@ -252,6 +253,65 @@ TEST_F(ReportTest, JsonHasTheSameContent) {
   EXPECT_EQ(doc["system"]["memory_available_bytes"]["value"], 8 * kGiB);
   EXPECT_EQ(doc["system"]["load15"]["value"], 0.32);
   EXPECT_EQ(doc["system"]["disks"][0]["mount"], "/");
+}
+
+// Silences and acknowledgements written as `offmon silence` / `offmon ack` do, at fixed times.
+TEST_F(ReportTest, ShowsSilencesAndAcknowledgements) {
+  BuildFixture();
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store);
+    auto at = [](int64_t t) { return FromMillis(t * 1000); };
+    const analyzer::Silence silence{"5ca1ab1e0001", {{"alertname", "EventRateLow"}}, at(kT0 - 600), at(kT0 + 7200),
+                                    "db maintenance", "alice", {}, {}};
+    const analyzer::Silence ended{"5ca1ab1e0002", {{"alertname", "DatabaseUnreachable"}}, at(kT0 - 3000),
+                                  at(kT0 - 2400), "old", "alice", {}, {}};
+    for (const analyzer::Silence* s : {&silence, &ended}) {
+      ASSERT_TRUE(store->AppendEvent(EventKind::kSilenceAdded, "cli", analyzer::EncodeSilence(*s), s->starts));
+    }
+    const analyzer::Acknowledgement ack{"DatabaseUnreachable", "DatabaseUnreachable", {}, analyzer::Severity::kCritical,
+                                        at(kT0 - 1260), at(kT0 - 300), at(kT0 + 1800), "restarting postgres", "bob"};
+    ASSERT_TRUE(store->AppendEvent(EventKind::kAlertAcknowledged, "cli", analyzer::EncodeAcknowledgement(ack), ack.at));
+  }
+  auto result = Offmon({"report", "--at", std::to_string(kT0)});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string& out = result.out;
+  EXPECT_TRUE(Has(out,
+                  "   database unreachable: connection refused\n"
+                  "   acknowledged until 02:30 by bob: restarting postgres\n"))
+      << out;
+  EXPECT_TRUE(Has(out,
+                  "       caused by DatabaseUnreachable\n"
+                  "       silenced until 04:00 by alice: db maintenance\n"))
+      << out;
+  EXPECT_TRUE(Has(out, "SILENCES\n" + std::string(80, '-') +
+                           "\n5ca1ab1e0001  alertname=\"EventRateLow\"\n"
+                           "   until 04:00 by alice: db maintenance\n\nSYSTEM RESOURCES"))
+      << out;
+  EXPECT_FALSE(Has(out, "5ca1ab1e0002")) << out;  // ended before the report time
+  EXPECT_TRUE(Has(out, "Status: CRITICAL\n")) << out;  // muted alerts still count
+
+  auto json = Offmon({"report", "--json", "--at", std::to_string(kT0)});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  ASSERT_EQ(doc["alerts"].size(), 2u);
+  EXPECT_EQ(doc["alerts"][0]["alert"], "DatabaseUnreachable");
+  EXPECT_EQ(doc["alerts"][0]["acknowledged"],
+            nlohmann::json({{"until", "2026-11-02T02:30:00.000Z"}, {"by", "bob"}, {"reason", "restarting postgres"}}));
+  EXPECT_TRUE(doc["alerts"][0]["silenced"].is_null());
+  EXPECT_EQ(doc["alerts"][1]["silenced"]["id"], "5ca1ab1e0001");
+  EXPECT_EQ(doc["alerts"][1]["silenced"]["until"], "2026-11-02T04:00:00.000Z");
+  ASSERT_EQ(doc["silences"].size(), 1u);
+  EXPECT_EQ(doc["silences"][0]["matchers"],
+            nlohmann::json::parse(R"([{"name": "alertname", "value": "EventRateLow"}])"));
+  EXPECT_EQ(doc["silences"][0]["by"], "alice");
+
+  // Before the silence and the acknowledgement were recorded, the report has neither.
+  auto before = Offmon({"report", "--at", std::to_string(kT0 - 700)});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_FALSE(Has(before.out, "SILENCES")) << before.out;
+  EXPECT_FALSE(Has(before.out, "silenced until")) << before.out;
+  EXPECT_FALSE(Has(before.out, "acknowledged until")) << before.out;
 }
 
 TEST_F(ReportTest, TerminalFormHasIconsAndColour) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "offmon/analyzer/alert.h"
@@ -23,6 +24,10 @@ struct Notification {
   std::string key;       // the idempotency / dedup key: the alert fingerprint
   std::string reason;    // "firing", "escalated", "resolved" or "repeat"
   Transition transition;
+  // Set while the alert is acknowledged (keep-alive repeats to Alertmanager): who
+  // acknowledged it and until when (silence.h).
+  std::string acknowledged_by;
+  std::optional<TimePoint> acknowledged_until;
   friend bool operator==(const Notification&, const Notification&) = default;
 };
 

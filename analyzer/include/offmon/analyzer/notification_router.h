@@ -11,6 +11,7 @@
 
 #include "offmon/analyzer/alert_tracker.h"
 #include "offmon/analyzer/notification.h"
+#include "offmon/analyzer/silence.h"
 #include "offmon/common/config.h"
 
 namespace offmon::analyzer {
@@ -22,26 +23,57 @@ namespace offmon::analyzer {
 // episode; a severity change of a notified episode goes to the receivers that got it;
 // inhibited alerts (explained by an upstream cause) are not notified; a firing and an
 // escalation of one alert in the same evaluation make one notification (escalated).
-// State: the (receiver, alert) episodes notified and when last, only for active alerts.
+//
+// Suppressions (silence.h): a silenced alert gets no firing, escalated or repeat
+// notification (its resolve still goes where the episode went); an acknowledged alert
+// gets no escalated and no repeat notification, except keep-alive repeats to
+// Alertmanager receivers (which drop an alert at its endsAt unless it is re-sent), marked
+// with who acknowledged it and until when.
+//
+// Reconcile() runs every evaluation and sends what each receiver should know of the
+// active alerts but was not told: what a silence, an acknowledgement or an inhibition
+// held back once it no longer applies, and what a crash between recording transitions
+// and queueing their notifications lost.
+//
+// State: per (receiver, alert) episode notified, when last and whether its escalation
+// was sent; only for active alerts.
 class NotificationRouter {
  public:
   explicit NotificationRouter(const NotifyConfig& config);
 
-  // The notifications for one evaluation's transitions, in order.
-  std::vector<Notification> Route(const std::vector<Transition>& transitions);
+  // The notifications for one evaluation's transitions, in order; suppressions are
+  // judged at each transition's time.
+  std::vector<Notification> Route(const std::vector<Transition>& transitions, const Suppressions& suppressions = {});
+  // For each receiver, the firing alerts in `active` it wants in their current state
+  // (escalated: "escalated", else "firing"; or "firing" when it lists only that) and has
+  // not been told of, unless suppressed at `now`.
+  std::vector<Notification> Reconcile(TimePoint now, const std::map<std::string, ActiveAlert>& active,
+                                      const Suppressions& suppressions = {});
   // Repeats of still-firing notified alerts whose receiver's repeat_interval has passed.
-  std::vector<Notification> Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active);
+  std::vector<Notification> Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active,
+                                    const Suppressions& suppressions = {});
   // Folds a queued notification in (restoring state from the store after a restart).
   void Apply(const Notification& queued);
 
   size_t episodes() const { return notified_.size(); }
 
  private:
+  struct Episode {
+    TimePoint active_since;  // which episode of the alert (a restored one may be stale)
+    TimePoint last;          // when last notified
+    bool escalated = false;  // an escalated notification (or a repeat of one) was sent
+  };
+
   Notification Make(const ReceiverConfig& receiver, std::string reason, const Transition& t, std::string key);
+  void Record(const Notification& n);
+  // The receiver was told of this episode of the alert. A receiver that does not list
+  // "resolved" gets no resolve notification, so after a restart the queued events can
+  // leave an earlier episode behind: it does not count.
+  const Episode* Notified(const std::string& receiver, const std::string& fingerprint, TimePoint active_since) const;
 
   const NotifyConfig& config_;
-  // (receiver, fingerprint) -> when last notified.
-  std::map<std::pair<std::string, std::string>, TimePoint> notified_;
+  // (receiver, fingerprint) -> what it was told.
+  std::map<std::pair<std::string, std::string>, Episode> notified_;
 };
 
 }  // namespace offmon::analyzer

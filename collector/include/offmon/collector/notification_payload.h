@@ -14,15 +14,16 @@
 
 namespace offmon::collector {
 
-// An http:// URL taken apart. The whole URL is a secret (webhook tokens live in paths):
-// never log it.
+// An http:// or https:// URL taken apart. The whole URL is a secret (webhook tokens live
+// in paths): never log it.
 struct HttpUrl {
+  bool https = false;  // TLS to the receiver (https://)
   std::string host;
-  std::string port = "80";
+  std::string port = "80";   // 443 for https:// without a port
   std::string target = "/";  // path and query
 };
-// InvalidArgument (naming no part of the URL) unless `url` is http://host[:port][/path];
-// https:// is not supported yet.
+// InvalidArgument (naming no part of the URL) unless `url` is
+// http[s]://host[:port][/path] (the scheme in any case).
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
 // For `offmon config check`: scheme, host and port only, anything after them (path,

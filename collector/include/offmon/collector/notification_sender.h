@@ -3,10 +3,11 @@
 // Queue() routes alert transitions (analyzer::NotificationRouter) and appends one
 // kNotificationQueued event per notification; the store is the queue, nothing waits in
 // memory but the one notification each receiver is delivering. Each receiver has a lane
-// that delivers its notifications one at a time in queue order: an async HTTP POST
-// (Boost.Beast, a timeout on every attempt) and then a kNotificationDelivered event (2xx)
-// or a kNotificationFailed event (4xx other than 408/429: permanent, with the reason).
-// 5xx, 408, 429, timeouts and connection errors are retried forever with exponential
+// that delivers its notifications one at a time in queue order: an async HTTP(S) POST
+// (Boost.Beast, a timeout on every attempt; https:// certificates are verified) and then
+// a kNotificationDelivered event (2xx) or a kNotificationFailed event (4xx other than
+// 408/429: permanent, with the reason). 5xx, 408, 429, timeouts, connection errors and
+// rejected certificates (logged once per reason) are retried forever with exponential
 // backoff and jitter (RetryDelay). On construction each lane resumes after the last
 // notification with an outcome, so queued ones are sent after a restart or SIGKILL:
 // delivery is at least once, and receivers that dedupe by key (Alertmanager labels,
@@ -52,16 +53,18 @@ class NotificationSender {
  public:
   // Restores routing state and each lane's position from the store and starts sending
   // what is pending. A receiver whose URL or key cannot be resolved (a missing url_file,
-  // an https URL) is logged once and its notifications stay queued.
+  // a ca_file OpenSSL cannot load) is logged once and its notifications stay queued.
   NotificationSender(boost::asio::io_context& io, store::Store& store, const NotifyConfig& config, const Clock& clock,
                      spdlog::logger& log, UnitRandom random = nullptr);
   ~NotificationSender();  // cancels what is in flight; it is sent again by the next sender
   NotificationSender(const NotificationSender&) = delete;
   NotificationSender& operator=(const NotificationSender&) = delete;
 
-  // Routes one evaluation's transitions (and repeats of long-firing alerts, from the
-  // active set) and queues the notifications. Returns how many were queued; a store
-  // write failure is logged and the rest of the batch is not queued.
+  // Routes one evaluation's transitions, reconciles the active set with what each
+  // receiver was told (what silences, acknowledgements or a crash held back), adds
+  // repeats of long-firing alerts, and queues the notifications. Silences and
+  // acknowledgements recorded since the last call are read first. Returns how many were
+  // queued; a store write failure is logged and the rest of the batch is not queued.
   size_t Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,
                const std::map<std::string, analyzer::ActiveAlert>& active);
 
@@ -75,12 +78,18 @@ class NotificationSender {
 
  private:
   Status Restore();
+  // Folds silence and acknowledgement events written after suppression_seq_.
+  Status ReadNewSuppressions();
 
   store::Store& store_;
   const NotifyConfig& config_;
   const Clock& clock_;
   spdlog::logger& log_;
   analyzer::NotificationRouter router_;
+  // Silences and acknowledgements, folded from the store; `offmon silence` / `offmon ack`
+  // add them while the daemon runs, so Queue() reads the events after suppression_seq_.
+  analyzer::Suppressions suppressions_;
+  int64_t suppression_seq_ = 0;
   std::vector<std::shared_ptr<Lane>> lanes_;
 };
 

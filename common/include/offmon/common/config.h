@@ -110,7 +110,7 @@ struct ReceiverConfig {
   std::string name;
   // type: "alertmanager", "webhook", "slack", "discord" or "pagerduty". Required.
   std::string type;
-  // url / url_file: where to POST (http:// only for now). Secrets: never logged or
+  // url / url_file: where to POST, http:// or https://. Secrets: never logged or
   // printed unredacted. url_file (its whole trimmed content) wins over url. One is
   // required except for pagerduty (default: the Events API v2 endpoint).
   std::string url;
@@ -126,6 +126,13 @@ struct ReceiverConfig {
   // repeat_interval: re-send a still-firing alert this often; 0 never. Default 0, and 1h
   // for alertmanager (which expires an alert not re-sent).
   Duration repeat_interval{0};
+  // https:// receivers' certificates are verified (chain and host name) against the
+  // system's trust store, or against ca_file: a PEM bundle of the CAs to trust instead
+  // (a private CA), readable at load. Default "" (the system store).
+  std::string ca_file;
+  // tls_insecure_skip_verify: accept any certificate (no chain or host name check);
+  // logged as a warning at start. Default false; excludes ca_file.
+  bool tls_insecure_skip_verify = false;
 };
 
 struct NotifyConfig {

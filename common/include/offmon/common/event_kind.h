@@ -24,6 +24,10 @@ enum class EventKind : int {
   kNotificationQueued = 13,     // {"id", "receiver", "key", "reason", "transition": {...}}
   kNotificationDelivered = 14,  // {"id", "receiver", "queued_seq", "status", "attempts"}
   kNotificationFailed = 15,     // {"id", "receiver", "queued_seq", "status", "reason", "attempts"}: permanent
+  // Silences and acknowledgements (analyzer/silence.h, docs/notifications.md):
+  kSilenceAdded = 16,       // {"id", "matchers": [{"name", "value"}], "starts_ms", "ends_ms", "reason", "by"}
+  kSilenceExpired = 17,     // {"id", "by"}: ended early by hand
+  kAlertAcknowledged = 18,  // {"key", "alert", "labels", "severity", "active_since_ms", "until_ms", "reason", "by"}
 };
 
 std::string_view EventKindName(EventKind kind);

@@ -17,6 +17,7 @@
 
 #include "offmon/analyzer/alert.h"
 #include "offmon/analyzer/participant_baseline.h"
+#include "offmon/analyzer/silence.h"
 #include "offmon/common/config.h"
 #include "offmon/common/result.h"
 #include "offmon/common/series_key.h"
@@ -67,6 +68,14 @@ struct ChannelRow {
   std::string baseline_source;
 };
 
+// A silence or acknowledgement that holds back an alert's notifications at the report
+// time (analyzer/silence.h).
+struct SuppressionNote {
+  std::string id;  // the silence's id; empty for an acknowledgement
+  TimePoint until;
+  std::string by, reason;
+};
+
 struct AlertRow {
   std::string alert;
   analyzer::Severity severity = analyzer::Severity::kWarning;
@@ -81,6 +90,8 @@ struct AlertRow {
   std::string guide_section;
   // Firing and not explained by a firing cause: counts toward the overall status.
   bool counted = false;
+  // Muted at the report time: notifications held back; still counted in the status.
+  std::optional<SuppressionNote> silenced, acknowledged;
 };
 
 struct DiskRow {
@@ -105,6 +116,7 @@ struct HealthReport {
   std::vector<EpochRow> epochs;      // the last 10 sealed, newest first
   std::vector<ChannelRow> channels;  // by name
   std::vector<AlertRow> alerts;      // causes first, each followed by what it explains
+  std::vector<analyzer::Silence> silences;  // active at the report time, in order added
   SystemResources system;
   HealthStatus status = HealthStatus::kOk;
 };

@@ -1,0 +1,126 @@
+// A loopback HTTP receiver on its own thread, for tests that drive other processes (the
+// real `offmon collect`, Alertmanager) and wait on conditions from the test's thread. It
+// listens on 127.0.0.1 (an ephemeral port), records each request and answers 200; while
+// holding (Hold(true)) it records requests and leaves them unanswered with the connection
+// open, as a receiver that hangs mid-request. Hold(false) closes the held connections
+// without an answer and answers later requests again.
+//
+// Thread safety: every public method may be called from any thread. The io_context runs
+// on the receiver's own thread, started by the constructor and joined by the destructor.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "support/http_receiver.h"
+
+namespace offmon::testing {
+
+class ThreadedHttpReceiver {
+ public:
+  ThreadedHttpReceiver()
+      : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        port_(acceptor_.local_endpoint().port()),
+        work_(io_.get_executor()) {
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~ThreadedHttpReceiver() {
+    io_.stop();
+    thread_.join();
+  }
+  ThreadedHttpReceiver(const ThreadedHttpReceiver&) = delete;
+  ThreadedHttpReceiver& operator=(const ThreadedHttpReceiver&) = delete;
+
+  unsigned short port() const { return port_; }
+  std::string url(std::string_view path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+
+  void Hold(bool hold) {
+    hold_ = hold;
+    if (hold) return;
+    boost::asio::post(io_, [this] {
+      for (const auto& c : held_) {
+        boost::system::error_code ignored;
+        c->socket.close(ignored);
+      }
+      held_.clear();
+    });
+  }
+
+  std::vector<ReceivedRequest> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+  size_t request_count() const {
+    std::lock_guard lock(mu_);
+    return requests_.size();
+  }
+
+ private:
+  struct Connection {
+    explicit Connection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
+    boost::asio::ip::tcp::socket socket;
+    boost::beast::flat_buffer buffer;
+    boost::beast::http::request<boost::beast::http::string_body> request;
+    boost::beast::http::response<boost::beast::http::string_body> response;
+  };
+
+  // On the receiver's thread only, as are held_ and the sockets.
+  void Accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+      if (ec) return;
+      Read(std::make_shared<Connection>(std::move(socket)));
+      Accept();
+    });
+  }
+
+  void Read(const std::shared_ptr<Connection>& c) {
+    boost::beast::http::async_read(c->socket, c->buffer, c->request,
+                                   [this, c](const boost::system::error_code& ec, size_t) {
+                                     if (ec) return;
+                                     {
+                                       std::lock_guard lock(mu_);
+                                       requests_.push_back({std::string(c->request.target()), c->request.body(),
+                                                            std::string(c->request["Idempotency-Key"])});
+                                     }
+                                     if (hold_) {
+                                       held_.push_back(c);
+                                       return;
+                                     }
+                                     c->response.result(boost::beast::http::status::ok);
+                                     c->response.version(11);
+                                     c->response.keep_alive(false);
+                                     c->response.prepare_payload();
+                                     boost::beast::http::async_write(
+                                         c->socket, c->response, [c](const boost::system::error_code&, size_t) {
+                                           boost::system::error_code ignored;
+                                           c->socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                                         });
+                                   });
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  unsigned short port_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::atomic<bool> hold_{false};
+  std::vector<std::shared_ptr<Connection>> held_;
+  mutable std::mutex mu_;
+  std::vector<ReceivedRequest> requests_;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace offmon::testing
