@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,9 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
   }
   stat.cpu_seconds = (utime + stime) / kTicksPerSecond;
   stat.start_seconds = start / kTicksPerSecond;
+  if (rss_pages < 0 || rss_pages > std::numeric_limits<int64_t>::max() / kPageBytes) {
+    return Status::InvalidArgument(fmt::format("stat: rss of {} pages is out of range", rss_pages));
+  }
   stat.rss_bytes = rss_pages * kPageBytes;
   return stat;
 }

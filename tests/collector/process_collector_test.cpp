@@ -27,6 +27,8 @@ TEST(ProcStatTest, ParsesCommandsWithSpacesAndParentheses) {
   EXPECT_EQ(stat->rss_bytes, 2500 * sysconf(_SC_PAGESIZE));
   EXPECT_FALSE(ParseProcStat("1234 node S 1").has_value());
   EXPECT_FALSE(ParseProcStat("1 (x) S 1 2").has_value());
+  // Found by fuzz_proc_parsers: an rss that overflows in bytes is an error, not UB.
+  EXPECT_FALSE(ParseProcStat("1 (x) R 1 1 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 94295363 1 14072756168292363 0\n").has_value());
 }
 
 class ProcFixture : public ::testing::Test {
