@@ -59,6 +59,9 @@ deadline=$((SECONDS + cycles * 2 + 60))
 count=0
 while [ "$count" -lt "$cycles" ] && [ $SECONDS -lt $deadline ]; do
   sleep 1  # polling the store for a cycle count, with a deadline
+  if ! kill -0 "$daemon" 2>/dev/null; then
+    echo "offmon collect exited early:" >&2; tail -5 "$work/stderr" >&2; exit 1
+  fi
   count=$("$offmon" --store "$work/offmon.db" trend 'collector_up{collector="postgres"}' --since 1h --step 1h 2>/dev/null \
     | awk '/^  20/ {sum += $5} END {print sum + 0}' || true)
 done
