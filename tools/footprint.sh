@@ -62,8 +62,8 @@ while [ "$count" -lt "$cycles" ] && [ $SECONDS -lt $deadline ]; do
   if ! kill -0 "$daemon" 2>/dev/null; then
     echo "offmon collect exited early:" >&2; tail -5 "$work/stderr" >&2; exit 1
   fi
-  count=$("$offmon" --store "$work/offmon.db" trend 'collector_up{collector="postgres"}' --since 1h --step 1h 2>/dev/null \
-    | awk '/^  20/ {sum += $5} END {print sum + 0}' || true)
+  count=$("$offmon" --store "$work/offmon.db" trend 'collector_up{collector="postgres"}' --since 1h --csv 2>/dev/null \
+    | awk -F, 'NR > 1 {sum += $NF} END {print sum + 0}' || true)
 done
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$daemon/stat")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
