@@ -443,7 +443,6 @@ NotificationSender::~NotificationSender() {
 
 Status NotificationSender::Restore() {
   std::map<std::string, int64_t> cursor;
-  int64_t newest = 0;  // the newest outbox event read
   for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
     int64_t after = 0;
     while (true) {
@@ -452,7 +451,6 @@ Status NotificationSender::Restore() {
       if (page->empty()) break;
       for (const store::Event& e : *page) {
         after = e.seq;
-        newest = std::max(newest, e.seq);
         auto outcome = analyzer::DecodeOutcome(e.payload);
         if (!outcome) continue;
         int64_t& c = cursor[outcome->receiver];
@@ -474,11 +472,14 @@ Status NotificationSender::Restore() {
       if (e.seq > cursor[n->receiver]) ++pending[n->receiver];
     }
   }
-  // Silences and acknowledgements. Queue() reads every event after the newest outbox
-  // event read above, so one written while these are read is folded again: harmless.
-  suppression_seq_ = std::max(newest, after);
-  for (EventKind kind : {EventKind::kSilenceAdded, EventKind::kSilenceExpired, EventKind::kAlertAcknowledged}) {
-    int64_t seen = 0;
+  if (Status status = ReadNewSuppressions(); !status.ok()) return status;
+  for (const auto& lane : lanes_) lane->Start(cursor[lane->name()], pending[lane->name()]);
+  return Status::Ok();
+}
+
+Status NotificationSender::ReadNewSuppressions() {
+  // By kind: the log's other events (sample batches) are never read for this.
+  for (auto& [kind, seen] : suppression_seq_) {
     while (true) {
       auto page = store_.ReadEvents(seen, kind, kEventPage);
       if (!page) return page.error();
@@ -489,20 +490,7 @@ Status NotificationSender::Restore() {
       }
     }
   }
-  for (const auto& lane : lanes_) lane->Start(cursor[lane->name()], pending[lane->name()]);
   return Status::Ok();
-}
-
-Status NotificationSender::ReadNewSuppressions() {
-  while (true) {
-    auto page = store_.ReadEvents(suppression_seq_, std::nullopt, kEventPage);
-    if (!page) return page.error();
-    if (page->empty()) return Status::Ok();
-    for (const store::Event& e : *page) {
-      suppression_seq_ = e.seq;
-      if (Status status = suppressions_.Apply(e); !status.ok()) log_.error("notify: {}", status.ToString());
-    }
-  }
 }
 
 size_t NotificationSender::Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,

@@ -31,6 +31,7 @@
 #include "offmon/analyzer/alert_tracker.h"
 #include "offmon/analyzer/notification_router.h"
 #include "offmon/common/config.h"
+#include "offmon/common/event_kind.h"
 #include "offmon/common/time.h"
 
 namespace spdlog {
@@ -78,7 +79,7 @@ class NotificationSender {
 
  private:
   Status Restore();
-  // Folds silence and acknowledgement events written after suppression_seq_.
+  // Folds the silence and acknowledgement events written since the last call.
   Status ReadNewSuppressions();
 
   store::Store& store_;
@@ -87,9 +88,11 @@ class NotificationSender {
   spdlog::logger& log_;
   analyzer::NotificationRouter router_;
   // Silences and acknowledgements, folded from the store; `offmon silence` / `offmon ack`
-  // add them while the daemon runs, so Queue() reads the events after suppression_seq_.
+  // add them while the daemon runs, so Queue() reads the new ones.
   analyzer::Suppressions suppressions_;
-  int64_t suppression_seq_ = 0;
+  // Per kind, in the order that folds an expiry after its silence: the last event read.
+  std::vector<std::pair<EventKind, int64_t>> suppression_seq_ = {
+      {EventKind::kSilenceAdded, 0}, {EventKind::kSilenceExpired, 0}, {EventKind::kAlertAcknowledged, 0}};
   std::vector<std::shared_ptr<Lane>> lanes_;
 };
 
