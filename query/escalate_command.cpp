@@ -59,7 +59,7 @@ void RunEscalate(CliContext& ctx, const EscalateOptions& options) {
     const SeriesKey key(a.alert, a.labels);
     if (!options.process.empty() && key.Label("process") != options.process) continue;
     const bool match =
-        options.all_critical ? a.counted && a.severity == analyzer::Severity::kCritical : selector->Matches(key);
+        options.all_critical ? a.counted && a.firing && a.severity == analyzer::Severity::kCritical : selector->Matches(key);
     if (match) chosen.push_back(&a);
   }
   if (chosen.empty()) {

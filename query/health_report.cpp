@@ -346,9 +346,11 @@ class ReportBuilder {
     }
     OFFMON_RETURN_IF_ERROR(MarkSuppressed());
     for (AlertRow& row : report_.alerts) {
-      row.counted = row.firing && (row.inhibited_by.empty() || !firing_causes.contains(row.inhibited_by));
+      row.counted = row.inhibited_by.empty() || !firing_causes.contains(row.inhibited_by);
       if (!row.counted) continue;
-      report_.status = std::max(report_.status, static_cast<HealthStatus>(static_cast<int>(row.severity)));
+      const auto severity = static_cast<HealthStatus>(static_cast<int>(row.severity));
+      report_.status = std::max(report_.status, severity);
+      if (row.firing) report_.hard_status = std::max(report_.hard_status, severity);
     }
     return Status::Ok();
   }

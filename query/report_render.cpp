@@ -114,7 +114,8 @@ class TextRenderer {
     const Mark mark = r_.status == HealthStatus::kOk        ? Mark::kOk
                       : r_.status == HealthStatus::kWarning ? Mark::kWarning
                                                             : Mark::kCritical;
-    out_ += fmt::format("Status: {}{}\n", terminal_ ? Icon(mark) : "", SeverityColour(HealthStatusName(r_.status)));
+    out_ += fmt::format("Status: {}{}{}\n", terminal_ ? Icon(mark) : "", SeverityColour(HealthStatusName(r_.status)),
+                        r_.soft() ? " (pending: seen, not yet held for its rule's `for`)" : "");
     out_ += Heavy() + '\n';
   }
 
@@ -354,6 +355,7 @@ std::string RenderReportJson(const HealthReport& report) {
   nlohmann::json doc;
   doc["timestamp"] = FormatRfc3339(report.at);
   doc["status"] = HealthStatusName(report.status);
+  doc["hard_status"] = HealthStatusName(report.hard_status);
   nlohmann::json processes = nlohmann::json::array();
   for (const ProcessStatus& p : report.processes) {
     processes.push_back(

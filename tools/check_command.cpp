@@ -1,9 +1,11 @@
 // `offmon check [--json] [--color auto|always|never]`: one collection cycle (the code of
 // `offmon collect --once`), one evaluation of the alert rules recorded in the store, then
 // the health report. Exit codes follow Nagios, so cron, systemd timers and other monitors
-// can use it: 0 OK, 1 WARNING, 2 CRITICAL (the highest severity among firing alerts not
-// inhibited by an upstream cause), 3 UNKNOWN (the store cannot be opened or written, or
-// the analysis failed).
+// can use it: 0 OK, 1 WARNING, 2 CRITICAL (the highest severity among firing and pending
+// alerts not inhibited by a firing upstream cause), 3 UNKNOWN (the store cannot be opened
+// or written, or the analysis failed). A pending alert is a Nagios soft state: a check
+// reports what it sees on its first run (a stopped worker is WARNING at once, named
+// "(pending)"), and the scheduler's retries debounce it, as they do for any plugin.
 #include "check_command.h"
 
 #include <fmt/format.h>
@@ -69,12 +71,14 @@ void RunCheck(CliContext& ctx, const CheckOptions& options) {
   } else {
     const bool terminal = options.color == "always" || (options.color == "auto" && query::StdoutWantsTerminalForm());
     *ctx.out << query::RenderReportText(*report, query::RenderOptions{terminal});
-    std::string firing;
+    std::string counted;
     for (const query::AlertRow& a : report->alerts) {
-      if (!a.counted) continue;
-      firing += (firing.empty() ? ": " : ", ") + SeriesKey(a.alert, a.labels).ToString();
+      if (!a.counted || (!a.firing && a.severity == analyzer::Severity::kInfo)) continue;
+      counted += (counted.empty() ? ": " : ", ") + SeriesKey(a.alert, a.labels).ToString() +
+                 (a.firing ? "" : " (pending)");
     }
-    *ctx.out << fmt::format("offmon check: {}{}\n", query::HealthStatusName(report->status), firing);
+    *ctx.out << fmt::format("offmon check: {}{}{}\n", query::HealthStatusName(report->status),
+                            report->soft() ? " (soft)" : "", counted);
   }
   ctx.exit_code = static_cast<int>(report->status);
 }

@@ -88,7 +88,8 @@ struct AlertRow {
   std::string inhibited_by;  // "Alert{labels}" of the upstream cause, or empty
   std::string first_action;  // the guide's first step (runbook.h); empty when none
   std::string guide_section;
-  // Firing and not explained by a firing cause: counts toward the overall status.
+  // Not explained by a firing cause: counts toward the overall status, as a hard state
+  // when firing and as a soft one when pending.
   bool counted = false;
   // Muted at the report time: notifications held back; still counted in the status.
   std::optional<SuppressionNote> silenced, acknowledged;
@@ -104,7 +105,7 @@ struct SystemResources {
   std::vector<DiskRow> disks;
 };
 
-// The overall verdict: the highest severity among firing alerts not inhibited by an
+// The overall verdict: the highest severity among alerts not inhibited by a firing
 // upstream cause. The order is also the Nagios exit code of `offmon check`.
 enum class HealthStatus { kOk = 0, kWarning = 1, kCritical = 2 };
 std::string_view HealthStatusName(HealthStatus status);  // "OK", "WARNING", "CRITICAL"
@@ -118,7 +119,15 @@ struct HealthReport {
   std::vector<AlertRow> alerts;      // causes first, each followed by what it explains
   std::vector<analyzer::Silence> silences;  // active at the report time, in order added
   SystemResources system;
+  // The verdict over firing and pending alerts (counted ones): what the status line says
+  // and `offmon check` exits with. A report states what it sees, as a Nagios plugin
+  // does: a condition seen but not yet held for its rule's `for` (a process just found
+  // down) is a soft state, never OK; the scheduler that runs the check debounces it.
   HealthStatus status = HealthStatus::kOk;
+  // The same over firing alerts only (Nagios' hard state). status > hard_status: the
+  // verdict comes from pending alerts alone.
+  HealthStatus hard_status = HealthStatus::kOk;
+  bool soft() const { return status > hard_status; }
 };
 
 // How many sealed epochs RECENT EPOCHS lists.
