@@ -284,6 +284,15 @@ Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLo
                                                               : fmt::format(" nor in env_file {}", config.env_file)));
 }
 
+std::string ConnInfoWithTimeout(const std::string& url, Duration connect_timeout) {
+  const int64_t seconds = std::max<int64_t>(1, (std::chrono::ceil<std::chrono::seconds>(connect_timeout)).count());
+  if (UriSchemeLength(url) > 0) {
+    return fmt::format("{}{}connect_timeout={}&fallback_application_name=offmon", url,
+                       url.find('?') == std::string::npos ? '?' : '&', seconds);
+  }
+  return fmt::format("{} connect_timeout={} fallback_application_name=offmon", url, seconds);
+}
+
 std::string RedactUrl(std::string_view url) {
   std::string out;
   size_t pos = 0;

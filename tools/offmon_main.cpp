@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"offmon: an off-chain monitor for PM2 workers and their PostgreSQL pipeline"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "offmon 0.1.0");
+  app.set_version_flag("--version", "offmon " OFFMON_VERSION);
   std::string config_path;
   std::string store_path;
   app.add_option("--config", config_path, "TOML config file (default: $OFFMON_CONFIG)")->envname("OFFMON_CONFIG");
@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
                                        offmon::tools::HttpReportJson());
   offmon::collector::AddImportCommand(app, ctx);
   offmon::collector::AddConfigCommand(app, ctx);
+  offmon::collector::AddInitCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);
   offmon::query::AddTrendCommand(app, ctx);
   offmon::query::AddAlertsCommand(app, ctx);

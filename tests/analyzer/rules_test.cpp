@@ -189,6 +189,61 @@ TEST_F(AnalyzerTest, EventRateLowWarnsBelowOneHundredAndIsCriticalAtZero) {
   EXPECT_EQ(fired[1].severity, Severity::kCritical);
 }
 
+// A fresh daemon over a database that already satisfies "fewer than 100 events for 5
+// minutes": the PostgreSQL collector's first cycle writes, besides the current count,
+// db_events_last_hour reconstructed from first_seen at the minutes before it
+// (docs/metrics.md, "Reconstructed history"). The rule judges its `for` on the stored
+// samples, so the first evaluation fires; with the current sample alone it is pending,
+// and a dip that only the last two minutes show stays pending.
+TEST_F(AnalyzerTest, EventRateLowFiresOnTheFirstEvaluationOverReconstructedHistory) {
+  const int64_t start = 10 * kHour;  // the daemon's first cycle
+  auto first_evaluation = [&](const std::string& series) {
+    analyzer::Analyzer live(config_, *store_, analyzer::AnalyzerMode::kLive);
+    EXPECT_TRUE(live.Restore().ok());
+    auto transitions = live.Evaluate(At(start));
+    std::vector<analyzer::Transition> out;
+    if (!transitions) {
+      ADD_FAILURE() << transitions.error().ToString();
+      return out;
+    }
+    for (auto& t : *transitions) {
+      if (t.alert == "EventRateLow" && SeriesKey(t.alert, t.labels).ToString() == series) out.push_back(t);
+    }
+    return out;
+  };
+  // The current sample only: the condition is seen, its 5 minutes are not.
+  Put("db_events_last_hour", {{start, 40}});
+  auto alone = first_evaluation("EventRateLow");
+  ASSERT_THAT(alone, SizeIs(1));
+  EXPECT_EQ(alone[0].state, AlertState::kPending);
+
+  // The reconstructed minutes before it (appended after the current sample, as a
+  // collector writing them in the same cycle would): firing at once.
+  Put("db_events_last_hour", {{start - 10 * kMin, 46}, {start - 9 * kMin, 45}, {start - 8 * kMin, 44},
+                              {start - 7 * kMin, 44}, {start - 6 * kMin, 43}, {start - 5 * kMin, 42},
+                              {start - 4 * kMin, 42}, {start - 3 * kMin, 41}, {start - 2 * kMin, 41},
+                              {start - kMin, 40}});
+  auto fired = first_evaluation("EventRateLow");
+  ASSERT_THAT(fired, SizeIs(1));  // firing, without a pending step
+  EXPECT_EQ(fired[0].state, AlertState::kFiring);
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(start));
+}
+
+TEST_F(AnalyzerTest, EventRateLowReconstructedDipOfTwoMinutesStaysPending) {
+  const int64_t start = 10 * kHour;
+  std::vector<std::pair<int64_t, double>> minutes;
+  for (int64_t m = 10; m >= 0; --m) minutes.emplace_back(start - m * kMin, m > 2 ? 4000.0 : 60.0);
+  Put("db_events_last_hour", minutes);
+  analyzer::Analyzer live(config_, *store_, analyzer::AnalyzerMode::kLive);
+  ASSERT_TRUE(live.Restore().ok());
+  auto transitions = live.Evaluate(At(start));
+  ASSERT_TRUE(transitions.has_value());
+  ASSERT_THAT(*transitions, SizeIs(1)) << ::testing::PrintToString(*transitions);
+  EXPECT_EQ((*transitions)[0].alert, "EventRateLow");
+  EXPECT_EQ((*transitions)[0].state, AlertState::kPending);
+}
+
 TEST_F(AnalyzerTest, SealingStaleWarnsAfterTwoHoursAndIsCriticalAfterFour) {
   for (const char* channel : {"train", "sykkuno"}) {
     Series(fmt::format(R"(epoch_participants{{channel="{}"}})", channel), 0, 10 * kHour, kHour,

@@ -1,5 +1,5 @@
-// `offmon collect`, `offmon import` and `offmon config`: the commands that put
-// observations in the store, and the check of what drives them.
+// `offmon collect`, `offmon import`, `offmon config` and `offmon init`: the commands that
+// put observations in the store, and the writing and check of what drives them.
 #pragma once
 
 #include "offmon/collector/daemon.h"
@@ -16,5 +16,6 @@ void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analy
                        ReportJson report_json = nullptr);
 void AddImportCommand(CLI::App& app, CliContext& ctx);
 void AddConfigCommand(CLI::App& app, CliContext& ctx);
+void AddInitCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace offmon::collector

@@ -52,6 +52,11 @@ EnvLookup ProcessEnvironment();
 // A missing env_file is not an error (it is optional).
 Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLookup& env = ProcessEnvironment());
 
+// The libpq connection string for `url` with connect_timeout (whole seconds, at least 1)
+// and fallback_application_name=offmon added, in the URL's own form (URI or keyword).
+// Secret like the URL.
+std::string ConnInfoWithTimeout(const std::string& url, Duration connect_timeout);
+
 // Reads `key` from a .env file: lines `KEY=value` or `export KEY=value`; values may be
 // 'single-quoted' (literal), "double-quoted" (\" \\ \n \$ escapes) or bare (ending at
 // ` #`, trimmed); blank lines and lines starting with # are skipped. The last
