@@ -277,10 +277,16 @@ std::string RenderInitConfig(const HostDiscovery& host, const PostgresConfig& po
   out += "\n[analyzer]\n";
   out += "# The pipeline's roles decide which alert explains which (an offline aggregator explains low\n"
          "# events; an offline sealer explains stale epochs). CONFIRM: inferred from process names.\n";
-  out += host.aggregator.empty() ? "# No process named like an aggregator: set it.\naggregator = []\n"
-                                 : fmt::format("aggregator = {}\n", QuotedList(host.aggregator));
-  out += host.sealer.empty() ? "# No process named like a sealer (tree-builder): set it.\nsealer = []\n"
-                             : fmt::format("sealer = {}\n", QuotedList(host.sealer));
+  // Unknown roles keep the defaults (the guide's names) rather than an empty list.
+  const AnalyzerConfig defaults;
+  out += host.aggregator.empty()
+             ? fmt::format("# No process named like an aggregator: set it (default {}).\n# aggregator = []\n",
+                           QuotedList(defaults.aggregator))
+             : fmt::format("aggregator = {}\n", QuotedList(host.aggregator));
+  out += host.sealer.empty()
+             ? fmt::format("# No process named like a sealer (tree-builder): set it (default {}).\n# sealer = []\n",
+                           QuotedList(defaults.sealer))
+             : fmt::format("sealer = {}\n", QuotedList(host.sealer));
 
   const std::vector<std::string> summary = DiscoverySummary(host);
   if (std::any_of(summary.begin(), summary.end(), [](const std::string& s) { return s.starts_with("missing"); })) {
