@@ -74,13 +74,6 @@ std::optional<std::string> FindInPath(const std::string& binary) {
   return std::nullopt;
 }
 
-std::string ResolvedPm2Home(const std::string& configured) {
-  if (!configured.empty()) return configured;
-  if (const char* env = std::getenv("PM2_HOME"); env != nullptr && *env != '\0') return env;
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return (fs::path(home) / ".pm2").string();
-  return ".pm2";
-}
-
 // A TOML basic string ("...", escaped), as the example config writes them.
 std::string Quote(std::string_view text) {
   std::ostringstream out;
@@ -135,18 +128,17 @@ std::string TableProblem(const TableFound& t) {
 
 Pm2Found DiscoverPm2(const Pm2Config& config, CommandRunner& runner, TimePoint now) {
   Pm2Found found;
-  found.home = ResolvedPm2Home(config.home);
   auto binary = FindInPath(config.binary);
   found.binary = binary.value_or(config.binary);
+  Pm2Config once = config;
+  once.binary = found.binary;
+  once.processes.clear();  // every process pm2 lists
+  Pm2Collector collector(once, runner);
+  found.home = collector.pm2_home().string();  // the collector's rule: config, $PM2_HOME, ~/.pm2
   if (!binary) {
     found.problem = "pm2 not found in PATH (install it, or pass --pm2 PATH)";
     return found;
   }
-  Pm2Config once = config;
-  once.binary = found.binary;
-  once.home = found.home;
-  once.processes.clear();  // every process pm2 lists
-  Pm2Collector collector(once, runner);
   DiscoverySink sink;
   collector.Collect(now, sink);
   found.processes = std::move(sink.names);
