@@ -2,12 +2,15 @@
 # Installs what offmon needs from Debian 12 packages (only what is missing) and builds
 # build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
 #   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror] [--no-bench]
-#                  [--fuzz] [--cxx-flags-relwithdebinfo FLAGS]
+#                  [--fuzz] [--cxx-flags-relwithdebinfo FLAGS] [--target NAME]
 # --fuzz builds with clang and adds the libFuzzer targets (tests/fuzz/).
+# --target builds only that target (tools/demo.sh: --target offmon, no tests or benchmarks).
+# A new build directory uses Ninja and links with lld (both installed here); an existing
+# one keeps the generator it was configured with.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; fuzz=OFF
-rwdi_flags=()
+rwdi_flags=(); target=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -18,12 +21,13 @@ while [ $# -gt 0 ]; do
     --no-bench) bench=OFF; shift ;;
     --fuzz) fuzz=ON; shift ;;
     --cxx-flags-relwithdebinfo) rwdi_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$2"); shift 2 ;;
+    --target) target=(--target "$2"); shift 2 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 packages=(
-  build-essential cmake pkg-config git clang libclang-rt-14-dev
+  build-essential cmake ninja-build lld pkg-config git clang libclang-rt-14-dev
   libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
@@ -45,6 +49,9 @@ fi
 
 compiler=()
 [ "$fuzz" = ON ] && compiler=(-DCMAKE_CXX_COMPILER=clang++)
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" "${compiler[@]}" -DOFFMON_FUZZ="$fuzz" \
-  -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" "${rwdi_flags[@]}" >/dev/null
-cmake --build "$build_dir" -j "$(nproc)"
+generator=()
+[ -f "$build_dir/CMakeCache.txt" ] || generator=(-G Ninja)
+cmake -S "$here" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" "${compiler[@]}" \
+  -DOFFMON_FUZZ="$fuzz" -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" \
+  "${rwdi_flags[@]}" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)" "${target[@]}"
