@@ -54,8 +54,8 @@ show() {
 }
 
 if [ "$setup" -eq 1 ]; then
-  section "install what is missing and build (tools/setup.sh)"
-  tools/setup.sh
+  section "install what is missing and build offmon (tools/setup.sh --target offmon)"
+  tools/setup.sh --target offmon
 fi
 
 # Preflight: one clear line for whatever is missing.
