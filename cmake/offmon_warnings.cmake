@@ -19,13 +19,6 @@ function(offmon_set_warnings target)
   endif()
 endfunction()
 
-# Under OFFMON_FUZZ every library is instrumented for coverage-guided fuzzing.
-function(offmon_fuzz_instrument target)
-  if(OFFMON_FUZZ)
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
-  endif()
-endfunction()
-
 # A library target of one offmon module: offmon::<name>, public headers in include/.
 function(offmon_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
@@ -36,6 +29,5 @@ function(offmon_add_module name)
   target_compile_features(offmon_${name} PUBLIC cxx_std_20)
   target_link_libraries(offmon_${name} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS})
   offmon_set_warnings(offmon_${name})
-  offmon_fuzz_instrument(offmon_${name})
 endfunction()
 
