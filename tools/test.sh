@@ -5,7 +5,8 @@
 #   1. ctest: unit, integration (real PostgreSQL, PM2, Prometheus, Alertmanager), the
 #      demo, the accuracy floors, benchmark smoke runs
 #   2. each fuzzer runs FUZZ_SECONDS (default 10) on a copy of its corpus in
-#      tests/fuzz/corpus/
+#      tests/fuzz/corpus/, one fuzzer per core at a time
+# Where the time goes and why the build is set up this way: docs/build.md.
 # Why clang: the fuzzers need it, so one clang build serves tests and fuzzers; with gcc
 # the suite took a gcc ASan build (18.6 min on 2 cores) plus a clang fuzz build (~6 min),
 # and clang compiles this code base faster. README command 1 builds the release binary
@@ -21,6 +22,7 @@ step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
 
 step "install, clang build: ASan + UBSan + libFuzzer instrumentation (-Werror)"
 # -g1: line tables are all a sanitizer report needs, and they compile and link faster than -g.
+# -O1: the sanitizers check the same; -O2 only cost compile time (test code is -O0 anyway).
 tools/setup.sh --build-dir build-ci --type RelWithDebInfo --sanitize --werror --fuzz \
   --cxx-flags-relwithdebinfo "-O1 -g1 -DNDEBUG"
 step "tests (ASan + UBSan)"
