@@ -117,7 +117,9 @@ Status CollectorFailingRule(const RuleContext& ctx, const RuleConfig& rule, std:
     for (const Sample& s : w.samples) {
       if (s.value >= 1) last_success = s.time;
     }
-    const bool blind = !last_success || ctx.now - *last_success >= critical_after;
+    // Blind only after failing for critical_after: a collector that has not yet succeeded
+    // since the store began (a daemon two seconds old) has not been blind for that long.
+    const bool blind = ctx.now - last_success.value_or(w.samples.front().time) >= critical_after;
     std::string reason = LastFailure(ctx, collector, ctx.now - critical_after);
     std::string summary =
         stale ? fmt::format("collector {} has not run for {}", collector, FormatDurationShort(ctx.now - latest.time))

@@ -16,12 +16,13 @@ void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analy
                                  "Run the collectors in the foreground until SIGTERM/SIGINT (SIGHUP reloads the config)");
   auto* once = cmd->add_flag("--once")->description("Run one cycle of every collector, store it and exit");
   cmd->callback([&ctx, once, after_analysis = std::move(after_analysis), report_json = std::move(report_json)] {
+    auto log = MakeDaemonLogger(ctx.config.log);
+    if (!log) return ctx.Fail(log.error());
     auto store = store::OpenStoreForCommand(ctx, /*read_only=*/false);
     if (!store) return ctx.Fail(store.error());
-    auto log = MakeDaemonLogger(ctx.config.log);
     DaemonOptions options{ctx.config, ctx.config_path, ctx.store_path, once->count() > 0, &BuildCollectors,
                           after_analysis, report_json};
-    ctx.exit_code = RunDaemon(options, **store, *ctx.clock, *log);
+    ctx.exit_code = RunDaemon(options, **store, *ctx.clock, **log);
     if (once->count() > 0 && ctx.exit_code == kExitOk) {
       auto info = (*store)->Info();
       if (info) *ctx.out << fmt::format("stored one cycle in {} ({} series)\n", ctx.store_path, info->series);

@@ -372,7 +372,7 @@ int RunDaemon(const DaemonOptions& options, store::Store& store, const Clock& cl
   return loop.Run();
 }
 
-std::shared_ptr<spdlog::logger> MakeDaemonLogger(const LogConfig& config) {
+Result<std::shared_ptr<spdlog::logger>> MakeDaemonLogger(const LogConfig& config) {
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
   if (!config.file.empty()) {
     std::error_code ec;
@@ -382,8 +382,9 @@ std::shared_ptr<spdlog::logger> MakeDaemonLogger(const LogConfig& config) {
       sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           config.file, static_cast<size_t>(config.max_bytes), static_cast<size_t>(config.keep)));
     } catch (const spdlog::spdlog_ex& e) {
-      sinks.front()->log(spdlog::details::log_msg("offmon", spdlog::level::warn,
-                                                  fmt::format("monitor log disabled: {}", e.what())));
+      // A daemon without the log it was told to keep would lose what the guide's
+      // operators grep for: refuse to start instead.
+      return Status::IOError(fmt::format("monitor log {}: {}", config.file, e.what()));
     }
   }
   auto logger = std::make_shared<spdlog::logger>("offmon", sinks.begin(), sinks.end());

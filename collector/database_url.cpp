@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 namespace offmon::collector {
 
@@ -19,6 +21,10 @@ namespace {
 
 constexpr std::string_view kRedacted = "***";
 constexpr std::string_view kBlanks = " \t\r\n\f\v";
+// The connection parameters that hold secrets.
+constexpr std::array<std::string_view, 2> kSecretKeys = {"password", "sslpassword"};
+// Pieces of a password shorter than this are not scrubbed on their own (see UrlSecrets).
+constexpr size_t kMinScrubbedPiece = 3;
 
 std::string_view Trim(std::string_view s) {
   const size_t begin = s.find_first_not_of(kBlanks);
@@ -93,7 +99,11 @@ std::vector<Span> UriPasswordSpans(std::string_view url, size_t scheme_len) {
     size_t end = url.find('&', begin);
     if (end == std::string_view::npos) end = url.size();
     std::string_view param = url.substr(begin, end - begin);
-    if (StartsWithNoCase(param, "password=")) spans.push_back({begin + 9, end});
+    for (std::string_view key : kSecretKeys) {
+      if (StartsWithNoCase(param, key) && param.size() > key.size() && param[key.size()] == '=') {
+        spans.push_back({begin + key.size() + 1, end});
+      }
+    }
     pos = end < url.size() ? end : std::string_view::npos;
   }
   return spans;
@@ -125,7 +135,9 @@ std::vector<Span> KeywordPasswordSpans(std::string_view s) {
     } else {
       while (i < s.size() && !is_space(s[i])) i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
     }
-    if (key == "password") spans.push_back({value_begin, std::min(i, s.size())});
+    if (std::find(kSecretKeys.begin(), kSecretKeys.end(), key) != kSecretKeys.end()) {
+      spans.push_back({value_begin, std::min(i, s.size())});
+    }
   }
   return spans;
 }
@@ -204,6 +216,39 @@ std::string ParseEnvValue(std::string_view v) {
   return std::string(Trim(v));
 }
 
+
+// libpq's own verdict on a connection string (URI or keyword form): the values of its
+// secret parameters, or nullopt when libpq cannot parse it. libpq's error message is
+// dropped: it quotes the offending text, which may be the password.
+std::optional<std::vector<std::string>> LibpqSecrets(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return std::nullopt;
+  std::vector<std::string> secrets;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    if (std::find(kSecretKeys.begin(), kSecretKeys.end(), std::string_view(o->keyword)) != kSecretKeys.end()) {
+      secrets.emplace_back(o->val);
+    }
+  }
+  PQconninfoFree(options);
+  return secrets;
+}
+
+// What is shown of a string libpq cannot parse: nothing of it but a URI scheme ("mysql://"),
+// whatever the mistake, since where the password is cannot be known.
+std::string RedactUnparseable(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const bool scheme = scheme_end != std::string_view::npos && scheme_end > 0 &&
+                      std::isalpha(static_cast<unsigned char>(url[0])) != 0 &&
+                      std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(scheme_end), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
+                      });
+  return fmt::format("{}*** (not a valid PostgreSQL connection string; {} characters hidden)",
+                     scheme ? url.substr(0, scheme_end + 3) : std::string_view(), url.size());
+}
+
 }  // namespace
 
 EnvLookup ProcessEnvironment() {
@@ -244,6 +289,17 @@ std::string SecretFileModeWarning(const std::filesystem::path& path, std::string
   return fmt::format("{} {} is readable by group or others (mode {:04o}); chmod 600 it", what, path.string(), mode);
 }
 
+namespace {
+
+// A resolved URL that libpq cannot parse is refused here, with the mistake hidden, so no
+// later message (libpq quotes what it cannot parse) can carry the password.
+Result<DatabaseUrl> Validated(DatabaseUrl resolved) {
+  if (IsValidConnectionString(resolved.url)) return resolved;
+  return Status::InvalidArgument(fmt::format("{}: {}", resolved.origin, RedactUrl(resolved.url)));
+}
+
+}  // namespace
+
 Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLookup& env) {
   DatabaseUrl resolved;
   if (!config.url_file.empty()) {
@@ -254,13 +310,13 @@ Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLo
     resolved.source = UrlSource::kUrlFile;
     resolved.origin = fmt::format("url_file {}", config.url_file);
     resolved.warning = SecretFileModeWarning(config.url_file, "url_file");
-    return resolved;
+    return Validated(std::move(resolved));
   }
   if (auto value = env(config.url_env); value && !value->empty()) {
     resolved.url = *value;
     resolved.source = UrlSource::kEnvironment;
     resolved.origin = fmt::format("environment variable {}", config.url_env);
-    return resolved;
+    return Validated(std::move(resolved));
   }
   if (!config.env_file.empty()) {
     std::error_code ec;
@@ -275,7 +331,7 @@ Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLo
         resolved.source = UrlSource::kEnvFile;
         resolved.origin = fmt::format("{} in env_file {}", config.url_env, config.env_file);
         resolved.warning = SecretFileModeWarning(config.env_file, "env_file");
-        return resolved;
+        return Validated(std::move(resolved));
       }
     }
   }
@@ -293,7 +349,10 @@ std::string ConnInfoWithTimeout(const std::string& url, Duration connect_timeout
   return fmt::format("{} connect_timeout={} fallback_application_name=offmon", url, seconds);
 }
 
+bool IsValidConnectionString(std::string_view url) { return LibpqSecrets(std::string(url)).has_value(); }
+
 std::string RedactUrl(std::string_view url) {
+  if (!IsValidConnectionString(url)) return RedactUnparseable(Trim(url));
   std::string out;
   size_t pos = 0;
   for (const Span& span : PasswordSpans(url)) {
@@ -315,11 +374,57 @@ std::string UrlPassword(std::string_view url) {
   return password;
 }
 
+std::vector<std::string> UrlSecrets(std::string_view url) {
+  std::vector<std::string> secrets;
+  auto add = [&](std::string_view s, size_t min_size) {
+    if (s.size() >= min_size && std::find(secrets.begin(), secrets.end(), s) == secrets.end()) {
+      secrets.emplace_back(s);
+    }
+  };
+  const std::optional<std::vector<std::string>> parsed = LibpqSecrets(std::string(url));
+  if (parsed) {
+    for (const std::string& s : *parsed) add(s, 1);
+  } else {
+    // libpq quotes what it could not parse in its errors: the whole string, a word of it.
+    add(Trim(url), 1);
+    std::string_view rest = url;
+    while (!rest.empty()) {
+      const size_t begin = rest.find_first_not_of(kBlanks);
+      if (begin == std::string_view::npos) break;
+      rest.remove_prefix(begin);
+      const size_t end = std::min(rest.find_first_of(kBlanks), rest.size());
+      add(rest.substr(0, end), kMinScrubbedPiece);
+      rest.remove_prefix(end);
+    }
+  }
+  const bool uri = UriSchemeLength(Trim(url)) > 0;
+  for (const Span& span : PasswordSpans(Trim(url))) {
+    const std::string_view raw = Trim(url).substr(span.begin, span.end - span.begin);
+    add(raw, 1);
+    add(uri ? PercentDecode(raw) : UnquoteKeywordValue(raw), 1);
+    // libpq ends the userinfo at the first '@' where this redaction takes the last, so a
+    // password with an '@' reaches its errors in pieces ("host retPW@h not found").
+    for (size_t begin = 0; begin <= raw.size();) {
+      const size_t end = std::min(raw.find_first_of("@/?:", begin), raw.size());
+      add(raw.substr(begin, end - begin), kMinScrubbedPiece);
+      begin = end + 1;
+    }
+  }
+  // Longest first, so a piece never leaves a longer secret half-replaced.
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return secrets;
+}
+
 std::string ScrubSecret(std::string text, std::string_view secret) {
   if (secret.empty()) return text;
   for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + kRedacted.size())) {
     text.replace(pos, secret.size(), kRedacted);
   }
+  return text;
+}
+
+std::string ScrubSecrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) text = ScrubSecret(std::move(text), secret);
   return text;
 }
 

@@ -281,7 +281,7 @@ struct PostgresCollector::State {
   std::optional<DatabaseUrl> url;
   Status url_error;
   std::string conninfo;  // secret
-  std::string password;  // secret: scrubbed from every message
+  std::vector<std::string> secrets;  // scrubbed from every message (UrlSecrets)
   std::unique_ptr<pqxx::connection> conn;
   Duration backoff{0};
   TimePoint next_attempt{};
@@ -294,7 +294,7 @@ struct PostgresCollector::State {
   std::optional<int64_t> cursor;
   std::map<Key, Reported> reported;
 
-  std::string Clean(std::string_view text) const { return ScrubSecret(OneLine(text), password); }
+  std::string Clean(std::string_view text) const { return ScrubSecrets(OneLine(text), secrets); }
 
   void Fail(SampleSink& sink, std::string_view cls, std::string_view message) const {
     sink.CollectorFailed(kCollectorName, Clean(fmt::format("{}: {}", cls, message)));
@@ -576,7 +576,7 @@ PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> 
   if (url) {
     state_->url = std::move(*url);
     state_->conninfo = BuildConnInfo(state_->url->url, state_->config.connect_timeout);
-    state_->password = UrlPassword(state_->url->url);
+    state_->secrets = UrlSecrets(state_->url->url);
   } else {
     state_->url_error = url.error();
   }

@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -22,6 +24,10 @@
 namespace offmon {
 
 namespace {
+
+// More rotated monitor logs than this is a typo (spdlog refuses above 200,000 and the
+// daemon would then run without its log).
+constexpr int64_t kMaxLogFilesKept = 1000;
 
 // Reads known keys of one table and rejects unknown ones, so a typo is an error
 // instead of a silently ignored setting.
@@ -53,13 +59,14 @@ class TableReader {
     return Status::Ok();
   }
 
-  Status Int(std::string_view key, int64_t min, int64_t* out) {
+  Status Int(std::string_view key, int64_t min, int64_t* out, int64_t max = std::numeric_limits<int64_t>::max()) {
     known_.insert(std::string(key));
     const toml::node* node = table_.get(key);
     if (node == nullptr) return Status::Ok();
     auto value = node->value<int64_t>();
     if (!value) return Error(*node, key, "expected an integer");
     if (*value < min) return Error(*node, key, fmt::format("must be at least {}", min));
+    if (*value > max) return Error(*node, key, fmt::format("must be at most {}", max));
     *out = *value;
     return Status::Ok();
   }
@@ -71,6 +78,17 @@ class TableReader {
     auto text = node->value<std::string>();
     if (!text) return Error(*node, key, "expected a string");
     *out = *text;
+    return Status::Ok();
+  }
+
+  // A path to a file the daemon writes: a directory there is refused now, not found out
+  // by a daemon that would then run without it.
+  Status FilePath(std::string_view key, std::string* out) {
+    OFFMON_RETURN_IF_ERROR(String(key, out));
+    std::error_code ec;
+    if (!out->empty() && std::filesystem::is_directory(*out, ec)) {
+      return Error(*table_.get(key), key, fmt::format("{} is a directory; give a file path", *out));
+    }
     return Status::Ok();
   }
 
@@ -423,9 +441,9 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(postgres.Duration("statement_timeout", &config.postgres.statement_timeout));
   OFFMON_RETURN_IF_ERROR(postgres.RejectUnknown());
   TableReader log(section("log"), "log", source_name);
-  OFFMON_RETURN_IF_ERROR(log.String("file", &config.log.file));
+  OFFMON_RETURN_IF_ERROR(log.FilePath("file", &config.log.file));
   OFFMON_RETURN_IF_ERROR(log.Int("max_bytes", 4096, &config.log.max_bytes));
-  OFFMON_RETURN_IF_ERROR(log.Int("keep", 0, &config.log.keep));
+  OFFMON_RETURN_IF_ERROR(log.Int("keep", 0, &config.log.keep, kMaxLogFilesKept));
   OFFMON_RETURN_IF_ERROR(log.RejectUnknown());
   TableReader analyzer(section("analyzer"), "analyzer", source_name);
   OFFMON_RETURN_IF_ERROR(analyzer.Bool("enabled", &config.analyzer.enabled));

@@ -41,10 +41,12 @@ constexpr std::array kEntries{
     Entry{"DiskSpaceLow", "Alert Severity Levels", "df -h {mount}; pm2 flush to drop old PM2 logs",
           "remove old log files and rotated monitor logs; escalate if it keeps filling"},
     Entry{"DatabaseUnreachable", "Issue 3: Database Connection Errors",
-          "echo $DATABASE_URL; psql $DATABASE_URL -c \"SELECT 1\"",
+          // Never `echo $DATABASE_URL` or `psql $DATABASE_URL`: they print the password or put
+          // it in the process listing.
+          "offmon config check: the URL (password hidden) and where it came from; offmon check: why it fails",
           "source .env, check the database server is reachable, then pm2 restart all"},
     Entry{"DatabaseSlow", "Issue 3: Database Connection Errors",
-          "psql $DATABASE_URL -c \"SELECT 1\": time the round trip",
+          "offmon trend db_response_seconds --since 6h: since when, and how slow",
           "check the database server's load and connection pool; escalate if it times out"},
     Entry{"EventRateLow", "Issue 2: No New Sealed Epochs (no data flowing)",
           "pm2 logs {aggregator} --lines 100 --nostream: is the aggregator receiving events?",

@@ -356,6 +356,19 @@ TEST_F(AnalyzerTest, CollectorFailingWhileTheDaemonRuns) {
   EXPECT_EQ(fired[1].at, At(kHour - kMin + 30 * kMin));  // since the last success
 }
 
+// A daemon that starts while PM2 does not answer: a warning at once, CRITICAL ("blind")
+// only once it has failed for critical_after, not two seconds after start.
+TEST_F(AnalyzerTest, CollectorFailingFromTheStartIsNotBlindAtOnce) {
+  Series(R"(collector_up{collector="system"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });
+  Series(R"(collector_up{collector="pm2"})", 0, 2 * kHour, 30, [](int64_t) { return 0.0; });
+  auto fired = Only(Backtest(0, 2 * kHour, kMin), "CollectorFailing");
+  ASSERT_THAT(fired, SizeIs(2));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(0));
+  EXPECT_EQ(fired[1].severity, Severity::kCritical);
+  EXPECT_EQ(fired[1].at, At(30 * kMin));
+}
+
 TEST_F(AnalyzerTest, MemoryLeakFiresEarlyAndTurnsCriticalNearTheLimit) {
   constexpr double MiB = 1024.0 * 1024;
   // 100 MB/h from 1 GB with a GC sawtooth: 4 GB is crossed after about 31 hours.

@@ -189,5 +189,49 @@ TEST(RedactUrlTest, PasswordIsExtractedForScrubbing) {
   EXPECT_EQ(ScrubSecret("unchanged", ""), "unchanged");
 }
 
+
+TEST(RedactUrlTest, WhatLibpqCannotParseIsHiddenWhole) {
+  for (const char* url : {"postgres:/u:S3cretPW@127.0.0.1:1/db", " postgresql://u:S3cretPW@h/db",
+                          "postgres//u:S3cretPW@h/db", "postgresql://u:S3cretPW%zz@h/db", "S3cretPW"}) {
+    SCOPED_TRACE(url);
+    EXPECT_FALSE(IsValidConnectionString(url));
+    EXPECT_EQ(RedactUrl(url).find("cretPW"), std::string::npos) << RedactUrl(url);
+    EXPECT_NE(RedactUrl(url).find("not a valid PostgreSQL connection string"), std::string::npos);
+  }
+  EXPECT_EQ(RedactUrl("mysql://u:S3cretPW@h/db"),
+            "mysql://*** (not a valid PostgreSQL connection string; 24 characters hidden)");
+  EXPECT_TRUE(IsValidConnectionString(kUrl));
+  EXPECT_TRUE(IsValidConnectionString("host=h port=5432"));
+}
+
+TEST(RedactUrlTest, SslPasswordIsASecretToo) {
+  EXPECT_EQ(RedactUrl("host=h sslpassword=S3cretPW sslkey=/k"), "host=h sslpassword=*** sslkey=/k");
+  EXPECT_EQ(RedactUrl("postgresql://u@h/db?sslpassword=S3cretPW&sslmode=require"),
+            "postgresql://u@h/db?sslpassword=***&sslmode=require");
+}
+
+TEST(RedactUrlTest, ScrubbingCoversHowLibpqSplitsAPasswordWithAnAt) {
+  // libpq ends the userinfo at the first '@': its error names the host "retPW@h".
+  const std::vector<std::string> secrets = UrlSecrets("postgresql://u:S3c@retPW@h/db");
+  EXPECT_EQ(ScrubSecrets("could not translate host name \"retPW@h\" to address", secrets),
+            "could not translate host name \"***@h\" to address");
+  // Unparseable: every word of it, as libpq quotes them ("missing \"=\" after ...").
+  EXPECT_EQ(ScrubSecrets("missing \"=\" after \"postgres:/u:S3cretPW@h\" in connection info string",
+                         UrlSecrets("postgres:/u:S3cretPW@h")),
+            "missing \"=\" after \"***\" in connection info string");
+  EXPECT_EQ(ScrubSecrets("invalid percent-encoded token: \"S3cret%zz\"", UrlSecrets("postgresql://u:S3cret%zz@h/db")),
+            "invalid percent-encoded token: \"***\"");
+}
+
+TEST_F(DatabaseUrlTest, AnUnparseableUrlIsRefusedWithoutItsPassword) {
+  PostgresConfig config;
+  auto url = ResolveDatabaseUrl(config, FakeEnv({{"DATABASE_URL", "postgres:/u:S3cretPW@127.0.0.1:1/db"}}));
+  ASSERT_FALSE(url.has_value());
+  EXPECT_EQ(url.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(url.error().message().find("S3cret"), std::string::npos) << url.error().message();
+  EXPECT_NE(url.error().message().find("environment variable DATABASE_URL"), std::string::npos)
+      << url.error().message();
+}
+
 }  // namespace
 }  // namespace offmon::collector

@@ -86,6 +86,16 @@ TEST(ConfigTest, ErrorsNameFileLineSectionAndKey) {
   EXPECT_NE(order.error().message().find("retention_raw <= retention_5m"), std::string::npos);
 }
 
+// Settings the daemon could not honour are refused by `config check`, not found out by a
+// daemon that then runs without its monitor log.
+TEST(ConfigTest, LogSettingsTheDaemonCannotHonourAreRefused) {
+  EXPECT_EQ(ParseConfig("[log]\nkeep = 1000000\n", "h.toml").error().message(),
+            "h.toml:2: [log] keep: must be at most 1000");
+  EXPECT_EQ(ParseConfig("[log]\nfile = \"/tmp\"\n", "i.toml").error().message(),
+            "i.toml:2: [log] file: /tmp is a directory; give a file path");
+  EXPECT_TRUE(ParseConfig("[log]\nfile = \"/tmp/offmon-monitor.log\"\nkeep = 1000\n", "j.toml").has_value());
+}
+
 TEST(ConfigTest, NonAsciiIsRefusedWithItsLine) {
   // Found by fuzz_config: toml++ 3.3 hits __builtin_unreachable on such input.
   auto bad = ParseConfig("[pm2]\n# ok\ntimeout =0\"\u03e030m\"\n", "g.toml");

@@ -184,5 +184,38 @@ TEST_F(CliTest, ConfigErrorsNameFileLineAndKey) {
   EXPECT_FALSE(std::filesystem::exists(store_));
 }
 
+
+// A mistyped DATABASE_URL is hidden whole wherever offmon may print it: libpq quotes what
+// it cannot parse, so redaction cannot depend on the URL being valid.
+TEST_F(CliTest, AMistypedDatabaseUrlNeverShowsItsPassword) {
+  const std::string log = (dir_ / "monitor.log").string();
+  const std::string config = Write("offmon.toml", fmt::format("[pm2]\nenabled = false\n[http]\nlisten = \"\"\n"
+                                                              "[postgres]\nenv_file = \"\"\n[log]\nfile = \"{}\"\n",
+                                                              log));
+  for (const std::string url : {"postgres:/u:S3cretPW@127.0.0.1:1/db", " postgresql://u:S3cretPW@127.0.0.1:1/db",
+                                "postgres//u:S3cretPW@127.0.0.1:1/db", "mysql://u:S3cretPW@127.0.0.1:1/db",
+                                "postgresql://u:S3cretPW%zz@127.0.0.1:1/db", "postgresql://u:S3c@retPW@127.0.0.1:1/db",
+                                "host=127.0.0.1 port=1 sslpassword=S3cretPW password=S3cretPW"}) {
+    SCOPED_TRACE(url);
+    std::filesystem::remove(store_);
+    const std::vector<std::string> env = {"DATABASE_URL=" + url};
+    auto run = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {OFFMON_BINARY, "--config", config, "--store", store_.string()});
+      CommandResult r = RunCommand(args, env);
+      return r.out + r.err;
+    };
+    std::string seen = run({"config", "check"});
+    seen += run({"collect", "--once"});
+    seen += run({"report", "--json"});
+    seen += run({"report"});
+    seen += run({"escalate", "--all-critical"});
+    seen += ReadFileBytes(log);
+    seen += ReadFileBytes(store_);  // every event ever recorded, and whatever SQLite kept
+    for (std::string_view piece : {"S3cretPW", "S3c", "retPW"}) {
+      EXPECT_EQ(seen.find(piece), std::string::npos) << piece << " in:\n" << seen;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace offmon

@@ -171,8 +171,8 @@ TEST_F(ReportTest, PlainReportShowsEverySection) {
                            "\nCRITICAL DatabaseUnreachable\n"
                            "   firing since 2026-11-02 01:40:00 (20m 0s ago)\n"
                            "   database unreachable: connection refused\n"
-                           "   First action (Issue 3: Database Connection Errors): echo $DATABASE_URL; "
-                           "psql $DATABASE_URL -c \"SELECT 1\"\n"
+                           "   First action (Issue 3: Database Connection Errors): offmon config check: the URL "
+                           "(password hidden) and where it came from; offmon check: why it fails\n"
                            "    WARNING EventRateLow\n"
                            "       firing since 2026-11-02 01:45:00 (15m 0s ago)\n"
                            "       12 events in the last hour (below 100)\n"
@@ -248,7 +248,8 @@ TEST_F(ReportTest, JsonHasTheSameContent) {
   EXPECT_EQ(cause["labels"], nlohmann::json::object());
   EXPECT_EQ(cause["since"], "2026-11-02T01:40:00.000Z");
   EXPECT_EQ(cause["inhibited_by"], nullptr);
-  EXPECT_TRUE(Has(cause["first_action"].get<std::string>(), "psql $DATABASE_URL"));
+  EXPECT_TRUE(Has(cause["first_action"].get<std::string>(), "offmon config check"));
+  EXPECT_FALSE(Has(cause["first_action"].get<std::string>(), "$DATABASE_URL"));  // prints the password
   EXPECT_EQ(doc["alerts"][1]["inhibited_by"], "DatabaseUnreachable");
   EXPECT_EQ(doc["system"]["memory_available_bytes"]["value"], 8 * kGiB);
   EXPECT_EQ(doc["system"]["load15"]["value"], 0.32);

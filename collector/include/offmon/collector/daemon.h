@@ -18,6 +18,7 @@
 
 #include "offmon/collector/collector.h"
 #include "offmon/common/config.h"
+#include "offmon/common/result.h"
 #include "offmon/common/time.h"
 
 namespace spdlog {
@@ -78,6 +79,7 @@ struct DaemonOptions {
 int RunDaemon(const DaemonOptions& options, store::Store& store, const Clock& clock, spdlog::logger& log);
 
 // The loggers the daemon writes to: stderr and the rotating monitor log from config.
-std::shared_ptr<spdlog::logger> MakeDaemonLogger(const LogConfig& config);
+// IOError when the monitor log cannot be opened (a directory, no permission).
+Result<std::shared_ptr<spdlog::logger>> MakeDaemonLogger(const LogConfig& config);
 
 }  // namespace offmon::collector

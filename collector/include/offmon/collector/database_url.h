@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "offmon/common/config.h"
 #include "offmon/common/result.h"
@@ -48,7 +49,8 @@ EnvLookup ProcessEnvironment();
 //   NotFound: url_file is set but missing, or no source has the URL (the message lists
 //     where it looked);
 //   IOError: url_file or env_file exists but cannot be read;
-//   InvalidArgument: url_file is empty, or env_file assigns url_env an empty value.
+//   InvalidArgument: url_file is empty, env_file assigns url_env an empty value, or the
+//     value is not a connection string libpq can parse (the message hides it: RedactUrl).
 // A missing env_file is not an error (it is optional).
 Result<DatabaseUrl> ResolveDatabaseUrl(const PostgresConfig& config, const EnvLookup& env = ProcessEnvironment());
 
@@ -64,17 +66,30 @@ std::string ConnInfoWithTimeout(const std::string& url, Duration connect_timeout
 // IOError when the file cannot be read.
 Result<std::optional<std::string>> ReadEnvFileValue(const std::filesystem::path& path, std::string_view key);
 
-// The URL with its password replaced by "***": the userinfo password of a URI
-// (postgresql://user:***@host/db), a `password=` URI query parameter, and a
-// `password=` keyword (bare or quoted) of the keyword form. Other parts are unchanged.
+// Whether libpq can parse `url` as a connection string (URI or keyword form).
+bool IsValidConnectionString(std::string_view url);
+
+// The URL with its secrets replaced by "***": the userinfo password of a URI
+// (postgresql://user:***@host/db), `password=` and `sslpassword=` URI query parameters
+// and keywords (bare or quoted) of the keyword form. Other parts are unchanged. A string
+// libpq cannot parse is hidden whole (only a `scheme://` is kept): where its password is
+// cannot be known, and a mistyped URL must not leak it.
 std::string RedactUrl(std::string_view url);
 
 // The password written in the URL (URI userinfo or query parameter, percent-decoded,
 // or keyword form), or empty when it has none. Used to scrub error texts.
 std::string UrlPassword(std::string_view url);
 
+// Everything to scrub from messages that may quote `url` (libpq's errors do): its secret
+// values as libpq reads them, raw and percent-decoded, the pieces of a password libpq
+// would split at '@', and, when libpq cannot parse the string, the whole of it and each
+// word of it. Longest first.
+std::vector<std::string> UrlSecrets(std::string_view url);
+
 // Replaces every occurrence of `secret` (when non-empty) in `text` with "***".
 std::string ScrubSecret(std::string text, std::string_view secret);
+// ScrubSecret for each of `secrets`, in order.
+std::string ScrubSecrets(std::string text, const std::vector<std::string>& secrets);
 
 // A warning when `path` can be read or written by group or others (mode & 077), naming
 // `what` ("url_file /x") and the mode; empty otherwise or when stat fails.

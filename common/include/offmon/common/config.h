@@ -80,11 +80,12 @@ struct PostgresConfig {
 };
 
 struct LogConfig {
-  // [log] file: the monitor log, the guide's monitor.log. Default "var/monitor.log".
+  // [log] file: the monitor log, the guide's monitor.log; not a directory. Default
+  // "var/monitor.log".
   std::string file = "var/monitor.log";
   // [log] max_bytes before rotation to file.1. Default 10 MiB.
   int64_t max_bytes = 10 * 1024 * 1024;
-  // [log] keep: rotated files kept. Default 3.
+  // [log] keep: rotated files kept, 0 to 1000. Default 3.
   int64_t keep = 3;
 };
 
