@@ -206,8 +206,7 @@ TEST_F(CliTest, AMistypedDatabaseUrlNeverShowsItsPassword) {
     };
     std::string seen = run({"config", "check"});
     seen += run({"collect", "--once"});
-    seen += run({"report", "--json"});
-    seen += run({"report"});
+    seen += run({"report", "--json"});  // what /api/report serves
     seen += run({"escalate", "--all-critical"});
     seen += ReadFileBytes(log);
     seen += ReadFileBytes(store_);  // every event ever recorded, and whatever SQLite kept
