@@ -605,11 +605,18 @@ TEST_F(PostgresCollectorTest, SlowAndLockedDatabaseAreSeenOnTheFirstCycle) {
   const std::string conninfo = sandbox_->SuperuserConnInfo(db_name_);
   {
     std::promise<void> locked;
+    // Holds the lock 700 ms after offmon's session starts waiting for it.
     std::thread writer([&] {
-      pqxx::connection c(conninfo);
+      pqxx::connection c(conninfo), watcher(conninfo);
       pqxx::work tx(c);
       tx.exec("LOCK TABLE sealed_epochs IN ACCESS EXCLUSIVE MODE");
       locked.set_value();
+      pqxx::nontransaction watch(watcher);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (std::chrono::steady_clock::now() < deadline &&
+             watch.exec1("SELECT count(*) FROM pg_stat_activity, pg_sleep(0.01) WHERE application_name = 'offmon'"
+                         " AND wait_event_type = 'Lock'")[0].as<int>() == 0) {
+      }
       tx.exec("SELECT pg_sleep(0.7)");
       tx.commit();
     });
@@ -620,7 +627,7 @@ TEST_F(PostgresCollectorTest, SlowAndLockedDatabaseAreSeenOnTheFirstCycle) {
     writer.join();
     EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
     ASSERT_TRUE(sink.Last("db_response_seconds").has_value());
-    EXPECT_GE(*sink.Last("db_response_seconds"), 0.5);
+    EXPECT_GE(*sink.Last("db_response_seconds"), 0.7);
     EXPECT_EQ(sink.epochs.size(), 1U);
   }
   config_.lock_timeout = std::chrono::milliseconds(300);
