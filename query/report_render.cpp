@@ -213,7 +213,7 @@ class TextRenderer {
     const DatabaseHealth& db = r_.database;
     if (!db.Behind(newest)) return;
     out_ += Icon(Mark::kStale) + "collector behind: ";
-    if (db.latest_epoch.present() && newest && *newest < *db.latest_epoch.value) {
+    if (db.latest_epoch.present() && newest && static_cast<double>(*newest) < *db.latest_epoch.value) {
       out_ += fmt::format("the database's newest epoch is {:.0f}, the store's {}\n", *db.latest_epoch.value, *newest);
     } else {
       out_ += "backfill from the database in progress (DATABASE HEALTH, History)\n";

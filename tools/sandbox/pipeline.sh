@@ -23,7 +23,7 @@
 #   pipeline.sh history-csv DIR BEFORE
 #       prints the seeded history sealed before unix second BEFORE as CSV for
 #       `offmon import --csv` (epoch_participants and epoch_published per channel, at
-#       sealed_at): offmon's collector reads at most 48 h back on its first run.
+#       sealed_at), for importing history into a store without the collector.
 #   pipeline.sh stop DIR     stops PM2 and PostgreSQL; succeeds when nothing runs
 #
 # DIR/pipeline.env:

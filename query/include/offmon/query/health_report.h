@@ -54,7 +54,8 @@ struct DatabaseHealth {
   // stored epoch is older than the database's newest. RECENT EPOCHS and CHANNELS say so.
   bool Behind(std::optional<int64_t> newest_stored_epoch) const {
     if (backfill_done.present() && *backfill_done.value < 1) return true;
-    return latest_epoch.present() && newest_stored_epoch && *newest_stored_epoch < *latest_epoch.value;
+    return latest_epoch.present() && newest_stored_epoch &&
+           static_cast<double>(*newest_stored_epoch) < *latest_epoch.value;
   }
 };
 
