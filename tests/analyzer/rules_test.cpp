@@ -374,6 +374,18 @@ TEST_F(AnalyzerTest, SetArrivingAfterACountOnlyObservationIsNoDataLoss) {
   EXPECT_THAT(fired[0].summary, HasSubstr("participant set changed"));
 }
 
+// A backfill that finishes in minutes raises nothing; one still running after an hour does.
+TEST_F(AnalyzerTest, CollectorBehindWhenTheBackfillIsStuckForAnHour) {
+  Series("db_backfill_done", 0, 3 * kHour, 60, [](int64_t t) { return t < 20 * kMin ? 0.0 : 1.0; });
+  EXPECT_THAT(Only(Backtest(0, 3 * kHour, kMin), "CollectorBehind"), IsEmpty());
+  Series(R"(db_backfill_done{x="stuck"})", 0, 3 * kHour, 60, [](int64_t) { return 0.0; });
+  auto fired = Only(Backtest(0, 3 * kHour, kMin), "CollectorBehind");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(kHour));
+  EXPECT_THAT(fired[0].summary, HasSubstr("backfill"));
+}
+
 TEST_F(AnalyzerTest, CollectorFailingWhileTheDaemonRuns) {
   Series(R"(collector_up{collector="system"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });
   Series(R"(collector_up{collector="postgres"})", 0, 2 * kHour, 60, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
