@@ -142,7 +142,10 @@ Status ParticipantDropRule(const RuleContext& ctx, const RuleConfig& rule, std::
     if (!firing) {
       // Up to the judged epoch: a later (zero) epoch must not stand in for it.
       auto records = ctx.store_epochs(Channel(*w.info), ctx.now - std::chrono::days(7), drop->latest);
-      if (records && !records->empty()) {
+      // Only epochs whose set was read (backfilled history may have counts only), and
+      // only when the judged epoch is one of them.
+      if (records) std::erase_if(*records, [](const store::EpochRecord& e) { return !e.has_participant_set(); });
+      if (records && !records->empty() && records->back().sealed_at == drop->latest) {
         if (auto found = InsightsFor(*records)) insights = *found;
       }
     }

@@ -47,21 +47,25 @@ void EventLedger::Fold(const store::Event& event) {
     auto record = store::DecodeEpochEvent(event);
     if (!record) return;  // `store check` reports undecodable events
     auto key = std::make_pair(record->channel, record->epoch);
-    const size_t set_hash = std::hash<std::string>{}(record->bitmap);
+    // kNoSet: a count-only observation (backfilled history, or a set read in a later
+    // cycle): there is no set to compare, and the first set seen later is no change.
+    constexpr size_t kNoSet = 0;
+    const size_t set_hash = record->has_participant_set() ? std::hash<std::string>{}(record->bitmap) : kNoSet;
     auto [it, inserted] = sealed_.try_emplace(key, record->root, set_hash);
     if (inserted) return;
     auto& [root, bitmap] = it->second;
     // Sealed epochs are immutable by design: a new root or participant set is data loss
     // or corruption (the guide: escalate immediately). `published` may change.
-    if (record->root != root) {
+    const bool root_changed = record->root != root;
+    if (root_changed) {
       data_loss_.push_back(
           {event.time, record->channel, record->epoch, fmt::format("root changed from {} to {}", root, record->root)});
-    } else if (set_hash != bitmap) {
+    } else if (set_hash != kNoSet && bitmap != kNoSet && set_hash != bitmap) {
       data_loss_.push_back({event.time, record->channel, record->epoch,
                             fmt::format("participant set changed ({} participants now)", record->participants)});
     }
     root = record->root;
-    bitmap = set_hash;
+    if (set_hash != kNoSet || root_changed) bitmap = set_hash;
     return;
   }
   nlohmann::json doc = nlohmann::json::parse(event.payload, nullptr, /*allow_exceptions=*/false);

@@ -24,6 +24,7 @@ std::span<const RuleEntry> AllRules() {
       {"DiskSpaceLow", DiskSpaceLowRule},
       {"DatabaseSlow", DatabaseSlowRule},
       {"EventRateLow", EventRateLowRule},
+      {"CollectorBehind", CollectorBehindRule},
       {"EpochSealingStale", EpochSealingStaleRule},
       {"ZeroParticipants", ZeroParticipantsRule},
       {"EpochUnpublished", EpochUnpublishedRule},

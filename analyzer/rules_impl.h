@@ -54,6 +54,7 @@ Status CollectorFailingRule(const RuleContext&, const RuleConfig&, std::vector<F
 Status DatabaseUnreachableRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status DatabaseSlowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EventRateLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+Status CollectorBehindRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochSealingStaleRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ZeroParticipantsRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status EpochUnpublishedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);

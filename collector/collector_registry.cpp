@@ -26,25 +26,32 @@ class OwningPm2Collector final : public Collector {
   Pm2Collector collector_;
 };
 
-// Where the PostgreSQL collector resumes: the newest sealed epoch already stored, and
-// the roots of the last two days' epochs, so a restart neither repeats nor misses one
-// and a root rewritten while offmon was down is still noticed.
+// Where the PostgreSQL collector resumes: what the store holds within the backfill
+// horizon (roots, counts, whether the set was read), so a restart neither repeats nor
+// misses epochs, a root rewritten while offmon was down is still noticed, and the
+// backfill skips what an earlier run recorded. Read a day at a time: only the recent
+// days have participant bitmaps, but those are the bulk of the bytes.
 std::shared_ptr<Collector> MakePostgresCollector(const PostgresConfig& config, store::Store& store,
                                                  spdlog::logger& log) {
   auto url = ResolveDatabaseUrl(config);
   if (url && !url->warning.empty()) log.warn("{}", url->warning);
-  std::optional<TimePoint> last_sealed_at;
-  PostgresCollector::KnownRoots roots;
+  PostgresCollector::KnownEpochs known;
   const TimePoint now = SystemClock().Now();
-  if (auto epochs = store.ReadEpochs(now - std::chrono::hours(48), TimePoint::max())) {
-    for (const store::EpochRecord& e : *epochs) {
-      roots[{e.channel, e.epoch}] = e.root;
-      last_sealed_at = std::max(last_sealed_at.value_or(e.sealed_at), e.sealed_at);
+  // Epochs are keyed by their hour and sealed after it: a day's margin below the horizon.
+  const TimePoint from = now - config.backfill - std::chrono::days(1);
+  for (TimePoint day = from; day < now + std::chrono::days(1); day += std::chrono::days(1)) {
+    auto epochs = store.ReadEpochs(day, day + std::chrono::days(1));
+    if (!epochs) {
+      log.warn("postgres: cannot read stored epochs, reading them again from the database: {}",
+               epochs.error().ToString());
+      known.clear();
+      break;
     }
-  } else {
-    log.warn("postgres: cannot read stored epochs, starting from the last 48 h: {}", epochs.error().ToString());
+    for (store::EpochRecord& e : *epochs) {
+      known[{e.channel, e.epoch}] = {std::move(e.root), e.participants, e.has_participant_set()};
+    }
   }
-  return std::make_shared<PostgresCollector>(config, std::move(url), last_sealed_at, std::move(roots));
+  return std::make_shared<PostgresCollector>(config, std::move(url), std::move(known));
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ constexpr std::string_view kCollectorName = "postgres";
 constexpr std::string_view kRefused = "refused";
 constexpr std::string_view kAuthFailed = "auth failed";
 constexpr std::string_view kTimeout = "timeout";
+constexpr std::string_view kLocked = "locked";
 constexpr std::string_view kTls = "TLS";
 constexpr std::string_view kMissingTable = "missing table";
 constexpr std::string_view kMissingColumn = "missing column";
@@ -45,14 +46,13 @@ constexpr int64_t kHourSeconds = 3600;
 // Participants are read through a cursor in pages of this many rows.
 constexpr size_t kParticipantsPerFetch = 1000;
 
-// One sealed epoch's sealed_participants row count, and (with users) the distinct users
-// channel_participation saw in that (epoch, channel) before it was sealed.
-constexpr const char* kCountsQuery =
-    "SELECT (SELECT count(*) FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text)";
-constexpr const char* kCountsWithUsersQuery =
-    "SELECT (SELECT count(*) FROM sealed_participants WHERE epoch = $1::bigint AND channel = $2::text),"
-    " (SELECT count(DISTINCT user_hash) FROM channel_participation"
-    "  WHERE epoch = $1::bigint AND channel = $2::text AND first_seen < $3::bigint)";
+// The backfill reads this much history (by epoch) per cycle: one metadata query and one
+// count query over the slice.
+constexpr int64_t kBackfillSliceSeconds = 48 * kHourSeconds;
+// epoch_participation_users is computed for epochs sealed this recently (EpochCountMismatch
+// judges the last hours); older ones cost a DISTINCT over their participation rows each.
+constexpr int64_t kUsersWindowSeconds = 24 * kHourSeconds;
+
 // Closed after each epoch, so the name is free for the next one in the transaction.
 constexpr const char* kDeclareParticipantsQuery =
     "DECLARE offmon_participants NO SCROLL CURSOR FOR"
@@ -104,6 +104,7 @@ std::string_view ClassifyConnectError(std::string_view m) {
 
 std::string_view ClassifySqlState(const std::string& state) {
   if (state == "57014") return kTimeout;  // query_canceled: statement_timeout
+  if (state == "55P03") return kLocked;   // lock_not_available: lock_timeout
   if (state == "42P01") return kMissingTable;
   if (state == "42703") return kMissingColumn;
   if (state.starts_with("28")) return kAuthFailed;
@@ -224,9 +225,25 @@ EpochRow ParseEpochRow(const pqxx::row& row) {
 }
 
 TimePoint FromSeconds(int64_t s) { return FromMillis(s * 1000); }
-int64_t ToSecondsFloor(TimePoint t) {
-  const int64_t ms = ToMillis(t);
-  return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+int64_t SecondsOf(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+int64_t HourFloor(int64_t s) { return s - ((s % kHourSeconds) + kHourSeconds) % kHourSeconds; }
+
+// A PostgreSQL array literal of `values` ('{"a","b"}'), for a parameter cast to an array
+// type: every element quoted, so no channel name is parsed as syntax.
+template <typename T, typename Fn>
+std::string ArrayLiteral(const std::vector<T>& rows, Fn element) {
+  std::string out = "{";
+  for (const T& row : rows) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    for (char c : std::string(element(row))) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
 }
 
 // Whether the server has closed an idle connection (a restart, a fast shutdown, a
@@ -255,22 +272,29 @@ std::string BuildConnInfo(const std::string& url, Duration connect_timeout) {
 
 struct PostgresCollector::State {
   using Key = std::pair<std::string, int64_t>;  // (channel, epoch)
-  // What was last handed to the sink for one epoch. `published` and `sealed_at` are
-  // unknown for epochs seeded from the store's known roots until an audit reads them.
+  // What was last handed to the sink for an epoch in the audit window. `published` is
+  // unknown for epochs seeded from the store until an audit reads it.
   struct Reported {
     std::string root;
     std::optional<bool> published;
-    std::optional<int64_t> sealed_at;
+    int64_t participants = 0;
+    bool has_set = false;
   };
-  // Work done in one cycle, against kMaxEpochsPerCycle / kMaxParticipantsPerCycle.
-  struct Budget {
+  // An epoch to hand over this cycle: its row, its counts, and its set when read.
+  struct Handover {
+    EpochRow row;
+    int64_t participants = 0;
+    std::optional<int64_t> users;  // epoch_participation_users, when computed
+    bool want_set = false;
+    bool samples = true;  // false: only the set is new (the counts were recorded before)
+    std::optional<std::vector<std::string>> set;
+  };
+  // Participant sets read in one cycle, against kMaxEpochsPerCycle / kMaxParticipantsPerCycle.
+  struct SetBudget {
     size_t epochs = 0;
     size_t participants = 0;
-    bool Exhausted() const {
-      return epochs >= kMaxEpochsPerCycle || (epochs > 0 && participants >= kMaxParticipantsPerCycle);
-    }
-    // Whether one more epoch of `count` participants fits. The first epoch of a cycle
-    // always does, so one larger than the cap is still read, alone.
+    // Whether one more set of `count` participants fits. The first set of a cycle always
+    // does, so one larger than the cap is still read, alone.
     bool Fits(size_t count) const {
       return epochs == 0 || (epochs < kMaxEpochsPerCycle && participants + count <= kMaxParticipantsPerCycle);
     }
@@ -286,13 +310,20 @@ struct PostgresCollector::State {
   Duration backoff{0};
   TimePoint next_attempt{};
   int64_t attempts = 0;
-  // Epochs sealed before the floor (unix seconds) and not known are history from before
-  // this monitor watched; set on the first cycle when not given.
-  std::optional<int64_t> floor;
-  // The watermark: every epoch sealed before this second (and since the floor) has been
-  // handed over; of those sealed in this very second, the ones in `reported` have.
-  std::optional<int64_t> cursor;
+  // What the store held at start; split on the first cycle into `reported` (the audit
+  // window) and `stored` (older: the backfill skips them).
+  std::optional<KnownEpochs> known;
   std::map<Key, Reported> reported;
+  std::set<Key> stored;
+  // The backfill: every sealed epoch with epoch >= backfill_before has been handed over
+  // (the audit window by the audit, older ones by the backfill). Unset until the first
+  // cycle that reads epochs.
+  std::optional<int64_t> backfill_before;
+  std::optional<int64_t> backfill_floor;  // where it is done: the horizon, or the oldest epoch
+  bool backfill_done = false;
+  // The probe (SELECT 1, then the newest epoch) of the current cycle, for db_response_seconds.
+  std::optional<std::chrono::steady_clock::time_point> probe_start;
+  std::optional<double> probe_seconds;
 
   std::string Clean(std::string_view text) const { return ScrubSecrets(OneLine(text), secrets); }
 
@@ -325,6 +356,7 @@ struct PostgresCollector::State {
       {
         pqxx::nontransaction tx(*c);
         tx.exec(fmt::format("SET statement_timeout = {}", config.statement_timeout.count()));
+        tx.exec(fmt::format("SET lock_timeout = {}", config.lock_timeout.count()));
         tx.exec("SET default_transaction_read_only = on");
         tx.commit();
       }
@@ -344,18 +376,75 @@ struct PostgresCollector::State {
     return true;
   }
 
-  // Hands `e` to the sink with its participants, unless its participants do not fit in
-  // what is left of the cycle's budget (false then, and nothing is recorded). The counts
-  // come first, so the budget is decided before anything is read; the participants are
-  // then streamed through a cursor, kParticipantsPerFetch rows at a time, so the libpq
-  // result never holds a whole list next to the copy handed to the sink.
-  bool HandOver(ReadTx& tx, const EpochRow& e, bool with_users, SampleSink& sink, Budget& budget) {
-    const pqxx::row counts =
-        with_users ? tx.exec_params1(kCountsWithUsersQuery, e.epoch, e.channel, e.sealed_at)
-                   : tx.exec_params1(kCountsQuery, e.epoch, e.channel);
-    const auto participant_count = counts[0].as<size_t>();
-    if (!budget.Fits(participant_count)) return false;
+  // Fills in the participant counts of `items` (and, for those sealed since
+  // `users_since`, epoch_participation_users) with one aggregate query: an index count per
+  // epoch, never the rows themselves.
+  static void Count(ReadTx& tx, std::vector<Handover>& items, bool with_users, int64_t users_since) {
+    std::vector<Handover*> todo;  // a set-only item's count is known
+    for (Handover& h : items) {
+      if (h.samples) todo.push_back(&h);
+    }
+    if (todo.empty()) return;
+    const std::string epochs = ArrayLiteral(todo, [](const Handover* h) { return std::to_string(h->row.epoch); });
+    const std::string channels = ArrayLiteral(todo, [](const Handover* h) { return h->row.channel; });
+    const std::string sealed = ArrayLiteral(todo, [](const Handover* h) { return std::to_string(h->row.sealed_at); });
+    const std::string counts =
+        "SELECT k.i, (SELECT count(*) FROM sealed_participants p WHERE p.epoch = k.epoch AND p.channel = k.channel), "
+        "{} FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS k(epoch, channel, sealed_at, i)";
+    const pqxx::result rows =
+        with_users ? tx.exec_params(fmt::format(fmt::runtime(counts),
+                                                "CASE WHEN k.sealed_at >= $4::bigint THEN (SELECT count(DISTINCT c.user_hash)"
+                                                " FROM channel_participation c WHERE c.epoch = k.epoch"
+                                                " AND c.channel = k.channel AND c.first_seen < k.sealed_at) END"),
+                                    epochs, channels, sealed, users_since)
+                   : tx.exec_params(fmt::format(fmt::runtime(counts), "NULL::bigint"), epochs, channels, sealed);
+    for (const pqxx::row& row : rows) {
+      Handover& h = *todo.at(row[0].as<size_t>() - 1);
+      h.participants = row[1].as<int64_t>();
+      if (!row[2].is_null()) h.users = row[2].as<int64_t>();
+    }
+  }
 
+  // Streams one epoch's participants through a cursor, kParticipantsPerFetch rows at a
+  // time, so the libpq result never holds a whole list next to the copy for the sink.
+  static std::vector<std::string> ReadSet(ReadTx& tx, const EpochRow& e, size_t count) {
+    std::vector<std::string> set;
+    set.reserve(count);
+    tx.exec_params(kDeclareParticipantsQuery, e.epoch, e.channel);
+    const std::string fetch = fmt::format("FETCH FORWARD {} FROM offmon_participants", kParticipantsPerFetch);
+    for (;;) {
+      const pqxx::result rows = tx.exec(fetch);
+      for (const pqxx::row& row : rows) set.emplace_back(row[0].is_null() ? "" : row[0].c_str());
+      if (rows.size() < kParticipantsPerFetch) break;
+    }
+    tx.exec("CLOSE offmon_participants");
+    return set;
+  }
+
+  // Reads the sets of `items` that want one, newest first, as far as the cycle's set
+  // budget goes; drops the items that came only for a set that did not fit.
+  static void ReadSets(ReadTx& tx, std::vector<Handover>& items) {
+    std::vector<Handover*> wanted;
+    for (Handover& h : items) {
+      if (h.want_set) wanted.push_back(&h);
+    }
+    std::sort(wanted.begin(), wanted.end(), [](const Handover* a, const Handover* b) {
+      return std::tie(a->row.epoch, a->row.channel) > std::tie(b->row.epoch, b->row.channel);
+    });
+    SetBudget budget;
+    for (Handover* h : wanted) {
+      const auto count = static_cast<size_t>(h->participants);
+      if (!budget.Fits(count)) continue;  // a smaller one further on may still fit
+      h->set = ReadSet(tx, h->row, count);
+      budget.participants += h->set->size();
+      ++budget.epochs;
+    }
+    std::erase_if(items, [](const Handover& h) { return !h.samples && !h.set; });
+  }
+
+  // Hands over one epoch: its samples (unless only its set is new), then the observation.
+  void Record(const Handover& h, SampleSink& sink) {
+    const EpochRow& e = h.row;
     EpochObservation obs;
     obs.channel = e.channel;
     obs.epoch = e.epoch;
@@ -365,95 +454,112 @@ struct PostgresCollector::State {
     obs.root = e.root;
     obs.token_group = e.token_group;
     obs.category = e.category;
-    if (participant_count > 0) {
-      obs.participants.reserve(participant_count);
-      tx.exec_params(kDeclareParticipantsQuery, e.epoch, e.channel);
-      const std::string fetch = fmt::format("FETCH FORWARD {} FROM offmon_participants", kParticipantsPerFetch);
-      for (;;) {
-        const pqxx::result rows = tx.exec(fetch);
-        for (const pqxx::row& row : rows) obs.participants.emplace_back(row[0].is_null() ? "" : row[0].c_str());
-        if (rows.size() < kParticipantsPerFetch) break;
+    obs.has_participant_set = h.set.has_value();
+    obs.participant_count = h.participants;
+    if (h.set) obs.participants = *h.set;
+    if (h.samples) {
+      const Labels labels{{"channel", e.channel}};
+      sink.Append(SeriesKey("epoch_participants", labels), Sample{obs.sealed_at, static_cast<double>(h.participants)});
+      sink.Append(SeriesKey("epoch_published", labels), Sample{obs.sealed_at, e.published ? 1.0 : 0.0});
+      if (h.users) {
+        sink.Append(SeriesKey("epoch_participation_users", labels), Sample{obs.sealed_at, static_cast<double>(*h.users)});
       }
-      tx.exec("CLOSE offmon_participants");
     }
-
-    const Labels labels{{"channel", e.channel}};
-    sink.Append(SeriesKey("epoch_participants", labels),
-                Sample{obs.sealed_at, static_cast<double>(obs.participants.size())});
-    sink.Append(SeriesKey("epoch_published", labels), Sample{obs.sealed_at, e.published ? 1.0 : 0.0});
-    if (with_users) {
-      sink.Append(SeriesKey("epoch_participation_users", labels), Sample{obs.sealed_at, counts[1].as<double>()});
-    }
-    budget.participants += obs.participants.size();
-    ++budget.epochs;
     sink.RecordEpoch(obs);
-    reported[{e.channel, e.epoch}] = Reported{e.root, e.published, e.sealed_at};
-    return true;
   }
 
-  // Every epoch sealed at or after the cursor's second and not yet reported, in
-  // (sealed_at, channel, epoch) order, within budget. `>=` with the reported set rather
-  // than a strict keyset: an epoch committed later within the same second, with a
-  // smaller channel, must not slip behind the watermark.
-  void NewEpochs(ReadTx& tx, const TableInfo& table, bool with_users, SampleSink& sink, Budget& budget) {
-    // Reported epochs of the cursor's second come back and are skipped; they must not
-    // take the rows of the limit.
-    const auto boundary = std::count_if(reported.begin(), reported.end(), [&](const auto& entry) {
-      return !entry.second.sealed_at || *entry.second.sealed_at == *cursor;
-    });
+  // Compares the audit window (every sealed epoch whose epoch is at or after
+  // `audit_start`: the newest epochs of every channel, and the participant-set horizon)
+  // with what was handed over: new epochs, changed roots and published flags are handed
+  // over, vanished ones become events. One metadata query; the counts only of what is new.
+  void Audit(ReadTx& tx, const TableInfo& table, bool with_users, int64_t db_now, int64_t audit_start,
+             int64_t sets_start, SampleSink& sink) {
     const pqxx::result rows = tx.exec_params(
-        fmt::format("SELECT {} FROM sealed_epochs WHERE sealed_at >= $1::bigint "
-                    "ORDER BY sealed_at, channel, epoch LIMIT $2::bigint",
+        fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint ORDER BY sealed_at, channel, epoch",
                     EpochSelectList(table)),
-        *cursor, static_cast<int64_t>(kMaxEpochsPerCycle) + static_cast<int64_t>(boundary));
-    for (const pqxx::row& row : rows) {
-      const EpochRow e = ParseEpochRow(row);
-      if (reported.count({e.channel, e.epoch}) == 0) {  // else: handed over already
-        // In sealed_at order: an epoch that does not fit stops the cycle here, so the
-        // watermark never passes an epoch that was not handed over.
-        if (budget.Exhausted() || !HandOver(tx, e, with_users, sink, budget)) break;
-      }
-      // Only now, after the sink has the epoch, does the watermark move up to it.
-      cursor = std::max(*cursor, e.sealed_at);
-    }
-  }
-
-  // Compares the audit window with what was reported: changed roots and published flags
-  // are recorded again, vanished epochs become events, and unknown epochs below the
-  // cursor (committed after a cycle had passed their sealed_at) are reported late.
-  void Audit(ReadTx& tx, const TableInfo& table, bool with_users, int64_t db_now, SampleSink& sink, Budget& budget) {
-    const int64_t window_start = db_now - std::chrono::duration_cast<std::chrono::seconds>(kAuditWindow).count();
-    const pqxx::result rows = tx.exec_params(
-        fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint", EpochSelectList(table)),
-        window_start);
+        audit_start);
+    std::vector<Handover> items;
     std::set<Key> present;
     for (const pqxx::row& row : rows) {
-      const EpochRow e = ParseEpochRow(row);
+      EpochRow e = ParseEpochRow(row);
       present.insert({e.channel, e.epoch});
       auto it = reported.find({e.channel, e.epoch});
+      const bool in_sets = e.epoch >= sets_start;
       if (it == reported.end()) {
-        const bool missed = e.sealed_at >= *floor && e.sealed_at < *cursor;
-        // One that does not fit is still unreported next cycle, and found again.
-        if (missed && !budget.Exhausted()) HandOver(tx, e, with_users, sink, budget);
+        items.push_back(Handover{std::move(e), 0, std::nullopt, in_sets, true, std::nullopt});
         continue;
       }
-      Reported& known = it->second;
-      const bool root_changed = known.root != e.root;
-      const bool published_changed = known.published.has_value() && *known.published != e.published;
-      if (!known.published) known.published = e.published;
-      known.sealed_at = e.sealed_at;
-      // One that does not fit keeps its old root and flag, so it is found again.
-      if ((root_changed || published_changed) && !budget.Exhausted()) HandOver(tx, e, with_users, sink, budget);
+      Reported& known_epoch = it->second;
+      const bool root_changed = known_epoch.root != e.root;
+      const bool published_changed = known_epoch.published.has_value() && *known_epoch.published != e.published;
+      if (!known_epoch.published) known_epoch.published = e.published;
+      // A new root means a new set: read it again (the data loss is in what changed).
+      if (root_changed || published_changed) {
+        items.push_back(Handover{std::move(e), 0, std::nullopt, in_sets && root_changed, true, std::nullopt});
+      } else if (in_sets && !known_epoch.has_set) {  // recorded with its count only so far
+        items.push_back(Handover{std::move(e), known_epoch.participants, std::nullopt, true, false, std::nullopt});
+      }
     }
     for (auto it = reported.begin(); it != reported.end();) {
-      const bool in_window = it->first.second >= window_start;
-      if (in_window && present.count(it->first) == 0) {
+      const bool in_window = it->first.second >= audit_start;
+      if (in_window && !present.contains(it->first)) {
         sink.RecordEvent(EventKind::kEpochVanished,
                          nlohmann::json{{"channel", it->first.first}, {"epoch", it->first.second}, {"root", it->second.root}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
-      it = in_window && present.count(it->first) > 0 ? std::next(it) : reported.erase(it);
+      it = in_window && present.contains(it->first) ? std::next(it) : reported.erase(it);
     }
+    Count(tx, items, with_users, db_now - kUsersWindowSeconds);
+    ReadSets(tx, items);
+    // In sealed_at order, the set-only re-observations last.
+    std::stable_sort(items.begin(), items.end(), [](const Handover& a, const Handover& b) {
+      return std::make_tuple(!a.samples, a.row.sealed_at, a.row.channel, a.row.epoch) <
+             std::make_tuple(!b.samples, b.row.sealed_at, b.row.channel, b.row.epoch);
+    });
+    for (const Handover& h : items) {
+      Record(h, sink);
+      Reported& r = reported[{h.row.channel, h.row.epoch}];
+      if (h.samples) {
+        const bool root_changed = r.root != h.row.root;
+        r.root = h.row.root;
+        r.published = h.row.published;
+        r.participants = h.participants;
+        if (root_changed) r.has_set = false;
+      }
+      r.has_set = r.has_set || h.set.has_value();
+    }
+  }
+
+  // Reads the next slice of history below the audit window, newest first: metadata, then
+  // the counts of the epochs the store does not hold, handed over without their sets.
+  void Backfill(ReadTx& tx, const TableInfo& table, int64_t db_now, SampleSink& sink, TimePoint now) {
+    const int64_t horizon = HourFloor(db_now - SecondsOf(config.backfill));
+    if (!backfill_floor) {
+      const pqxx::row oldest = tx.exec1("SELECT min(epoch) FROM sealed_epochs");
+      backfill_floor = oldest[0].is_null() ? horizon : std::max(horizon, oldest[0].as<int64_t>());
+    }
+    if (!backfill_done && *backfill_before > *backfill_floor) {
+      const int64_t from = std::max(*backfill_floor, *backfill_before - kBackfillSliceSeconds);
+      const pqxx::result rows = tx.exec_params(
+          fmt::format("SELECT {} FROM sealed_epochs WHERE epoch >= $1::bigint AND epoch < $2::bigint"
+                      " ORDER BY sealed_at, channel, epoch",
+                      EpochSelectList(table)),
+          from, *backfill_before);
+      std::vector<Handover> items;
+      for (const pqxx::row& row : rows) {
+        EpochRow e = ParseEpochRow(row);
+        if (stored.erase({e.channel, e.epoch}) > 0) continue;  // recorded by an earlier run
+        items.push_back(Handover{std::move(e), 0, std::nullopt, false, true, std::nullopt});
+      }
+      Count(tx, items, /*with_users=*/false, 0);
+      for (const Handover& h : items) Record(h, sink);
+      backfill_before = from;
+    }
+    backfill_done = *backfill_before <= *backfill_floor;
+    if (backfill_done) stored.clear();
+    sink.Append(SeriesKey("db_backfill_oldest_epoch", {}),
+                Sample{now, static_cast<double>(std::max(*backfill_before, *backfill_floor))});
+    sink.Append(SeriesKey("db_backfill_done", {}), Sample{now, backfill_done ? 1.0 : 0.0});
   }
 
   // The cycle's queries after `SELECT 1`, in `tx`. Throws pqxx exceptions.
@@ -483,20 +589,33 @@ struct PostgresCollector::State {
       Fail(sink, *failure);
       return;
     }
+    // Part of the probe: waits behind a lock on the table as the pipeline's writes would.
+    probe_start = std::chrono::steady_clock::now();
     const pqxx::row latest = tx.exec1("SELECT max(epoch), max(sealed_at) FROM sealed_epochs");
+    probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *probe_start).count();
     if (!latest[0].is_null() && !latest[1].is_null()) {
       sink.Append(SeriesKey("db_latest_epoch", {}), Sample{now, latest[0].as<double>()});
       sink.Append(SeriesKey("db_latest_epoch_age_seconds", {}),
                   Sample{now, static_cast<double>(db_now - latest[1].as<int64_t>())});
     }
-    if (!floor) floor = db_now - std::chrono::duration_cast<std::chrono::seconds>(kFirstRunLookback).count();
-    if (!cursor) cursor = *floor;
+    const int64_t sets_start = HourFloor(db_now - SecondsOf(config.participant_sets));
+    const int64_t audit_start = std::min(sets_start, HourFloor(db_now - SecondsOf(kMinAuditWindow)));
+    if (known) {
+      for (auto& [key, k] : *known) {
+        if (key.second >= audit_start) {
+          reported[key] = Reported{std::move(k.root), std::nullopt, k.participants, k.has_set};
+        } else {
+          stored.insert(key);
+        }
+      }
+      known.reset();
+    }
+    if (!backfill_before) backfill_before = audit_start;
     // epoch_participation_users needs channel_participation; without it (reported above)
     // the epochs still flow.
-    const bool with_users = !events_failure;
-    Budget budget;
-    NewEpochs(tx, schema.Table("sealed_epochs"), with_users, sink, budget);
-    Audit(tx, schema.Table("sealed_epochs"), with_users, db_now, sink, budget);
+    const TableInfo& table = schema.Table("sealed_epochs");
+    Audit(tx, table, !events_failure, db_now, audit_start, sets_start, sink);
+    Backfill(tx, table, db_now, sink, now);
   }
 
   CycleEnd RunCycle(TimePoint now, SampleSink& sink, std::string* lost) {
@@ -518,20 +637,34 @@ struct PostgresCollector::State {
       return CycleEnd::kDone;
     }
     Up(sink, now, true);
-    sink.Append(SeriesKey("db_response_seconds", {}), Sample{now, response_seconds});
+    probe_start.reset();
+    probe_seconds.reset();
+    // The slower of `SELECT 1` and the newest-epoch read, also when that read failed (a
+    // lock or statement timeout is the response time it took to fail).
+    const auto respond = [&] {
+      if (probe_start && !probe_seconds) {
+        probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *probe_start).count();
+      }
+      sink.Append(SeriesKey("db_response_seconds", {}), Sample{now, std::max(response_seconds, probe_seconds.value_or(0))});
+    };
     try {
       Queries(*tx, now, sink);
       tx->commit();
+      respond();
       return CycleEnd::kDone;
     } catch (const pqxx::broken_connection& e) {
+      respond();
       Fail(sink, kOther, fmt::format("connection lost: {}", e.what()));
       return CycleEnd::kLost;
     } catch (const pqxx::sql_error& e) {
+      respond();
       const std::string_view cls = ClassifySqlState(e.sqlstate());
       std::string message = e.what();
       if (cls == kTimeout) message += fmt::format(" (statement_timeout {}ms)", config.statement_timeout.count());
+      if (cls == kLocked) message += fmt::format(" (lock_timeout {}ms)", config.lock_timeout.count());
       Fail(sink, cls, message);
     } catch (const std::exception& e) {
+      respond();
       Fail(sink, kOther, e.what());
     }
     return conn->is_open() ? CycleEnd::kDone : CycleEnd::kLost;
@@ -569,8 +702,7 @@ struct PostgresCollector::State {
   }
 };
 
-PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url,
-                                     std::optional<TimePoint> last_sealed_at, KnownRoots known_roots)
+PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known)
     : state_(std::make_unique<State>()) {
   state_->config = std::move(config);
   if (url) {
@@ -580,13 +712,7 @@ PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> 
   } else {
     state_->url_error = url.error();
   }
-  if (last_sealed_at) {
-    state_->floor = ToSecondsFloor(*last_sealed_at);
-    state_->cursor = state_->floor;
-  }
-  for (auto& [key, root] : known_roots) {
-    state_->reported[key] = State::Reported{std::move(root), std::nullopt, std::nullopt};
-  }
+  state_->known = std::move(known);
 }
 
 PostgresCollector::~PostgresCollector() = default;
@@ -605,9 +731,10 @@ void PostgresCollector::Collect(TimePoint now, SampleSink& sink) {
 
 bool PostgresCollector::connected() const { return state_->conn != nullptr; }
 int64_t PostgresCollector::connect_attempts() const { return state_->attempts; }
-std::optional<TimePoint> PostgresCollector::watermark() const {
-  if (!state_->cursor) return std::nullopt;
-  return FromSeconds(*state_->cursor);
+std::optional<TimePoint> PostgresCollector::backfilled_to() const {
+  if (!state_->backfill_before) return std::nullopt;
+  return FromSeconds(std::max(*state_->backfill_before, state_->backfill_floor.value_or(*state_->backfill_before)));
 }
+bool PostgresCollector::backfill_done() const { return state_->backfill_done; }
 
 }  // namespace offmon::collector

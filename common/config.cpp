@@ -439,6 +439,9 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(postgres.Duration("interval", &config.postgres.interval));
   OFFMON_RETURN_IF_ERROR(postgres.Duration("connect_timeout", &config.postgres.connect_timeout));
   OFFMON_RETURN_IF_ERROR(postgres.Duration("statement_timeout", &config.postgres.statement_timeout));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("lock_timeout", &config.postgres.lock_timeout));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("backfill", &config.postgres.backfill, /*allow_zero=*/true));
+  OFFMON_RETURN_IF_ERROR(postgres.Duration("participant_sets", &config.postgres.participant_sets, /*allow_zero=*/true));
   OFFMON_RETURN_IF_ERROR(postgres.RejectUnknown());
   TableReader log(section("log"), "log", source_name);
   OFFMON_RETURN_IF_ERROR(log.FilePath("file", &config.log.file));

@@ -71,6 +71,8 @@ RuleSet MakeDefaults() {
   r["DatabaseSlow"] = Rule(kS, 0.5, 5, minutes(3), zero, {{"resolve_ratio", kN, 0.8}});
   // Events per hour below the level; CRITICAL below 1, i.e. none.
   r["EventRateLow"] = Rule(kN, 100, 1, minutes(5), zero, {{"resolve_ratio", kN, 1.2}});
+  // db_backfill_done below 1: the PostgreSQL collector's backfill still running after `for`.
+  r["CollectorBehind"] = Rule(kN, 1, {}, minutes(60), zero);
   r["EpochSealingStale"] = Rule(kS, 2 * H, 4 * H, zero, zero);
   // CRITICAL when every epoch sealed in `recent` (at least two) had zero participants.
   r["ZeroParticipants"] = Rule(kN, {}, {}, zero, zero, {{"recent", kS, 3 * H}, {"hold", kS, 2 * H}});

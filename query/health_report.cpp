@@ -181,7 +181,9 @@ class ReportBuilder {
                                  {"db_events_last_hour", &DatabaseHealth::events_last_hour},
                                  {"db_latest_epoch", &DatabaseHealth::latest_epoch},
                                  {"db_latest_epoch_age_seconds", &DatabaseHealth::latest_epoch_age_seconds},
-                                 {"db_response_seconds", &DatabaseHealth::response_seconds}};
+                                 {"db_response_seconds", &DatabaseHealth::response_seconds},
+                                 {"db_backfill_oldest_epoch", &DatabaseHealth::backfill_oldest_epoch},
+                                 {"db_backfill_done", &DatabaseHealth::backfill_done}};
     for (const Field& field : kFields) {
       auto reading = LatestOf(field.metric);
       if (!reading) return reading.error();

@@ -196,6 +196,28 @@ class TextRenderer {
             Value(db.response_seconds,
                   db.response_seconds.present() ? fmt::format("{:.0f} ms", *db.response_seconds.value * 1000) : "") +
             '\n';
+    if (db.backfill_oldest_epoch.present()) {
+      const bool done = db.backfill_done.present() && *db.backfill_done.value >= 1;
+      out_ += fmt::format("History: read back to {}{}\n",
+                          ShortTime(FromMillis(static_cast<int64_t>(*db.backfill_oldest_epoch.value) * 1000)),
+                          done ? " (backfill complete)" : " (backfill in progress: baselines are partial)");
+    }
+  }
+
+  // A line under RECENT EPOCHS and CHANNELS while the store is behind the database.
+  void BehindNote() {
+    std::optional<int64_t> newest;
+    for (const EpochRow& e : r_.epochs) {
+      if (e.epoch) newest = std::max(newest.value_or(*e.epoch), *e.epoch);
+    }
+    const DatabaseHealth& db = r_.database;
+    if (!db.Behind(newest)) return;
+    out_ += Icon(Mark::kStale) + "collector behind: ";
+    if (db.latest_epoch.present() && newest && static_cast<double>(*newest) < *db.latest_epoch.value) {
+      out_ += fmt::format("the database's newest epoch is {:.0f}, the store's {}\n", *db.latest_epoch.value, *newest);
+    } else {
+      out_ += "backfill from the database in progress (DATABASE HEALTH, History)\n";
+    }
   }
 
   void Epochs() {
@@ -217,6 +239,7 @@ class TextRenderer {
       out_ += fmt::format("{:<11}{:<{}}{:<14}{:<21}{}\n", e.epoch ? std::to_string(*e.epoch) : "-", e.channel,
                           channel_width, e.participants, ShortTime(e.sealed_at), published);
     }
+    BehindNote();
   }
 
   void Channels() {
@@ -242,6 +265,7 @@ class TextRenderer {
                           c.last_participants ? Thousands(*c.last_participants) : "-",
                           c.last_sealed_at ? ShortTime(*c.last_sealed_at) : "-", baseline);
     }
+    BehindNote();
   }
 
   void Alerts() {
@@ -374,7 +398,9 @@ std::string RenderReportJson(const HealthReport& report) {
                      {"events_last_hour", ReadingJson(db.events_last_hour)},
                      {"latest_epoch", ReadingJson(db.latest_epoch)},
                      {"latest_epoch_age_seconds", ReadingJson(db.latest_epoch_age_seconds)},
-                     {"response_seconds", ReadingJson(db.response_seconds)}};
+                     {"response_seconds", ReadingJson(db.response_seconds)},
+                     {"backfill_oldest_epoch", ReadingJson(db.backfill_oldest_epoch)},
+                     {"backfill_done", ReadingJson(db.backfill_done)}};
   nlohmann::json epochs = nlohmann::json::array();
   for (const EpochRow& e : report.epochs) {
     epochs.push_back({{"epoch", e.epoch ? nlohmann::json(*e.epoch) : nlohmann::json()},

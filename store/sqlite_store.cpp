@@ -665,7 +665,7 @@ std::string EncodeEpochPayload(const EpochObservation& e, const std::string& bit
                         {"root", e.root},
                         {"token_group", e.token_group},
                         {"category", e.category},
-                        {"participants", e.participants.size()}};
+                        {"participants", e.count()}};
   std::string json = header.dump();
   std::string out;
   PutVarint(&out, json.size());
@@ -682,6 +682,10 @@ Result<int64_t> SqliteStore::WriteEpochs(const std::vector<EpochObservation>& ep
   std::vector<std::string> fresh_in_order;
   std::vector<std::string> bitmaps;
   for (const EpochObservation& e : epochs) {
+    if (!e.has_participant_set) {  // count only: no bytes after the header
+      bitmaps.emplace_back();
+      continue;
+    }
     roaring_bitmap_t* set = roaring_bitmap_create();
     for (const std::string& hash : e.participants) {
       int64_t id = 0;
@@ -743,8 +747,14 @@ Result<int64_t> SqliteStore::WriteEpochs(const std::vector<EpochObservation>& ep
 
 Status SqliteStore::ProjectEpoch(const EpochRecord& e) {
   auto stmt = db_->Cached(
-      "INSERT OR REPLACE INTO epochs(channel, epoch, sealed_at_ms, published, published_at_ms, root, token_group,"
-      " category, participants, bitmap, seq, observed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO epochs(channel, epoch, sealed_at_ms, published, published_at_ms, root, token_group,"
+      " category, participants, bitmap, seq, observed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT(channel, epoch) DO UPDATE SET sealed_at_ms = excluded.sealed_at_ms,"
+      " published = excluded.published, published_at_ms = excluded.published_at_ms, root = excluded.root,"
+      " token_group = excluded.token_group, category = excluded.category, participants = excluded.participants,"
+      // A count-only observation keeps the set seen before under the same root.
+      " bitmap = CASE WHEN length(excluded.bitmap) = 0 AND root = excluded.root THEN bitmap"
+      " ELSE excluded.bitmap END, seq = excluded.seq, observed_at_ms = excluded.observed_at_ms");
   if (!stmt) return stmt.error();
   (*stmt)->Bind(1, e.channel).Bind(2, e.epoch).Bind(3, ToMillis(e.sealed_at)).Bind(4, int64_t{e.published});
   if (e.published_at) {
@@ -1213,10 +1223,13 @@ Result<EpochRecord> DecodeEpochEvent(const Event& event) {
   }
   const size_t header_end = static_cast<size_t>(json.data() + json.size() - event.payload.data());
   std::string_view bitmap = std::string_view(event.payload).substr(header_end);
-  roaring_bitmap_t* set = roaring_bitmap_portable_deserialize_safe(bitmap.data(), bitmap.size());
-  if (set == nullptr) return bad("has a bitmap that does not decode");
-  const uint64_t cardinality = roaring_bitmap_get_cardinality(set);
-  roaring_bitmap_free(set);
+  uint64_t cardinality = 0;  // no bytes: a count-only observation
+  if (!bitmap.empty()) {
+    roaring_bitmap_t* set = roaring_bitmap_portable_deserialize_safe(bitmap.data(), bitmap.size());
+    if (set == nullptr) return bad("has a bitmap that does not decode");
+    cardinality = roaring_bitmap_get_cardinality(set);
+    roaring_bitmap_free(set);
+  }
   EpochRecord e;
   e.participants = header["participants"].get<int64_t>();
   if (cardinality > static_cast<uint64_t>(e.participants)) return bad("has more ids than participants");

@@ -27,6 +27,23 @@ void RunInfo(CliContext& ctx, bool json) {
   if (!store) return ctx.Fail(store.error());
   auto info = (*store)->Info();
   if (!info) return ctx.Fail(info.error());
+  // The PostgreSQL collector's backfill progress (docs/metrics.md), when it has run.
+  auto latest = (*store)->ReadLatest(TimePoint{});
+  if (!latest) return ctx.Fail(latest.error());
+  std::optional<LatestSample> oldest, done;
+  for (const LatestSample& l : *latest) {
+    if (l.key.name == "db_backfill_oldest_epoch") oldest = l;
+    if (l.key.name == "db_backfill_done") done = l;
+  }
+  nlohmann::json backfill;  // null when never recorded
+  std::string backfill_line;
+  if (oldest) {
+    const TimePoint to = FromMillis(static_cast<int64_t>(oldest->sample.value) * 1000);
+    const bool complete = done && done->sample.value >= 1;
+    backfill = {{"oldest_epoch", FormatRfc3339(to)}, {"done", complete}, {"as_of", FormatRfc3339(oldest->sample.time)}};
+    backfill_line = fmt::format("backfill:        epochs read back to {} ({}; as of {})\n", FormatRfc3339(to),
+                                complete ? "complete" : "in progress", FormatRfc3339(oldest->sample.time));
+  }
   if (json) {
     nlohmann::json events = nlohmann::json::object();
     for (const auto& [kind, n] : info->events_by_kind) events[kind] = n;
@@ -35,7 +52,8 @@ void RunInfo(CliContext& ctx, bool json) {
                                {"samples", info->samples}, {"head_samples", info->head_samples},
                                {"chunks", info->chunks}, {"first_sample", TimeOrDash(info->first_sample)},
                                {"last_sample", TimeOrDash(info->last_sample)}, {"events", info->events},
-                               {"last_event_seq", info->last_event_seq}, {"events_by_kind", events}}
+                               {"last_event_seq", info->last_event_seq}, {"events_by_kind", events},
+                               {"backfill", backfill}}
                     .dump(2)
              << '\n';
     return;
@@ -49,6 +67,7 @@ void RunInfo(CliContext& ctx, bool json) {
       info->samples - info->head_samples, info->chunks, info->head_samples, TimeOrDash(info->first_sample),
       TimeOrDash(info->last_sample), info->events, info->last_event_seq);
   for (const auto& [kind, n] : info->events_by_kind) *ctx.out << fmt::format("  {:<18} {}\n", kind, n);
+  *ctx.out << backfill_line;
 }
 
 void RunCheck(CliContext& ctx) {

@@ -345,6 +345,47 @@ TEST_F(AnalyzerTest, DataLossWhenASealedEpochChangesOrVanishes) {
   EXPECT_THAT(fired[0].summary, HasSubstr("root changed from aa to bb"));
 }
 
+// A backfilled epoch is recorded with its count first and its set in a later cycle: that
+// is no change; a different set after that is.
+TEST_F(AnalyzerTest, SetArrivingAfterACountOnlyObservationIsNoDataLoss) {
+  auto epoch = [](std::optional<int> n, std::string first = "u") {
+    EpochObservation e;
+    e.channel = "train";
+    e.epoch = kDay0;
+    e.sealed_at = At(kHour);
+    e.root = "aa";
+    e.has_participant_set = n.has_value();
+    e.participant_count = 3;
+    for (int i = 0; i < n.value_or(0); ++i) e.participants.push_back(first + std::to_string(i));
+    return e;
+  };
+  auto write = [&](EpochObservation e, int64_t at) {
+    auto appender = store_->NewAppender("test");
+    appender->AddEpoch(std::move(e));
+    ASSERT_TRUE(appender->Commit(At(at)).ok());
+  };
+  write(epoch(std::nullopt), kHour);      // backfilled: count only
+  write(epoch(3), 2 * kHour);             // its set, a cycle later
+  write(epoch(std::nullopt), 3 * kHour);  // published later: count only again
+  EXPECT_THAT(Only(Backtest(0, 4 * kHour, kMin), "EpochDataLoss"), SizeIs(0));
+  write(epoch(3, "v"), 5 * kHour);        // a different set under the same root
+  auto fired = Only(Backtest(0, 6 * kHour, kMin), "EpochDataLoss");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_THAT(fired[0].summary, HasSubstr("participant set changed"));
+}
+
+// A backfill that finishes in minutes raises nothing; one still running after an hour does.
+TEST_F(AnalyzerTest, CollectorBehindWhenTheBackfillIsStuckForAnHour) {
+  Series("db_backfill_done", 0, 3 * kHour, 60, [](int64_t t) { return t < 20 * kMin ? 0.0 : 1.0; });
+  EXPECT_THAT(Only(Backtest(0, 3 * kHour, kMin), "CollectorBehind"), IsEmpty());
+  Series(R"(db_backfill_done{x="stuck"})", 0, 3 * kHour, 60, [](int64_t) { return 0.0; });
+  auto fired = Only(Backtest(0, 3 * kHour, kMin), "CollectorBehind");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_EQ(fired[0].at, At(kHour));
+  EXPECT_THAT(fired[0].summary, HasSubstr("backfill"));
+}
+
 TEST_F(AnalyzerTest, CollectorFailingWhileTheDaemonRuns) {
   Series(R"(collector_up{collector="system"})", 0, 2 * kHour, 30, [](int64_t) { return 1.0; });
   Series(R"(collector_up{collector="postgres"})", 0, 2 * kHour, 60, [](int64_t t) { return t < kHour ? 1.0 : 0.0; });

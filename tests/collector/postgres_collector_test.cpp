@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -129,9 +131,11 @@ class Database {
     pqxx::nontransaction tx(conn_);
     tx.exec(sql);
   }
-  int64_t Now() {
+  int64_t Now() { return Query1("SELECT floor(extract(epoch from now()))::bigint"); }
+  // The one bigint a query returns.
+  int64_t Query1(const std::string& sql) {
     pqxx::nontransaction tx(conn_);
-    return tx.exec1("SELECT floor(extract(epoch from now()))::bigint")[0].as<int64_t>();
+    return tx.exec1(sql)[0].as<int64_t>();
   }
   // A sealed epoch with participants written in reverse idx order (reads must sort).
   void AddEpoch(const std::string& channel, int64_t epoch, const std::string& root, int64_t sealed_at, int published,
@@ -239,11 +243,10 @@ class PostgresCollectorTest : public PostgresCollectorOfflineTest {
     db_name_ = name;
     return std::make_unique<Database>(*sandbox_, name);
   }
-  std::unique_ptr<PostgresCollector> Collector(std::optional<TimePoint> last_sealed_at = std::nullopt,
-                                               PostgresCollector::KnownRoots known = {}) {
+  std::unique_ptr<PostgresCollector> Collector(PostgresCollector::KnownEpochs known = {}) {
     return std::make_unique<PostgresCollector>(config_, DatabaseUrl{sandbox_->Url(db_name_), UrlSource::kEnvironment,
                                                                     "environment variable DATABASE_URL", ""},
-                                               last_sealed_at, std::move(known));
+                                               std::move(known));
   }
 
   Sandbox* sandbox_ = nullptr;
@@ -304,7 +307,7 @@ TEST_F(PostgresCollectorTest, HealthyDatabaseGivesMetricsAndEveryEpochWithPartic
   EXPECT_EQ(sink.samples["epoch_participants{channel=\"jasontheween\"}"], (std::vector<Sample>{{At(now - 900), 0}}));
   EXPECT_EQ(sink.samples["epoch_published{channel=\"sykkuno\"}"], (std::vector<Sample>{{At(now - 600), 0}}));
   EXPECT_EQ(sink.samples["epoch_published{channel=\"train\"}"], (std::vector<Sample>{{At(now - 3000), 1}}));
-  EXPECT_EQ(collector->watermark(), At(now - 600));
+  EXPECT_EQ(sink.Last("db_backfill_done"), 1);  // nothing older than the audit window
 
   // The next cycle reuses the one connection and repeats no epoch.
   const std::vector<int64_t> backends = db->OffmonBackends();
@@ -363,7 +366,7 @@ TEST_F(PostgresCollectorTest, NoEpochIsMissedOrRepeatedWhenManyAreSealedBetweenC
   EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
 }
 
-TEST_F(PostgresCollectorTest, LongBacklogIsReadInBoundedBatches) {
+TEST_F(PostgresCollectorTest, CountsComeAtOnceAndSetsInBoundedBatches) {
   auto db = NewDatabase();
   const int64_t now = db->Now();
   const int64_t total = static_cast<int64_t>(PostgresCollector::kMaxEpochsPerCycle) + 20;
@@ -377,24 +380,45 @@ TEST_F(PostgresCollectorTest, LongBacklogIsReadInBoundedBatches) {
   RecordingSink sink;
   collector->Collect(At(now), sink);
   EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
-  EXPECT_EQ(sink.epochs.size(), PostgresCollector::kMaxEpochsPerCycle);
+  // Every epoch's count in the first cycle; sets up to the cycle's epoch cap.
+  ASSERT_EQ(sink.epochs.size(), static_cast<size_t>(total));
+  size_t samples = 0;
+  for (const auto& [series, values] : sink.samples) {
+    if (series.starts_with("epoch_participants{")) {
+      samples += values.size();
+      for (const Sample& v : values) EXPECT_EQ(v.value, 3);
+    }
+  }
+  EXPECT_EQ(samples, static_cast<size_t>(total));
+  auto with_sets = [&] {
+    return std::count_if(sink.epochs.begin(), sink.epochs.end(),
+                         [](const EpochObservation& e) { return e.has_participant_set; });
+  };
+  EXPECT_EQ(with_sets(), static_cast<int64_t>(PostgresCollector::kMaxEpochsPerCycle));
+  for (const auto& e : sink.epochs) EXPECT_EQ(e.count(), 3);
+  // The rest of the sets next cycle, as set-only observations (no samples again).
   collector->Collect(At(now + 60), sink);
-  EXPECT_EQ(sink.epochs.size(), static_cast<size_t>(total));
+  EXPECT_EQ(sink.epochs.size(), static_cast<size_t>(total + 20));
+  EXPECT_EQ(with_sets(), total);
   std::set<std::pair<std::string, int64_t>> distinct;
   for (const auto& e : sink.epochs) {
+    if (!e.has_participant_set) continue;
     distinct.insert({e.channel, e.epoch});
     EXPECT_EQ(e.participants, (std::vector<std::string>{"h0", "h1", "h2"}));
   }
   EXPECT_EQ(distinct.size(), static_cast<size_t>(total));
+  collector->Collect(At(now + 120), sink);
+  EXPECT_EQ(sink.epochs.size(), static_cast<size_t>(total + 20));
 }
 
-TEST_F(PostgresCollectorTest, ParticipantBudgetSplitsABacklogAndTakesAnOversizedEpochAlone) {
+TEST_F(PostgresCollectorTest, ParticipantBudgetSplitsSetsAndTakesAnOversizedSetAlone) {
   auto db = NewDatabase();
   const int64_t now = db->Now();
   const int64_t hour = now - now % 3600;
   const int64_t cap = static_cast<int64_t>(PostgresCollector::kMaxParticipantsPerCycle);
   // Four epochs of 2/5 of the budget each (two fit in a cycle, three do not), then one
-  // larger than the whole budget. Rows go in in reverse idx order, in several fetches.
+  // larger than the whole budget, the newest. Rows go in in reverse idx order, in
+  // several fetches.
   auto add = [&](const std::string& channel, int64_t sealed_at, int64_t participants) {
     db->Exec(fmt::format("INSERT INTO sealed_epochs (epoch, channel, root, sealed_at, published) "
                          "VALUES ({}, '{}', 'r', {}, 1)", hour - 3600, channel, sealed_at));
@@ -407,26 +431,223 @@ TEST_F(PostgresCollectorTest, ParticipantBudgetSplitsABacklogAndTakesAnOversized
 
   auto collector = Collector();
   RecordingSink sink;
-  std::vector<size_t> per_cycle;
+  std::vector<size_t> sets_per_cycle;
   for (int cycle = 0; cycle < 4; ++cycle) {
     const size_t before = sink.epochs.size();
     collector->Collect(At(now + 60 * cycle), sink);
-    per_cycle.push_back(sink.epochs.size() - before);
+    sets_per_cycle.push_back(static_cast<size_t>(std::count_if(sink.epochs.begin() + static_cast<ptrdiff_t>(before),
+                                                               sink.epochs.end(),
+                                                               [](const auto& e) { return e.has_participant_set; })));
   }
   EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
-  EXPECT_EQ(per_cycle, (std::vector<size_t>{2, 2, 1, 0}));
-  ASSERT_EQ(sink.epochs.size(), 5U);
+  EXPECT_EQ(sets_per_cycle, (std::vector<size_t>{1, 2, 2, 0}));
+  std::set<std::string> channels;
   for (const auto& e : sink.epochs) {
     SCOPED_TRACE(e.channel);
     const size_t n = static_cast<size_t>(e.channel == "huge" ? cap + cap / 5 : cap * 2 / 5);
+    EXPECT_EQ(static_cast<size_t>(e.count()), n);
+    // Every count in the first cycle, one sample each.
+    EXPECT_EQ(sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", e.channel)],
+              (std::vector<Sample>{{e.sealed_at, static_cast<double>(n)}}));
+    if (!e.has_participant_set) continue;
+    EXPECT_TRUE(channels.insert(e.channel).second);
     ASSERT_EQ(e.participants.size(), n);
     for (size_t i = 0; i < n; i += 997) ASSERT_EQ(e.participants[i], fmt::format("p{}", i));
     EXPECT_EQ(e.participants.back(), fmt::format("p{}", n - 1));
-    EXPECT_EQ(sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", e.channel)],
-              (std::vector<Sample>{{e.sealed_at, static_cast<double>(n)}}));
   }
-  EXPECT_EQ(sink.epochs.back().channel, "huge");
-  EXPECT_EQ(collector->watermark(), At(now - 900));
+  EXPECT_EQ(channels.size(), 5U);
+}
+
+// Issue 14: a first run used to catch up on the last 48 h oldest first, 5,000
+// participants per cycle; the audit dropped the epochs older than 48 h, so the first
+// hour's epochs came back every cycle and, two of them exceeding the budget, the
+// watermark never moved: the newest epochs were never read.
+TEST_F(PostgresCollectorTest, FirstRunBacklogNeverStallsAndTheNewestEpochsComeFirst) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  constexpr int kHours = 50;
+  constexpr int kParticipants = 3000;
+  // Two channels, one epoch per hour for 50 hours, each sealed two minutes after its hour.
+  db->Exec(fmt::format("INSERT INTO sealed_epochs (epoch, channel, root, sealed_at, published) "
+                       "SELECT {0} - 3600 * h, c, 'r' || c || h, {0} - 3600 * h + 3720, 1 "
+                       "FROM generate_series(1, {1}) AS h, unnest(ARRAY['a', 'b']) AS c "
+                       "WHERE {0} - 3600 * h + 3720 <= {2}",
+                       hour, kHours, now));
+  db->Exec(fmt::format("INSERT INTO sealed_participants (epoch, channel, idx, user_hash) "
+                       "SELECT epoch, channel, i, channel || i FROM sealed_epochs, generate_series(0, {} - 1) AS i",
+                       kParticipants));
+  db->Exec("ANALYZE");
+  const int64_t newest = db->Query1("SELECT max(epoch) FROM sealed_epochs");
+  auto collector = Collector();
+  RecordingSink sink;
+  collector->Collect(At(now), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  // The first cycle has the newest epoch of every channel, with its count.
+  for (const char* channel : {"a", "b"}) {
+    const auto& samples = sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", channel)];
+    ASSERT_FALSE(samples.empty()) << channel;
+    EXPECT_EQ(samples.back().time, At(newest + 3720)) << channel;
+    EXPECT_EQ(samples.back().value, kParticipants) << channel;
+  }
+  // A few more cycles give every epoch of the last 48 h once.
+  for (int cycle = 1; cycle < 6; ++cycle) collector->Collect(At(now + 60 * cycle), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  for (const char* channel : {"a", "b"}) {
+    const auto& samples = sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", channel)];
+    std::set<TimePoint> distinct;
+    for (const Sample& s : samples) distinct.insert(s.time);
+    EXPECT_EQ(distinct.size(), samples.size()) << channel << ": an epoch was handed over twice";
+    for (int h = 1; h <= 48; ++h) {
+      if (hour - 3600 * h + 3720 > now) continue;
+      EXPECT_TRUE(distinct.contains(At(hour - 3600 * h + 3720))) << channel << " epoch " << h << " hours back";
+    }
+  }
+}
+
+// The backfill reads history newest first down to `backfill`, counts only below
+// `participant_sets`, in bounded slices; a restart skips what the store holds and reads
+// what it missed while down.
+TEST_F(PostgresCollectorTest, BackfillReachesItsHorizonAndResumesAfterAGap) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  db->Exec(fmt::format("INSERT INTO sealed_epochs (epoch, channel, root, sealed_at, published) "
+                       "SELECT {0} - 3600 * h, c, 'r' || c || h, {0} - 3600 * h + 3660, 1 "
+                       "FROM generate_series(2, 24 * 10) AS h, unnest(ARRAY['a', 'b']) AS c",
+                       hour));
+  db->Exec("INSERT INTO sealed_participants (epoch, channel, idx, user_hash) "
+           "SELECT epoch, channel, i, channel || i FROM sealed_epochs, generate_series(0, 4) AS i");
+  config_.backfill = std::chrono::days(7);
+  config_.participant_sets = std::chrono::days(3);
+  auto collector = Collector();
+  RecordingSink sink;
+  int cycles = 0;
+  while (!collector->backfill_done() && cycles < 10) collector->Collect(At(now + 60 * cycles++), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  EXPECT_LE(cycles, 3);  // 7 days: the 3-day audit window, then two 48 h slices
+  const int64_t horizon = (now - 7 * 86400) - (now - 7 * 86400) % 3600;
+  EXPECT_EQ(sink.Last("db_backfill_done"), 1);
+  EXPECT_EQ(sink.Last("db_backfill_oldest_epoch"), horizon);
+  const int64_t sets_start = (now - 3 * 86400) - (now - 3 * 86400) % 3600;
+  std::set<std::pair<std::string, int64_t>> sets;
+  for (const auto& e : sink.epochs) {
+    EXPECT_EQ(e.count(), 5);
+    if (e.has_participant_set) EXPECT_TRUE(sets.insert({e.channel, e.epoch}).second);
+  }
+  for (const char* channel : {"a", "b"}) {
+    const auto& samples = sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", channel)];
+    std::set<TimePoint> times;
+    for (const Sample& s : samples) times.insert(s.time);
+    EXPECT_EQ(times.size(), samples.size()) << channel;
+    for (int h = 2; h <= 240; ++h) {
+      const int64_t epoch = hour - 3600 * h;
+      EXPECT_EQ(times.contains(At(epoch + 3660)), epoch >= horizon) << channel << " " << h;
+      EXPECT_EQ(sets.contains({channel, epoch}), epoch >= sets_start) << channel << " " << h;
+    }
+  }
+
+  // A restart with the store missing hours 100 to 109 (offmon was down): those, and
+  // only those, are read again.
+  PostgresCollector::KnownEpochs known;
+  for (const auto& e : sink.epochs) {
+    const int64_t hours_back = (hour - e.epoch) / 3600;
+    if (hours_back >= 100 && hours_back < 110) continue;
+    auto& k = known[{e.channel, e.epoch}];
+    k.root = e.root;
+    k.participants = e.count();
+    k.has_set = k.has_set || e.has_participant_set;
+  }
+  auto restarted = Collector(known);
+  RecordingSink after;
+  cycles = 0;
+  while (!restarted->backfill_done() && cycles < 10) restarted->Collect(At(now + 60 * cycles++), after);
+  EXPECT_TRUE(after.failures.empty()) << Failures(after);
+  std::set<std::pair<std::string, int64_t>> again;
+  for (const auto& e : after.epochs) again.insert({e.channel, e.epoch});
+  std::set<std::pair<std::string, int64_t>> gap;
+  for (int h = 100; h < 110; ++h) {
+    for (const char* channel : {"a", "b"}) gap.insert({channel, hour - 3600 * h});
+  }
+  EXPECT_EQ(again, gap);
+}
+
+// An epoch sealed well before offmon started (within participant_sets) that later
+// vanishes or changes root is caught.
+TEST_F(PostgresCollectorTest, EpochSealedBeforeStartThatVanishesOrChangesIsCaught) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  db->AddEpoch("train", hour - 60 * 3600, "root-old", hour - 59 * 3600 + 60, 1, Hashes("o", 3));
+  db->AddEpoch("sykkuno", hour - 60 * 3600, "root-syk", hour - 59 * 3600 + 90, 1, Hashes("s", 3));
+  auto collector = Collector();
+  RecordingSink sink;
+  collector->Collect(At(now), sink);
+  ASSERT_EQ(sink.epochs.size(), 2U);
+  EXPECT_TRUE(sink.epochs[0].has_participant_set);
+  db->Exec(fmt::format("DELETE FROM sealed_epochs WHERE channel = 'train' AND epoch = {}", hour - 60 * 3600));
+  db->Exec("UPDATE sealed_epochs SET root = 'root-syk-2' WHERE channel = 'sykkuno'");
+  collector->Collect(At(now + 60), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+  ASSERT_EQ(sink.events.size(), 1U);
+  EXPECT_EQ(nlohmann::json::parse(sink.events[0].second)["channel"], "train");
+  ASSERT_EQ(sink.epochs.size(), 3U);
+  EXPECT_EQ(sink.epochs[2].root, "root-syk-2");
+}
+
+// A database whose writers hold a table lock for 700 ms is slow on the first cycle; one
+// locked for longer than lock_timeout is a "locked" failure, timed, not a silent wait.
+TEST_F(PostgresCollectorTest, SlowAndLockedDatabaseAreSeenOnTheFirstCycle) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  db->AddEpoch("train", now - now % 3600 - 3600, "root", now - 60, 1, Hashes("l", 2));
+  db->AddParticipation("train", now - now % 3600, "u", now - 10);
+  const std::string conninfo = sandbox_->SuperuserConnInfo(db_name_);
+  {
+    std::promise<void> locked;
+    // Holds the lock 700 ms after offmon's session starts waiting for it.
+    std::thread writer([&] {
+      pqxx::connection c(conninfo), watcher(conninfo);
+      pqxx::work tx(c);
+      tx.exec("LOCK TABLE sealed_epochs IN ACCESS EXCLUSIVE MODE");
+      locked.set_value();
+      pqxx::nontransaction watch(watcher);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (std::chrono::steady_clock::now() < deadline &&
+             watch.exec1("SELECT count(*) FROM pg_stat_activity, pg_sleep(0.01) WHERE application_name = 'offmon'"
+                         " AND wait_event_type = 'Lock'")[0].as<int>() == 0) {
+      }
+      tx.exec("SELECT pg_sleep(0.7)");
+      tx.commit();
+    });
+    locked.get_future().wait();
+    auto collector = Collector();
+    RecordingSink sink;
+    collector->Collect(At(now), sink);
+    writer.join();
+    EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+    ASSERT_TRUE(sink.Last("db_response_seconds").has_value());
+    EXPECT_GE(*sink.Last("db_response_seconds"), 0.7);
+    EXPECT_EQ(sink.epochs.size(), 1U);
+  }
+  config_.lock_timeout = std::chrono::milliseconds(300);
+  pqxx::connection c(conninfo);
+  pqxx::work tx(c);
+  tx.exec("LOCK TABLE sealed_epochs IN ACCESS EXCLUSIVE MODE");
+  auto collector = Collector();
+  RecordingSink sink;
+  collector->Collect(At(now), sink);
+  ASSERT_EQ(sink.failures.size(), 1U);
+  EXPECT_TRUE(sink.failures[0].second.starts_with("locked: ")) << sink.failures[0].second;
+  EXPECT_NE(sink.failures[0].second.find("lock_timeout 300ms"), std::string::npos) << sink.failures[0].second;
+  EXPECT_EQ(sink.Last("db_up"), 1);
+  EXPECT_EQ(sink.Last("db_events_last_hour"), 1);  // what is not locked still flows
+  ASSERT_TRUE(sink.Last("db_response_seconds").has_value());
+  EXPECT_GE(*sink.Last("db_response_seconds"), 0.3);
+  tx.abort();
+  collector->Collect(At(now + 60), sink);
+  EXPECT_EQ(sink.failures.size(), 1U) << Failures(sink);
+  EXPECT_EQ(sink.epochs.size(), 1U);
 }
 
 TEST_F(PostgresCollectorTest, ParticipationUsersCountDistinctUsersFirstSeenBeforeSealing) {
@@ -507,7 +728,10 @@ TEST_F(PostgresCollectorTest, AuditRecordsChangedRootAndPublishedFlipAgain) {
   EXPECT_TRUE(again["train"].published);
   EXPECT_EQ(again["train"].published_at, At(now - 100));
   EXPECT_EQ(again["train"].root, "root-a");
-  EXPECT_EQ(again["train"].participants, Hashes("a", 3));
+  // A flag changed, not the set: the count only (the store keeps the set it has).
+  EXPECT_FALSE(again["train"].has_participant_set);
+  EXPECT_EQ(again["train"].count(), 3);
+  EXPECT_TRUE(again["sykkuno"].has_participant_set);
   EXPECT_EQ(again["sykkuno"].root, "root-b-rewritten");
   EXPECT_EQ(again["sykkuno"].participants, (std::vector<std::string>{"b-00", "b-01", "intruder"}));
   // The published series now ends with 1 at the epoch's sealed_at.
@@ -551,16 +775,16 @@ TEST_F(PostgresCollectorTest, RestartWithStoreStateNeitherRepeatsNorMissesEpochs
   db->AddEpoch("b", hour - 7200, "root-b-new", now - 3900, 1, Hashes("b", 2)); // known, root changed
   db->AddEpoch("c", hour - 3600, "root-c", now - 3900, 1, Hashes("c", 2));     // same second as b, new
   db->AddEpoch("d", hour - 3600, "root-d", now - 300, 0, Hashes("d", 2));      // sealed later, new
-  PostgresCollector::KnownRoots known{{{"a", hour - 7200}, "root-a"},
-                                      {{"b", hour - 7200}, "root-b-old"},
-                                      {{"e", hour - 7200}, "root-e"}};  // gone meanwhile
-  auto collector = Collector(At(now - 3900), known);
+  PostgresCollector::KnownEpochs known{{{"a", hour - 7200}, {"root-a", 2, true}},
+                                       {{"b", hour - 7200}, {"root-b-old", 2, true}},
+                                       {{"e", hour - 7200}, {"root-e", 2, true}}};  // gone meanwhile
+  auto collector = Collector(known);
   RecordingSink sink;
   collector->Collect(At(now), sink);
   EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
   std::vector<std::string> channels;
   for (const auto& e : sink.epochs) channels.push_back(e.channel + ":" + e.root);
-  EXPECT_EQ(channels, (std::vector<std::string>{"c:root-c", "d:root-d", "b:root-b-new"}));
+  EXPECT_EQ(channels, (std::vector<std::string>{"b:root-b-new", "c:root-c", "d:root-d"}));
   ASSERT_EQ(sink.events.size(), 1U);
   EXPECT_EQ(nlohmann::json::parse(sink.events[0].second)["channel"], "e");
 }

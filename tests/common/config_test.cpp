@@ -21,6 +21,9 @@ TEST(ConfigTest, ExampleFileParsesToTheDefaults) {
   EXPECT_EQ(config->pm2.timeout, defaults.pm2.timeout);
   EXPECT_EQ(config->postgres.url_env, defaults.postgres.url_env);
   EXPECT_EQ(config->postgres.statement_timeout, defaults.postgres.statement_timeout);
+  EXPECT_EQ(config->postgres.lock_timeout, defaults.postgres.lock_timeout);
+  EXPECT_EQ(config->postgres.backfill, defaults.postgres.backfill);
+  EXPECT_EQ(config->postgres.participant_sets, defaults.postgres.participant_sets);
   EXPECT_EQ(config->system.disk_mounts, defaults.system.disk_mounts);
   EXPECT_EQ(config->log.max_bytes, defaults.log.max_bytes);
 }

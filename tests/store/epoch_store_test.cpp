@@ -84,6 +84,47 @@ TEST(EpochStoreTest, LaterObservationWinsAndHistoryStaysInTheLog) {
   EXPECT_EQ(store->ReadEvents(0, EventKind::kUsersRegistered, 10)->size(), 1u);
 }
 
+// Backfilled history has counts only; a set read in a later cycle completes it, and a
+// later count-only observation (a published flag) keeps it.
+TEST(EpochStoreTest, CountOnlyObservationHasNoSetAndKeepsOneSeenBefore) {
+  TempDir dir;
+  auto store = OpenStore(dir / "offmon.db");
+  auto counted = Epoch("train", kBase, {});
+  counted.has_participant_set = false;
+  counted.participant_count = 1500;
+  auto with_set = Epoch("train", kBase, {"a", "b"});
+  auto published = counted;
+  published.published = true;
+  published.participant_count = 2;
+  auto rewritten = published;
+  rewritten.root = "ffff";
+  auto write = [&](const EpochObservation& e) {
+    auto appender = store->NewAppender("postgres");
+    appender->AddEpoch(e);
+    EXPECT_TRUE(appender->Commit(T(kBase + 4000)).ok());
+    return *store->ReadEpochs(T(kBase), T(kBase + 86400));
+  };
+  auto epochs = write(counted);
+  ASSERT_EQ(epochs.size(), 1u);
+  EXPECT_FALSE(epochs[0].has_participant_set());
+  EXPECT_EQ(epochs[0].participants, 1500);
+  epochs = write(with_set);
+  EXPECT_TRUE(epochs[0].has_participant_set());
+  EXPECT_EQ(Ids(epochs[0].bitmap), (std::vector<uint32_t>{1, 2}));
+  epochs = write(published);
+  EXPECT_TRUE(epochs[0].published);
+  EXPECT_EQ(Ids(epochs[0].bitmap), (std::vector<uint32_t>{1, 2}));  // kept: same root
+  ASSERT_TRUE(store->Rebuild().ok());
+  EXPECT_EQ(*store->ReadEpochs(T(kBase), T(kBase + 86400)), epochs);
+  epochs = write(rewritten);
+  EXPECT_FALSE(epochs[0].has_participant_set());  // a new root: the old set is not its set
+  EXPECT_TRUE(store->Check()->empty());
+  auto events = store->ReadEvents(0, EventKind::kEpochSealed, 10);
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ(DecodeEpochEvent(events->front())->participants, 1500);
+  EXPECT_FALSE(DecodeEpochEvent(events->front())->has_participant_set());
+}
+
 TEST(EpochStoreTest, RebuildReproducesEpochsAndUsers) {
   TempDir dir;
   auto store = OpenStore(dir / "offmon.db");

@@ -4,20 +4,26 @@
 # seed_history.js) and a PM2 running the guide's three workers (pm2.sh, workers/).
 # Everything lives in DIR; nothing touches the system cluster or ~/.pm2.
 #
-#   pipeline.sh start DIR [--days N] [--watch-pid PID] [--initdb-cache CACHE]
+#   pipeline.sh start DIR [--days N] [--size small|real] [--watch-pid PID] [--initdb-cache CACHE]
 #       postgres.sh start DIR/pg, seed N days of history (default 14) with the incidents of
 #       workers/channels.js, then pm2.sh start DIR/pm2 with
 #         twzrd-aggregator     writes participation rows continuously (one-minute epochs)
 #         tree-builder-worker  seals each minute's epochs, publishes them 20 s later
 #         cls-worker-1         leaks memory slowly
 #       The workers get DATABASE_URL (superuser, over the socket in DIR/pg), PSQL and
-#       OFFMON_SANDBOX=DIR in their environment. Writes DIR/pipeline.env (the values
+#       OFFMON_SANDBOX=DIR in their environment.
+#       --size (default $OFFMON_SANDBOX_SIZE, else small): small has 100-400 participants
+#       per hourly epoch and participation rows for the last 50 hours (fast tests); real
+#       has 800-3,000 per epoch (OFFMON_SANDBOX_SCALE=8, for the seed and the live
+#       workers) and participation rows for every seeded epoch: 14 days of 6 channels are
+#       about 2.5 million rows in each of sealed_participants and channel_participation.
+#       Writes DIR/pipeline.env (the values
 #       below, shell syntax) and prints it. --watch-pid and --initdb-cache are passed on
 #       (see postgres.sh and pm2.sh): with --watch-pid, the stack stops once PID exits.
 #   pipeline.sh history-csv DIR BEFORE
 #       prints the seeded history sealed before unix second BEFORE as CSV for
 #       `offmon import --csv` (epoch_participants and epoch_published per channel, at
-#       sealed_at): offmon's collector reads at most 48 h back on its first run.
+#       sealed_at), for importing history into a store without the collector.
 #   pipeline.sh stop DIR     stops PM2 and PostgreSQL; succeeds when nothing runs
 #
 # DIR/pipeline.env:
@@ -59,15 +65,22 @@ incident() { node -e "process.stdout.write(String(require('$here/workers/channel
 
 cmd_start() {
   local dir; dir=$(resolve_dir "${1:-}"); shift
-  local days=14 pg_opts=() pm2_opts=()
+  local days=14 size=${OFFMON_SANDBOX_SIZE:-small} pg_opts=() pm2_opts=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --days) days=${2:?--days needs a number}; shift 2 ;;
+      --size) size=${2:?--size needs small or real}; shift 2 ;;
       --watch-pid) pg_opts+=(--watch-pid "${2:?--watch-pid needs a PID}"); pm2_opts+=(--watch-pid "$2"); shift 2 ;;
       --initdb-cache) pg_opts+=(--initdb-cache "${2:?--initdb-cache needs a directory}"); shift 2 ;;
       *) die "start: unknown option $1" ;;
     esac
   done
+  local seed_opts=(--days "$days")
+  case "$size" in
+    small) export OFFMON_SANDBOX_SCALE=1 ;;
+    real) export OFFMON_SANDBOX_SCALE=8; seed_opts+=(--participation-hours $((days * 24))) ;;
+    *) die "start: --size must be small or real, not $size" ;;
+  esac
   command -v node >/dev/null 2>&1 || die "node not found in PATH (run tools/install_node_deps.sh)"
   [ -x "$pm2_bin" ] || die "pm2 not found at $pm2_bin (run tools/install_node_deps.sh, or set PM2)"
   local psql; psql=$(psql_bin)
@@ -76,14 +89,14 @@ cmd_start() {
 
   "$here/postgres.sh" start "$dir/pg" "${pg_opts[@]}"
   local seed_started=$SECONDS
-  node "$here/seed_history.js" --days "$days" >"$dir/seed.sql"
+  node "$here/seed_history.js" "${seed_opts[@]}" >"$dir/seed.sql"
   "$here/postgres.sh" psql "$dir/pg" <"$dir/seed.sql" >/dev/null
   local counts
   counts=$("$here/postgres.sh" psql "$dir/pg" -At -F ' ' -c \
     "SELECT (SELECT count(*) FROM sealed_epochs), (SELECT count(*) FROM sealed_participants),
             (SELECT count(DISTINCT channel) FROM sealed_epochs)")
   read -r epochs participants channels <<<"$counts"
-  echo "seeded $days days: $epochs sealed epochs of $channels channels, $participants sealed participants ($((SECONDS - seed_started))s)"
+  echo "seeded $days days ($size): $epochs sealed epochs of $channels channels, $participants sealed participants ($((SECONDS - seed_started))s)"
 
   # pm2 start hands the caller's environment to the workers.
   DATABASE_URL=$(cat "$dir/pg/superuser_url") PSQL=$psql OFFMON_SANDBOX=$dir \

@@ -9,8 +9,9 @@
 //   seed_history.js [--now UNIX_SECONDS] [--days N] [--participation-hours H]
 //
 // --participation-hours (default 50): channel_participation rows are written for the
-// epochs of the last H hours only (offmon reads them for the epochs it collects, at most
-// 48 hours back on its first run); sealed_epochs and sealed_participants cover all DAYS.
+// epochs of the last H hours only (offmon reads them for the epochs of the last 24 h);
+// sealed_epochs and sealed_participants cover all DAYS. OFFMON_SANDBOX_SCALE multiplies
+// every epoch's participants (workers/channels.js).
 'use strict';
 const { CHANNELS, INCIDENTS, isLive, usualParticipants, unitHash, userNumberSql } = require('./workers/channels');
 
@@ -79,6 +80,11 @@ CREATE TEMP TABLE seed_epochs (
 INSERT INTO seed_epochs VALUES
 ${values(rows)};
 
+-- Indexes are built once after the bulk load: faster than maintained row by row.
+DROP INDEX IF EXISTS sealed_participants_epoch_channel, channel_participation_channel_epoch,
+  channel_participation_epoch;
+SET LOCAL maintenance_work_mem = '256MB';
+
 INSERT INTO sealed_epochs (epoch, channel, root, sealed_at, published, token_group, category, published_at)
   SELECT epoch, channel, md5(channel || ':' || epoch || ':' || n), sealed_at, published, 'MILO', 'default',
          CASE WHEN published = 1 THEN to_timestamp(published_at) END
@@ -94,6 +100,10 @@ INSERT INTO channel_participation (epoch, channel, user_hash, first_seen, token_
   SELECT s.epoch, s.channel, md5(s.channel || ':' || x.num), s.epoch + (u * 7919) % 3600, 'MILO', 'default'
   FROM seed_epochs s, generate_series(1, s.n) u, LATERAL (SELECT ${userNumber} AS num) x
   WHERE s.participation;
+
+CREATE INDEX sealed_participants_epoch_channel ON sealed_participants (epoch, channel, idx);
+CREATE INDEX channel_participation_channel_epoch ON channel_participation (channel, epoch);
+CREATE INDEX channel_participation_epoch ON channel_participation (epoch);
 
 INSERT INTO live_windows (channel, start_ts, end_ts) VALUES
 ${values(windows)};

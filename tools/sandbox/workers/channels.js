@@ -3,10 +3,18 @@
 // workers, so the live epochs continue the history the analyzer's baselines are built
 // from. Deterministic: the same (channel, epoch) always gives the same count.
 //
-// Counts are the guide's 1,000-5,000 participants per epoch scaled down about ten times,
-// so that the 48 hours offmon's collector reads on its first run reach the store in a few
-// cycles (it reads at most 5,000 participants per cycle).
+// Counts are the guide's 1,000-5,000 participants per epoch scaled down about ten times
+// (fast tests), times OFFMON_SANDBOX_SCALE (an integer, default 1): 8 gives the real size
+// of a pipeline, 800-2,400 participants per epoch at the channels' medians
+// (pipeline.sh start --size real).
 'use strict';
+
+const SCALE = (() => {
+  const raw = process.env.OFFMON_SANDBOX_SCALE || '1';
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`OFFMON_SANDBOX_SCALE must be a positive integer, not ${raw}`);
+  return value;
+})();
 
 // offline: [fromHour, toHour) UTC when the channel does not stream (no epoch then); null
 // for a 24/7 channel. Every offline stretch is several hours long, so it is never taken
@@ -67,7 +75,7 @@ function usualParticipants(c, t) {
   const hour = (t % 86400) / 3600;
   const seasonal = 1 + 0.4 * Math.cos((2 * Math.PI * (hour - c.peakHour)) / 24);
   const noise = 1 + 0.16 * (unitHash(`${c.name}:${t}`) - 0.5);
-  return Math.max(1, Math.round(c.median * seasonal * noise));
+  return Math.max(1, Math.round(c.median * SCALE * seasonal * noise));
 }
 
 // The user numbers of an epoch's participants are 1..n below REGULAR_SHARE * n (the

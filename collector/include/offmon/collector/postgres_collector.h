@@ -8,18 +8,25 @@
 //   db_latest_epoch              max(sealed_epochs.epoch), unix seconds
 //   db_latest_epoch_age_seconds  database now() - max(sealed_epochs.sealed_at)
 //   epoch_participants{channel}  per sealed epoch, at its sealed_at: count(*) of its
-//                                sealed_participants rows
+//                                sealed_participants rows (an index count, never the rows)
 //   epoch_published{channel}     per sealed epoch, at its sealed_at: published (0/1)
 //   epoch_participation_users{channel}
-//                                per sealed epoch, at its sealed_at: distinct user_hash of
-//                                channel_participation for that (epoch, channel) with
-//                                first_seen < sealed_at (seen before it was sealed); the
-//                                analyzer compares it with epoch_participants. Not
-//                                recorded while channel_participation lacks one of
-//                                epoch, channel, user_hash, first_seen (reported).
-// Every sealed epoch sealed since the previous cycle goes to sink.RecordEpoch with its
-// ordered participant list; an epoch reported before whose root or published flag has
-// changed is recorded again; one that disappeared is an EventKind::kEpochVanished event.
+//                                per sealed epoch sealed in the last 24 h, at its
+//                                sealed_at: distinct user_hash of channel_participation
+//                                for that (epoch, channel) with first_seen < sealed_at
+//                                (seen before it was sealed); the analyzer compares it
+//                                with epoch_participants. Not recorded while
+//                                channel_participation lacks one of epoch, channel,
+//                                user_hash, first_seen (reported).
+//   db_backfill_oldest_epoch     the epoch (unix seconds) down to which every sealed epoch
+//                                has been read: the backfill's progress
+//   db_backfill_done             1 once the backfill has reached its horizon (or the
+//                                database's oldest epoch), else 0
+// Every sealed epoch goes to sink.RecordEpoch once with its count, and with its ordered
+// participant list when it lies within `participant_sets` and the cycle's set budget
+// allows (else the set follows in a later cycle as a set-only observation, without
+// samples); an epoch whose root or published flag has changed is recorded again; one
+// that disappeared is an EventKind::kEpochVanished event.
 // Failures go to sink.CollectorFailed("postgres", "<class>: <message>") where class is
 // one of: refused, auth failed, timeout, TLS, missing table, missing column, no URL,
 // other. No text the collector emits holds the password.
@@ -37,17 +44,25 @@
 // token_group, category and published_at are optional; a missing required column or
 // table is reported by name and only the metrics that depend on it are skipped.
 //
-// Epochs are read in sealed_at order from a watermark (a sealed_at second) plus the set
-// of epochs already handed over, so epochs sealed in the same second are neither missed
-// nor repeated; an audit of the last kAuditWindow also catches rows committed after the
-// watermark had passed their sealed_at.
+// Every cycle, whatever the backlog, first reads the current state: events in the last
+// hour, the newest epoch (timed with `SELECT 1` as db_response_seconds; a table locked for
+// lock_timeout fails the cycle as "locked", and that wait is the response time), then
+// the audit window: the metadata of every sealed epoch whose epoch lies within
+// max(kMinAuditWindow, participant_sets), compared with what was handed over. New
+// epochs (so the newest of every channel on the first cycle) and changed ones are
+// handed over with counts from one aggregate query; vanished ones become events.
 //
-// Memory: a cycle holds the participant lists of the epochs it hands over (as strings,
-// ~80 bytes per participant, until the store has written them), so a backlog is taken in
-// cycles of at most kMaxParticipantsPerCycle participants: each epoch's count is queried
-// first, and one that would overflow the budget waits for the next cycle (the first epoch
-// of a cycle is always taken, however large). Lists are streamed from a cursor in pages
-// of 1,000 rows, never held whole in a libpq result.
+// Participant sets are read within their own budget (kMaxParticipantsPerCycle, at most
+// kMaxEpochsPerCycle sets; a cycle's first set always fits), newest first, from a cursor
+// in pages of 1,000 rows; they never hold back the counts.
+//
+// The backfill then reads older history, newest first, kBackfillSlice (48 h of epochs)
+// per cycle, down to `backfill`: the counts of the epochs the store does not hold
+// (given to the constructor), so a restart resumes where the store ends and a gap
+// while offmon was down is filled.
+//
+// Memory: a cycle holds at most the budget's participant sets (~0.4 MB as strings) plus
+// one metadata row per epoch of the audit window or slice (a few hundred).
 //
 // Thread safety: driven by one thread, like every Collector.
 #pragma once
@@ -69,21 +84,24 @@ namespace offmon::collector {
 
 class PostgresCollector final : public Collector {
  public:
-  // (channel, epoch) -> root of sealed epochs already in the store.
-  using KnownRoots = std::map<std::pair<std::string, int64_t>, std::string>;
+  // What the store holds of a sealed epoch.
+  struct KnownEpoch {
+    std::string root;
+    int64_t participants = 0;
+    bool has_set = false;
+  };
+  // (channel, epoch) -> the sealed epochs already in the store, within the backfill.
+  using KnownEpochs = std::map<std::pair<std::string, int64_t>, KnownEpoch>;
 
-  // Without a watermark the first cycle reports the epochs sealed in this much time.
-  static constexpr Duration kFirstRunLookback = std::chrono::hours(48);
-  // Sealed epochs whose epoch lies this far back are audited every cycle.
-  static constexpr Duration kAuditWindow = std::chrono::hours(48);
-  // At most this many epochs, and this many participants (except for a cycle's first
-  // epoch), are read per cycle; the rest follow in the next cycles, so a long backlog
-  // costs neither memory nor a timeout. 5,000 participants take ~0.4 MB here, and the
-  // store's write of them (new users) about twice that: what keeps the daemon's peak RSS
-  // under 20 MB (README, footprint). That is 1 to 5 of the guide's epochs (1,000 to
-  // 5,000 participants) per cycle: a 48 h backlog of three channels at 3,000
-  // participants is in after ~90 cycles (1.5 h at the default 60 s interval), while
-  // new epochs come at a few per hour.
+  // Sealed epochs whose epoch lies this far back (at least; participant_sets if longer)
+  // are audited every cycle: new, changed or vanished.
+  static constexpr Duration kMinAuditWindow = std::chrono::hours(48);
+  // At most this many participant sets, and this many participants (except for a
+  // cycle's first set), are read per cycle; the rest follow in the next cycles, so a
+  // long backlog costs neither memory nor a timeout. 5,000 participants take ~0.4 MB
+  // here, and the store's write of them (new users) about twice that: what keeps the
+  // daemon's peak RSS under 20 MB (README, footprint). Counts are not limited: they are
+  // aggregates.
   static constexpr size_t kMaxEpochsPerCycle = 100;
   static constexpr size_t kMaxParticipantsPerCycle = 5'000;
   // Reconnection backoff after a failed connection attempt.
@@ -91,11 +109,9 @@ class PostgresCollector final : public Collector {
   static constexpr Duration kMaxBackoff = std::chrono::minutes(5);
 
   // `url` is ResolveDatabaseUrl's result; when it failed, every cycle reports "no URL".
-  // `last_sealed_at`: sealed_at of the newest epoch already in the store; epochs sealed
-  // at or after it are reported, except those in `known_roots`, which (for the audit
-  // window) says what the store holds, so a restart neither repeats nor misses epochs.
-  PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, std::optional<TimePoint> last_sealed_at = std::nullopt,
-                    KnownRoots known_roots = {});
+  // `known`: what the store holds within the backfill horizon, so a restart neither
+  // repeats nor misses epochs, and a root rewritten while offmon was down is noticed.
+  PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known = {});
   ~PostgresCollector() override;
   PostgresCollector(const PostgresCollector&) = delete;
   PostgresCollector& operator=(const PostgresCollector&) = delete;
@@ -108,9 +124,10 @@ class PostgresCollector final : public Collector {
   bool connected() const;
   // Connection attempts made so far (backoff skips do not count).
   int64_t connect_attempts() const;
-  // The watermark: epochs sealed before it have all been handed to the sink. nullopt
-  // until the first cycle that read epochs, unless given to the constructor.
-  std::optional<TimePoint> watermark() const;
+  // The backfill's progress: every sealed epoch whose epoch is at or after it has been
+  // handed over. nullopt until the first cycle that read epochs.
+  std::optional<TimePoint> backfilled_to() const;
+  bool backfill_done() const;
 
  private:
   struct State;

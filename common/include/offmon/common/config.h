@@ -77,6 +77,18 @@ struct PostgresConfig {
   Duration connect_timeout = std::chrono::seconds(5);
   // [postgres] statement_timeout, applied to every query. Default 5s.
   Duration statement_timeout = std::chrono::seconds(5);
+  // [postgres] lock_timeout: a statement waiting this long for a lock (a table locked by
+  // a migration or a stuck transaction) fails as "locked". Default 2s; below
+  // statement_timeout, or the statement timeout fires first.
+  Duration lock_timeout = std::chrono::seconds(2);
+  // [postgres] backfill: how far back sealed epochs are read from the database (their
+  // participant counts), newest first, a bounded slice per cycle. Default 30d, the
+  // store's raw retention.
+  Duration backfill = std::chrono::days(30);
+  // [postgres] participant_sets: sealed epochs this recent also have their participant
+  // sets read (EpochDataLoss, who is missing in a drop); older ones only their counts.
+  // Also the audit window for changed or vanished epochs (at least 48 h). Default 3d.
+  Duration participant_sets = std::chrono::days(3);
 };
 
 struct LogConfig {

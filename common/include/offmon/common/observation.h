@@ -23,6 +23,15 @@ struct EpochObservation {
   // user_hash values of sealed_participants in idx order; the store maps them to stable
   // 32-bit ids and keeps the set as a compressed bitmap.
   std::vector<std::string> participants;
+  // False for a count-only observation (history backfilled from the database, or an
+  // epoch whose set is read in a later cycle): `participants` is empty and
+  // `participant_count` holds the count. True: the count is participants.size().
+  bool has_participant_set = true;
+  int64_t participant_count = 0;
+
+  int64_t count() const {
+    return has_participant_set ? static_cast<int64_t>(participants.size()) : participant_count;
+  }
 };
 
 }  // namespace offmon

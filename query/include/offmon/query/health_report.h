@@ -48,6 +48,15 @@ struct ProcessStatus {
 
 struct DatabaseHealth {
   Reading up, events_last_hour, latest_epoch, latest_epoch_age_seconds, response_seconds;
+  // The PostgreSQL collector's backfill (docs/metrics.md): how far back history is read.
+  Reading backfill_oldest_epoch, backfill_done;
+  // Whether the store is behind the database: the backfill is not done, or the newest
+  // stored epoch is older than the database's newest. RECENT EPOCHS and CHANNELS say so.
+  bool Behind(std::optional<int64_t> newest_stored_epoch) const {
+    if (backfill_done.present() && *backfill_done.value < 1) return true;
+    return latest_epoch.present() && newest_stored_epoch &&
+           static_cast<double>(*newest_stored_epoch) < *latest_epoch.value;
+  }
 };
 
 struct EpochRow {

@@ -72,7 +72,9 @@ struct StoreInfo {
 };
 
 // A sealed epoch as the store holds it: the participant set is a CRoaring bitmap of
-// stable user ids in the portable serialization format.
+// stable user ids in the portable serialization format, or empty bytes when no set was
+// observed (a count-only observation; the projection keeps a set observed before under
+// the same root).
 struct EpochRecord {
   std::string channel;
   int64_t epoch = 0;
@@ -85,6 +87,7 @@ struct EpochRecord {
   std::string bitmap;
   int64_t seq = 0;          // the event that recorded this observation
   TimePoint observed_at;    // when offmon saw it
+  bool has_participant_set() const { return !bitmap.empty(); }
   friend bool operator==(const EpochRecord&, const EpochRecord&) = default;
 };
 
