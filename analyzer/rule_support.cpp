@@ -18,7 +18,7 @@ std::span<const RuleEntry> AllRules() {
       {"RestartLoop", RestartLoopRule},
       {"ProcessRestarted", ProcessRestartedRule},
       {"ProcessMemoryHigh", ProcessMemoryHighRule},
-      {"MemoryLeak", MemoryLeakRule},
+      {"MemoryLeak", MemoryLeakRule, MemoryLeakFastRule},
       {"CpuHigh", CpuHighRule},
       {"SystemMemoryLow", SystemMemoryLowRule},
       {"DiskSpaceLow", DiskSpaceLowRule},

@@ -36,6 +36,9 @@ using RuleFn = Status (*)(const RuleContext& ctx, const RuleConfig& rule, std::v
 struct RuleEntry {
   std::string_view name;
   RuleFn fn;
+  // Runs at every evaluation, also between the runs of a rule with `evaluate_every`: the
+  // part of a slow rule that must react within a collection interval or two.
+  RuleFn every_evaluation = nullptr;
 };
 
 // Every rule, in evaluation order.
@@ -47,6 +50,8 @@ Status RestartLoopRule(const RuleContext&, const RuleConfig&, std::vector<Findin
 Status ProcessRestartedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ProcessMemoryHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status MemoryLeakRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+// MemoryLeak on the minutes horizon (DetectFastLeak), at every evaluation.
+Status MemoryLeakFastRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status CpuHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status SystemMemoryLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status DiskSpaceLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);

@@ -161,6 +161,20 @@ TEST_F(AnalyzerTest, APendingAlertThatLapsesIsNotResolved) {
   EXPECT_THAT(resumed.tracker().active(), IsEmpty());
 }
 
+TEST_F(AnalyzerTest, AMinuteScaleLeakIsCriticalWithinAMinuteBetweenTrendEvaluations) {
+  // The trend rule runs every 30 minutes; a worker gaining 25 MB/s (sampled every 5 s)
+  // reaches the limit in under three minutes and must not wait for it.
+  Series(R"(process_memory_bytes{process="w"})", 0, kHour + 2 * kMin, 5, [](int64_t t) {
+    return 150.0 * 1024 * 1024 + static_cast<double>(std::max<int64_t>(0, t - kHour)) * 25e6;
+  });
+  auto fired = Only(Backtest(50 * kMin, kHour + 2 * kMin, 5), "MemoryLeak");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kCritical);
+  EXPECT_LE(fired[0].at, At(kHour + kMin));
+  EXPECT_THAT(fired[0].summary, HasSubstr("MB/s over the last"));
+  EXPECT_THAT(fired[0].summary, HasSubstr("limit 4.0 GB: reaches it in"));
+}
+
 TEST_F(AnalyzerTest, AllOfflineIsOneCriticalAlertThatExplainsEachProcess) {
   for (const char* name : {"a", "b"}) {
     Series(fmt::format(R"(process_up{{process="{}"}})", name), 0, 2 * kHour, 30,
