@@ -258,7 +258,7 @@ bool CannotBeNear(const Points& p, double newest_floor, double window_hours, dou
 
 // The verdict of one window, or nullopt when its trend is not a leak. Checks run
 // cheapest first; each one states the trap it closes.
-std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakThresholds& th,
+std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young, const LeakThresholds& th,
                                       const LeakOptions& options, Workspace& ws) {
   const Points& p = ws.points;
   const size_t n = p.x.size();
@@ -406,7 +406,7 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakT
     case CycleCheck::kNotBeaten:
       return std::nullopt;
     case CycleCheck::kNoHistory:
-      if (hours_to_limit > th.near_factor_without_cycle * window_hours) return std::nullopt;
+      if (!young && hours_to_limit > th.near_factor_without_cycle * window_hours) return std::nullopt;
       break;
   }
   return Verdict{b, floor, hours_to_limit, mk.z, window};
@@ -434,11 +434,24 @@ std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<
   InferRestarts(ws.floors, options.restart_drop_fraction);
   MarkSettling(ws.floors, options.restart_settle.count());
 
+  // Less than a load cycle of history: the longest window it covers stands in for the
+  // longest, under the young thresholds.
+  const auto history_ms = static_cast<double>(ws.floors.front().oldest_age_ms);
+  const bool young = options.cycle_period.count() > 0 && history_ms < static_cast<double>(options.cycle_period.count());
+  Duration longest_covered = Duration::zero();
+  for (Duration w : options.windows) {
+    if (w > Duration::zero() && w <= options.lookback && options.min_coverage * static_cast<double>(w.count()) <= history_ms) {
+      longest_covered = std::max(longest_covered, w);
+    }
+  }
   std::optional<Verdict> best;
   for (Duration w : options.windows) {
     if (w <= Duration::zero() || w > options.lookback) continue;
     BuildPoints(ws.floors, w.count(), std::max<int64_t>(fine_ms, w.count() / buckets), fine_ms, ws.points);
-    std::optional<Verdict> verdict = EvaluateWindow(w, w == longest, th, options, ws);
+    std::optional<Verdict> verdict = EvaluateWindow(w, w == longest, false, th, options, ws);
+    if (!verdict && young && w == longest_covered && w >= options.young_min_window) {
+      verdict = EvaluateWindow(w, true, true, already_firing ? options.hold : options.young, options, ws);
+    }
     if (!verdict) continue;
     // Report the most urgent window; among equals the longer one has more evidence.
     if (!best || verdict->hours_to_limit < best->hours_to_limit ||
@@ -454,6 +467,8 @@ std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<
   finding.window = best->window;
   finding.mann_kendall_z = best->z;
   finding.critical = *finding.time_to_limit < options.critical_horizon;
+  // Whichever window found it, less than a cycle of history cannot exclude one.
+  finding.cycle_unexcluded = young;
   return finding;
 }
 

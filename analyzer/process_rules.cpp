@@ -203,9 +203,11 @@ Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, 
   const std::string rate = fast ? fmt::format("{}/s", FormatBytes(leak.bytes_per_hour / 3600))
                                 : fmt::format("{}/h", FormatBytes(leak.bytes_per_hour));
   return MakeFinding("MemoryLeak", leak.critical ? Severity::kCritical : Severity::kWarning, info,
-                     fmt::format("{} memory grows {} over the last {} ({} {}); limit {}: {}", ProcessName(info), rate,
+                     fmt::format("{} memory grows {} over the last {} ({} {}); limit {}: {}{}", ProcessName(info), rate,
                                  FormatDurationShort(leak.window), fast ? "now" : "post-GC floor",
-                                 FormatBytes(leak.floor_bytes), FormatBytes(options.limit_bytes), when));
+                                 FormatBytes(leak.floor_bytes), FormatBytes(options.limit_bytes), when,
+                                 leak.cycle_unexcluded ? " (less than a day of history: a daily cycle is not yet excluded)"
+                                                       : ""));
 }
 
 }  // namespace

@@ -541,6 +541,73 @@ TEST(LeakDetectorTest, IgnoresSamplesAfterNowAndUnusableValues) {
 
 // --- The least-squares peer --------------------------------------------------------------
 
+// ---- a process's first day ----
+
+TEST(LeakDetectorTest, SteadyLeakInAProcessFirstDayIsAWarningThatNamesTheCycle) {
+  // The case: 137 MB/h from 300 MB over 12 h at 30 s, 1.6 % noise; and 30 MiB/h
+  // with a GC sawtooth, from its first sample.
+  Shape fast;
+  fast.length = hours(12);
+  fast.base_bytes = 300e6;
+  fast.noise_bytes = 0.016 * 300e6;
+  fast.leak_bytes_per_hour = 137e6;
+  Shape slow = fast;
+  slow.base_bytes = 800 * kMiB;
+  slow.noise_bytes = 4 * kMiB;
+  slow.gc_bytes = 60 * kMiB;
+  slow.leak_bytes_per_hour = 30 * kMiB;
+  slow.length = hours(20);
+  for (const Shape& shape : {fast, slow}) {
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+    const auto first = FirstFinding(evals);
+    ASSERT_TRUE(first) << shape.leak_bytes_per_hour / kMiB << " MiB/h";
+    EXPECT_LE(*first, kStart + hours(12));
+    const Evaluation& last = evals.back();
+    ASSERT_TRUE(last.finding);
+    EXPECT_TRUE(last.finding->cycle_unexcluded);
+    EXPECT_FALSE(last.finding->critical) << Describe(last);
+  }
+}
+
+TEST(LeakDetectorTest, YoungLeakNearTheLimitIsCritical) {
+  Shape s;
+  s.length = hours(14);
+  s.base_bytes = 1500 * kMiB;
+  s.leak_bytes_per_hour = 150 * kMiB;
+  const std::vector<Evaluation> evals = EvaluateEvery(Generate(s), hours(6), s.length);
+  ASSERT_TRUE(evals.back().finding);
+  EXPECT_TRUE(evals.back().finding->critical) << Describe(evals.back());  // about 3 h from 4 GiB
+}
+
+TEST(LeakDetectorTest, YoungWarmUpAndBoundedGrowthStayQuiet) {
+  // A fresh process filling caches for 30–90 minutes, then flat; growth that decelerates
+  // toward a plateau; both over their first day.
+  for (Duration tau : {Duration(minutes(20)), Duration(minutes(45)), Duration(hours(4))}) {
+    Shape s;
+    s.length = hours(24);
+    s.gc_bytes = 40 * kMiB;
+    s.level_off_bytes = 800 * kMiB;
+    s.level_off_tau = tau;
+    ExpectNeverFires(s);
+  }
+}
+
+TEST(LeakDetectorTest, AFirstDayWarningOnADailyCycleResolvesOnceADayOfHistoryShowsIt) {
+  for (double base : {1000.0, 2600.0}) {
+    Shape s;
+    s.length = hours(72);
+    s.base_bytes = base * kMiB;
+    s.daily_fraction = 0.2;
+    s.gc_bytes = 40 * kMiB;
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(s), hours(6), s.length);
+    for (const Evaluation& e : evals) {
+      if (!e.finding) continue;
+      EXPECT_LT(e.at, kStart + hours(26)) << base << " MiB: " << Describe(e);
+      EXPECT_TRUE(e.finding->cycle_unexcluded) << Describe(e);
+    }
+  }
+}
+
 // ---- the minutes horizon ----
 
 // Samples every `step` over [0, length) of f(seconds since kStart), plus Gaussian noise.

@@ -121,6 +121,19 @@ struct LeakOptions {
   // peaks, a leak past them). Default 2 h.
   Duration fast_history = std::chrono::hours(2);
   LeakThresholds fire;
+  // A process with less than cycle_period of history: its longest window with coverage
+  // fires without the near-crossing rules when the trend passes these stricter
+  // thresholds (well above noise and GC swings, not slowing down), as a WARNING that
+  // says a daily cycle is not yet excluded; a crossing inside critical_horizon makes it
+  // CRITICAL. Once a day of history exists the cycle check decides.
+  // The young thresholds apply to windows at least this long. Default 12 h: six hours of
+  // a daily cycle's rising half look too much like a leak.
+  Duration young_min_window = std::chrono::hours(12);
+  LeakThresholds young{.min_mann_kendall_z = 3.0,
+                       .min_growth_spreads = 8.0,
+                       .max_drawdown_fraction = 0.3,
+                       .min_third_fraction = 0.5,
+                       .min_last_third_ratio = 0.8};
   LeakThresholds hold{.min_growth_scale = 0.75,
                       .min_mann_kendall_z = 2.0,
                       .min_growth_spreads = 3.0,
@@ -139,6 +152,9 @@ struct LeakFinding {
   Duration window{};                     // span of history the verdict rests on
   double mann_kendall_z = 0;
   bool critical = false;                 // time_to_limit < critical_horizon
+  // Found on less than a day of history (LeakOptions::young): a daily load cycle's
+  // rising half cannot be told from a leak yet.
+  bool cycle_unexcluded = false;
 };
 
 // memory: one process's memory samples (bytes) with time <= now, sorted by time, at least
