@@ -105,6 +105,14 @@ struct RunEvidence {
   bool Significant(const DropOptions& o) const { return missing > o.min_sigmas * std::sqrt(variance); }
 };
 
+// Whether an epoch takes part in a run. Zero-participant epochs are the ZeroParticipants
+// alert's business and are skipped, except in a small channel (baseline under
+// small_channel), where a drop to a handful draws zeros as often as not: there zero is
+// just a low count.
+bool Judged(double value, const std::optional<Baseline>& b, const DropOptions& o) {
+  return value > 0 || (value == 0 && b && b->median < o.small_channel);
+}
+
 // Whether `count` participants over `epochs` epochs, whose baselines add up to `expected`,
 // are more than drop_ratio below it; for a small channel beyond counting noise: the
 // count's Poisson upper bound (min_sigmas standard deviations) is under the threshold
@@ -187,8 +195,9 @@ std::optional<DropFinding> LongTermDrop(std::span<const Sample> epochs, bool alr
     const Sample& s = epochs[i];
     if (later - s.time > o.offline_after) break;  // runs do not span offline hours
     later = s.time;
-    if (!Usable(s.value, o.baseline)) continue;
+    if (!std::isfinite(s.value) || s.value < 0) continue;
     const std::optional<Baseline> b = ChannelBaseline(epochs.first(i), s.time - o.long_term_lag, reference);
+    if (!Judged(s.value, b, o)) continue;
     if (!b || !(b->median > 0) || !NotRecovered(s.value, *b, o)) break;
     if (run < needed && !already_firing && !BelowRatio(s.value, *b, o)) return std::nullopt;
     if (run == 0) {
@@ -274,8 +283,9 @@ std::optional<DropFinding> DetectParticipantDrop(std::span<const Sample> epochs,
     const Sample& s = epochs[i];
     if (later - s.time > options.offline_after) break;  // offline in between
     later = s.time;
-    if (!Usable(s.value, options.baseline)) continue;
+    if (!std::isfinite(s.value) || s.value < 0) continue;
     const std::optional<Baseline> own = ChannelBaseline(epochs.first(i), s.time, options.baseline);
+    if (!Judged(s.value, own, options)) continue;
     if (!own || !NotRecovered(s.value, *own, options)) break;
     ++run;
     start = i;
@@ -298,8 +308,9 @@ std::optional<DropFinding> DetectParticipantDrop(std::span<const Sample> epochs,
     int judged = 0;
     for (size_t i = latest + 1; i-- > start && (judged < n || !already_firing);) {
       const Sample& s = epochs[i];
-      if (!Usable(s.value, options.baseline)) continue;
+      if (!std::isfinite(s.value) || s.value < 0) continue;
       const std::optional<Baseline> b = ChannelBaseline(before_run, s.time, options.baseline);
+      if (!Judged(s.value, b, options)) continue;
       if (!b) return std::nullopt;  // the run has outlasted the window: nothing to compare with
       if (judged < n) {
         const bool holds = already_firing ? NotRecovered(s.value, *b, options) : BelowRatio(s.value, *b, options);

@@ -128,7 +128,8 @@ struct DropFinding {
 //
 // The run is the trailing sequence of non-zero epochs, with no gap longer than
 // offline_after, each at or below resolve_ratio of the baseline taken from the epochs
-// before it; zero-participant epochs inside it are skipped, not counted. Each epoch of the
+// before it; zero-participant epochs inside it are skipped, not counted (in a small
+// channel, baseline under small_channel, zero is a low count like any other). Each epoch of the
 // run is then judged against the baseline at its own time of day taken only from epochs
 // before the run, so the drop being judged never lowers its own baseline.
 //
