@@ -60,7 +60,8 @@ std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now
 }
 
 std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
-                              const std::function<bool(double)>& holds, double min_share) {
+                              const std::function<bool(double)>& holds, double min_share,
+                              const std::function<bool(double)>& tolerable) {
   auto latest = LatestFresh(samples, now, collector_interval);
   if (!latest || !holds(latest->value)) return std::nullopt;
   Run run{latest->time, latest->time, latest->value, 0, 0};
@@ -72,7 +73,7 @@ std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Du
     if (newer - samples[i].time > max_gap) break;
     newer = samples[i].time;
     if (!holds(samples[i].value)) {
-      if (stray || min_share >= 1.0) break;
+      if (stray || min_share >= 1.0 || (tolerable && !tolerable(samples[i].value))) break;
       stray = true;
       continue;
     }
@@ -126,7 +127,9 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
   std::optional<Finding> finding;
   for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
     if (!level) continue;
-    auto run = CurrentRun(samples, ctx.now, interval, beyond(*level), min_share);
+    // A stray reading is one still past the resolve level (87.5 % against 90, not a
+    // worker's 40 % between two spikes).
+    auto run = CurrentRun(samples, ctx.now, interval, beyond(*level), min_share, beyond(*level * resolve_ratio));
     if (!run) continue;
     const bool sustained = run->Sustained(rule.for_duration, min_samples, min_share);
     if (!finding || sustained) {

@@ -82,7 +82,8 @@ std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now
 // step cannot turn two spikes into a plateau: `holds` is true of the latest fresh
 // sample and of every sample back to `since`, except, when `min_share` < 1, stray
 // readings: a single sample that does not hold between two that do (never two in a
-// row, never the newest or the oldest) is part of the run and counted in `strays`.
+// row, never the newest or the oldest, and for which `tolerable` holds when given) is
+// part of the run and counted in `strays`.
 struct Run {
   TimePoint since;   // the oldest sample of the run
   TimePoint latest;  // the newest
@@ -98,7 +99,8 @@ struct Run {
   }
 };
 std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
-                              const std::function<bool(double)>& holds, double min_share = 1.0);
+                              const std::function<bool(double)>& holds, double min_share = 1.0,
+                              const std::function<bool(double)>& tolerable = {});
 
 // The collector interval a metric's samples arrive at, from the config.
 Duration IntervalFor(const Config& config, std::string_view metric);

@@ -62,8 +62,9 @@ RuleSet MakeDefaults() {
   // so a slow evaluation step cannot mistake two spikes for a plateau), and at least
   // `min_samples` of them: a start, a middle and an end, so two spikes caught by two
   // consecutive sparse samples (every 5 minutes or more) are not a plateau either. Real
-  // readings jitter: single stray readings below the level between two above it are
-  // tolerated while at least `min_share` of the run's readings are above.
+  // readings jitter: single stray readings below the level (but above the resolve level)
+  // between two above it are tolerated while at least `min_share` of the run's readings
+  // are above.
   r["CpuHigh"] = Rule(kN, {}, 90, minutes(5), zero,
                       {{"resolve_ratio", kN, 0.9}, {"min_samples", kN, 3}, {"min_share", kN, 0.8}});
   r["SystemMemoryLow"] = Rule(kB, {}, 200 * kMiB, minutes(1), zero, {{"resolve_ratio", kN, 1.25}});

@@ -130,6 +130,12 @@ TEST_F(AnalyzerTest, BriefCpuSpikesNeverFireWhateverTheirJitter) {
     const int64_t u = t - kHour;
     return (u >= 0 && u < 150) || (u >= 210 && u < 360) ? 97.0 : 20.0;
   });
+  // Sampled every minute: two 3-minute spikes with one reading at the worker's usual
+  // level between them are not a stray reading's plateau.
+  Series(R"(process_cpu_percent{process="coarse"})", 0, 2 * kHour, 60, [](int64_t t) {
+    const int64_t u = t - kHour;
+    return (u >= 0 && u < 180) || (u >= 240 && u < 420) ? 97.0 : 20.0;
+  });
   EXPECT_THAT(Only(Backtest(0, 2 * kHour, 30), "CpuHigh"), IsEmpty());
 }
 
