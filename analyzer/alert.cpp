@@ -40,6 +40,7 @@ std::string EncodeTransition(const Transition& t) {
                      {"summary", t.summary},
                      {"active_since_ms", ToMillis(t.active_since)}};
   if (!t.inhibited_by.empty()) doc["inhibited_by"] = t.inhibited_by;
+  if (t.lapsed) doc["lapsed"] = true;
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -67,6 +68,8 @@ Result<Transition> DecodeTransition(std::string_view payload, TimePoint at) {
   t.series = doc.value("series", "");
   t.summary = doc.value("summary", "");
   t.inhibited_by = doc.value("inhibited_by", "");
+  t.lapsed = doc.contains("lapsed") && doc["lapsed"].is_boolean() && doc["lapsed"].get<bool>();
+  if (t.lapsed && t.state != AlertState::kPending) return bad();
   t.active_since = FromMillis(doc["active_since_ms"].get<int64_t>());
   return t;
 }

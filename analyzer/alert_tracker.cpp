@@ -78,7 +78,10 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
       ++it;
       continue;
     }
-    out.push_back(MakeTransition(t, a, AlertState::kResolved));
+    // A pending alert that lapses was never announced: it does not resolve.
+    Transition ended = MakeTransition(t, a, a.firing ? AlertState::kResolved : AlertState::kPending);
+    ended.lapsed = !a.firing;
+    out.push_back(std::move(ended));
     it = active_.erase(it);
   }
   IndexNames();
@@ -92,7 +95,7 @@ void AlertTracker::IndexNames() {
 
 void AlertTracker::Apply(const Transition& t) {
   const std::string fingerprint = Fingerprint(t.alert, t.labels);
-  if (t.state == AlertState::kResolved) {
+  if (t.state == AlertState::kResolved || t.lapsed) {
     active_.erase(fingerprint);
     IndexNames();
     return;

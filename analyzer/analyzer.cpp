@@ -73,6 +73,7 @@ Result<std::vector<Transition>> Analyzer::Evaluate(TimePoint t) {
   for (const RuleEntry& entry : AllRules()) {
     const RuleConfig& rule = config_.analyzer.rules.at(std::string(entry.name));
     if (!rule.enabled) continue;
+    if (entry.every_evaluation != nullptr) OFFMON_RETURN_IF_ERROR(entry.every_evaluation(ctx, rule, findings));
     if (rule.params.contains("evaluate_every")) {
       auto cached = state_->cached.find(entry.name);
       if (cached != state_->cached.end() && t >= cached->second.at &&

@@ -133,9 +133,17 @@ Status ParticipantDropRule(const RuleContext& ctx, const RuleConfig& rule, std::
   options.baseline.window = rule.ParamDuration("baseline_window");
   auto epochs = Windows(ctx, "epoch_participants", options.baseline.window + hours(48));
   if (!epochs) return epochs.error();
+  // The open epochs' participation so far, where the collector writes it: enough hours
+  // back to learn how much of an hour's count is seen by each minute.
+  auto live = Windows(ctx, "channel_participation_current", hours(static_cast<int64_t>(options.live_learn_epochs) + 2));
+  if (!live) return live.error();
   for (const SeriesWindow& w : *epochs) {
     const bool firing = ctx.is_firing("ParticipantDrop", w.info->key.labels);
-    auto drop = DetectParticipantDrop(w.samples, ctx.now, firing, options);
+    std::span<const Sample> open_epoch;
+    for (const SeriesWindow& l : *live) {
+      if (l.info->key.labels == w.info->key.labels) open_epoch = l.samples;
+    }
+    auto drop = DetectParticipantDrop(w.samples, ctx.now, firing, options, open_epoch);
     if (!drop) continue;
     // Who is missing, from the sealed participant sets (when offmon collected them).
     std::optional<ParticipantInsights> insights;

@@ -258,7 +258,7 @@ bool CannotBeNear(const Points& p, double newest_floor, double window_hours, dou
 
 // The verdict of one window, or nullopt when its trend is not a leak. Checks run
 // cheapest first; each one states the trap it closes.
-std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakThresholds& th,
+std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young, const LeakThresholds& th,
                                       const LeakOptions& options, Workspace& ws) {
   const Points& p = ws.points;
   const size_t n = p.x.size();
@@ -406,7 +406,7 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, const LeakT
     case CycleCheck::kNotBeaten:
       return std::nullopt;
     case CycleCheck::kNoHistory:
-      if (hours_to_limit > th.near_factor_without_cycle * window_hours) return std::nullopt;
+      if (!young && hours_to_limit > th.near_factor_without_cycle * window_hours) return std::nullopt;
       break;
   }
   return Verdict{b, floor, hours_to_limit, mk.z, window};
@@ -434,11 +434,24 @@ std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<
   InferRestarts(ws.floors, options.restart_drop_fraction);
   MarkSettling(ws.floors, options.restart_settle.count());
 
+  // Less than a load cycle of history: the longest window it covers stands in for the
+  // longest, under the young thresholds.
+  const auto history_ms = static_cast<double>(ws.floors.front().oldest_age_ms);
+  const bool young = options.cycle_period.count() > 0 && history_ms < static_cast<double>(options.cycle_period.count());
+  Duration longest_covered = Duration::zero();
+  for (Duration w : options.windows) {
+    if (w > Duration::zero() && w <= options.lookback && options.min_coverage * static_cast<double>(w.count()) <= history_ms) {
+      longest_covered = std::max(longest_covered, w);
+    }
+  }
   std::optional<Verdict> best;
   for (Duration w : options.windows) {
     if (w <= Duration::zero() || w > options.lookback) continue;
     BuildPoints(ws.floors, w.count(), std::max<int64_t>(fine_ms, w.count() / buckets), fine_ms, ws.points);
-    std::optional<Verdict> verdict = EvaluateWindow(w, w == longest, th, options, ws);
+    std::optional<Verdict> verdict = EvaluateWindow(w, w == longest, false, th, options, ws);
+    if (!verdict && young && w == longest_covered && w >= options.young_min_window) {
+      verdict = EvaluateWindow(w, true, true, already_firing ? options.hold : options.young, options, ws);
+    }
     if (!verdict) continue;
     // Report the most urgent window; among equals the longer one has more evidence.
     if (!best || verdict->hours_to_limit < best->hours_to_limit ||
@@ -454,6 +467,86 @@ std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<
   finding.window = best->window;
   finding.mann_kendall_z = best->z;
   finding.critical = *finding.time_to_limit < options.critical_horizon;
+  // Whichever window found it, less than a cycle of history cannot exclude one.
+  finding.cycle_unexcluded = young;
+  return finding;
+}
+
+std::optional<LeakFinding> DetectFastLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
+                                          TimePoint now, const LeakOptions& options) {
+  constexpr size_t kMaxRecent = 32;  // at 2 s sampling the last minute; bounds the pairs
+  constexpr double kRestartFall = 2.0 / 3;
+  auto usable = [](double v) { return v > 0 && v < std::numeric_limits<double>::infinity(); };
+  const auto end = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= now; });
+  const auto after_restart =
+      std::partition_point(restarts.begin(), restarts.end(), [&](TimePoint t) { return t <= now; });
+  const TimePoint restarted = after_restart == restarts.begin() ? TimePoint::min() : *(after_restart - 1);
+  const size_t min_samples = static_cast<size_t>(std::max(options.fast_min_samples, 3));
+  // The newest samples, newest first, while they rise at every step (a leak this fast
+  // rises by megabytes between samples, far above noise), back to the window, a restart,
+  // or the cap.
+  std::array<Sample, kMaxRecent> recent;
+  size_t k = 0;
+  auto it = end;
+  while (it != memory.begin() && k < kMaxRecent) {
+    const Sample& s = *(it - 1);
+    if (s.time < restarted) break;
+    if (!usable(s.value)) {
+      --it;
+      continue;
+    }
+    if (k > 0 && s.value * kRestartFall > recent[k - 1].value) break;  // fell to a restart
+    if (recent[0].time - s.time > options.fast_window) break;
+    if (k > 0 && s.value >= recent[k - 1].value) break;
+    recent[k++] = s;
+    --it;
+  }
+  if (k < min_samples || now - recent[0].time > options.fast_window) return std::nullopt;
+  std::reverse(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(k));
+  const std::span<const Sample> window(recent.data(), k);
+
+  std::array<double, kMaxRecent> x, y;
+  for (size_t i = 0; i < k; ++i) {
+    x[i] = static_cast<double>((window[i].time - now).count()) / kMillisPerHour;
+    y[i] = window[i].value;
+  }
+  const std::optional<double> slope =
+      TheilSenSlope(std::span<const double>(x.data(), k), std::span<const double>(y.data(), k));
+  if (!slope || *slope <= 0) return std::nullopt;
+  const double b = *slope;
+  std::array<double, kMaxRecent> offsets;
+  for (size_t i = 0; i < k; ++i) offsets[i] = y[i] - b * x[i];
+  std::nth_element(offsets.begin(), offsets.begin() + static_cast<ptrdiff_t>(k / 2), offsets.begin() + static_cast<ptrdiff_t>(k));
+  const double level = std::max(offsets[k / 2], window.back().value);
+  const double hours_to_limit = level >= options.limit_bytes ? 0.0 : (options.limit_bytes - level) / b;
+  if (hours_to_limit > static_cast<double>(options.fast_horizon.count()) / kMillisPerHour) return std::nullopt;
+  // Large against the way to the limit, and not slowing down (a warm-up approaches its
+  // plateau ever more slowly).
+  const double growth = window.back().value - window.front().value;
+  if (growth < options.fast_min_growth_fraction * (options.limit_bytes - window.front().value)) return std::nullopt;
+  const size_t mid = k / 2;
+  auto pace = [&](size_t from, size_t to) {
+    return (y[to] - y[from]) / std::max(x[to] - x[from], 1e-9);
+  };
+  if (pace(mid, k - 1) < 0.5 * pace(0, mid)) return std::nullopt;
+  // A new high: above every earlier sample of the last fast_history since the restart, by
+  // half the growth (a sawtooth's climb ends at its old peaks, give or take noise).
+  const TimePoint history_start = std::max(restarted, now - options.fast_history);
+  double newer = window.front().value;
+  for (auto h = it; h != memory.begin();) {
+    const Sample& s = *--h;
+    if (s.time < history_start) break;
+    if (!usable(s.value)) continue;
+    if (s.value * kRestartFall > newer) break;  // the process restarted after this sample
+    if (s.value >= window.back().value - growth / 2) return std::nullopt;
+    newer = s.value;
+  }
+  LeakFinding finding;
+  finding.bytes_per_hour = b;
+  finding.floor_bytes = level;
+  finding.time_to_limit = Duration(std::llround(hours_to_limit * kMillisPerHour));
+  finding.window = window.back().time - window.front().time;
+  finding.critical = true;
   return finding;
 }
 

@@ -116,9 +116,14 @@ Result<ParticipantInsights> InsightsFor(std::span<const store::EpochRecord> epoc
 
 std::string DropSummary(std::string_view channel, const DropFinding& drop,
                         const std::optional<ParticipantInsights>& insights) {
-  std::string out = fmt::format("{}: {} participants vs baseline {} ({:+d}%)", channel,
-                                GroupThousands(drop.participants), GroupThousands(drop.baseline.median),
-                                std::lround(drop.change * 100));
+  std::string out = fmt::format("{}: {} participants vs {} {} ({:+d}%)", channel, GroupThousands(drop.participants),
+                                drop.long_term ? "its level a week earlier" : "baseline",
+                                GroupThousands(drop.baseline.median), std::lround(drop.change * 100));
+  if (drop.live) {
+    out += fmt::format("; this hour {} so far vs {} expected {} min in", GroupThousands(drop.live->participants),
+                       GroupThousands(drop.live->expected),
+                       std::chrono::duration_cast<std::chrono::minutes>(drop.live->elapsed).count());
+  }
   if (insights && insights->regulars > 0) {
     out += fmt::format("; {}% of regulars absent", std::lround(insights->regulars_absent_share * 100));
   }

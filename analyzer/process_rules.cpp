@@ -172,10 +172,48 @@ Status ProcessMemoryHighRule(const RuleContext& ctx, const RuleConfig& rule, std
       out);
 }
 
-Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+namespace {
+
+LeakOptions LeakOptionsFor(const RuleConfig& rule) {
   LeakOptions options;
   options.limit_bytes = rule.Param("limit");
   options.critical_horizon = rule.ParamDuration("horizon");
+  return options;
+}
+
+// The restart times of the process `memory` belongs to, from its counter's changes.
+Result<std::vector<TimePoint>> RestartsOf(const RuleContext& ctx, const std::vector<SeriesWindow>& counters,
+                                          const store::SeriesInfo& memory, Duration lookback) {
+  for (const SeriesWindow& c : counters) {
+    if (c.info->key.labels != memory.key.labels) continue;
+    auto changes = ctx.history.Changes(c.info->id, ctx.now - lookback, ctx.now);
+    if (!changes) return changes.error();
+    return CounterIncreases(*changes).at;
+  }
+  return std::vector<TimePoint>();
+}
+
+Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, const LeakOptions& options) {
+  std::string when = !leak.time_to_limit ? "not projected to reach it"
+                     : leak.time_to_limit->count() == 0
+                         ? "already above it"
+                         : fmt::format("reaches it in {}", FormatDurationShort(*leak.time_to_limit));
+  // Minute-scale growth reads better per second, and its "floor" is the level now.
+  const bool fast = leak.window < std::chrono::hours(1);
+  const std::string rate = fast ? fmt::format("{}/s", FormatBytes(leak.bytes_per_hour / 3600))
+                                : fmt::format("{}/h", FormatBytes(leak.bytes_per_hour));
+  return MakeFinding("MemoryLeak", leak.critical ? Severity::kCritical : Severity::kWarning, info,
+                     fmt::format("{} memory grows {} over the last {} ({} {}); limit {}: {}{}", ProcessName(info), rate,
+                                 FormatDurationShort(leak.window), fast ? "now" : "post-GC floor",
+                                 FormatBytes(leak.floor_bytes), FormatBytes(options.limit_bytes), when,
+                                 leak.cycle_unexcluded ? " (less than a day of history: a daily cycle is not yet excluded)"
+                                                       : ""));
+}
+
+}  // namespace
+
+Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const LeakOptions options = LeakOptionsFor(rule);
   auto memory = Windows(ctx, "process_memory_bytes", options.lookback);
   if (!memory) return memory.error();
   auto counters = Windows(ctx, "process_restarts_total", options.lookback);
@@ -190,27 +228,29 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     auto floors = ctx.history.Reduced(w.info->id, ctx.now - options.lookback, ctx.now, cell);
     if (!floors) return floors.error();
-    std::vector<TimePoint> restarts;
-    for (const SeriesWindow& c : *counters) {
-      if (c.info->key.labels == w.info->key.labels) {
-        auto changes = ctx.history.Changes(c.info->id, ctx.now - options.lookback, ctx.now);
-        if (!changes) return changes.error();
-        restarts = CounterIncreases(*changes).at;
-        break;
-      }
-    }
+    auto restarts = RestartsOf(ctx, *counters, *w.info, options.lookback);
+    if (!restarts) return restarts.error();
     const bool firing = ctx.is_firing("MemoryLeak", w.info->key.labels);
-    auto leak = DetectLeak(*floors, restarts, ctx.now, firing, options);
-    if (!leak) continue;
-    std::string when = !leak->time_to_limit ? "not projected to reach it"
-                       : leak->time_to_limit->count() == 0
-                           ? "already above it"
-                           : fmt::format("reaches it in {}", FormatDurationShort(*leak->time_to_limit));
-    out.push_back(MakeFinding(
-        "MemoryLeak", leak->critical ? Severity::kCritical : Severity::kWarning, *w.info,
-        fmt::format("{} memory grows {}/h over the last {} (post-GC floor {}); limit {}: {}", ProcessName(*w.info),
-                    FormatBytes(leak->bytes_per_hour), FormatDurationShort(leak->window),
-                    FormatBytes(leak->floor_bytes), FormatBytes(options.limit_bytes), when)));
+    auto leak = DetectLeak(*floors, *restarts, ctx.now, firing, options);
+    if (leak) out.push_back(MakeLeakFinding(*w.info, *leak, options));
+  }
+  return Status::Ok();
+}
+
+Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
+  const LeakOptions options = LeakOptionsFor(rule);
+  const Duration lookback = options.fast_history + options.fast_window;
+  auto memory = Windows(ctx, "process_memory_bytes", lookback);
+  if (!memory) return memory.error();
+  auto counters = Windows(ctx, "process_restarts_total", lookback);
+  if (!counters) return counters.error();
+  const Duration interval = IntervalFor(ctx.config, "process_memory_bytes");
+  for (const SeriesWindow& w : *memory) {
+    if (!LatestFresh(w.samples, ctx.now, interval)) continue;
+    auto restarts = RestartsOf(ctx, *counters, *w.info, lookback);
+    if (!restarts) return restarts.error();
+    auto leak = DetectFastLeak(w.samples, *restarts, ctx.now, options);
+    if (leak) out.push_back(MakeLeakFinding(*w.info, *leak, options));
   }
   return Status::Ok();
 }

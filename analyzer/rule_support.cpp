@@ -18,7 +18,7 @@ std::span<const RuleEntry> AllRules() {
       {"RestartLoop", RestartLoopRule},
       {"ProcessRestarted", ProcessRestartedRule},
       {"ProcessMemoryHigh", ProcessMemoryHighRule},
-      {"MemoryLeak", MemoryLeakRule},
+      {"MemoryLeak", MemoryLeakRule, MemoryLeakFastRule},
       {"CpuHigh", CpuHighRule},
       {"SystemMemoryLow", SystemMemoryLowRule},
       {"DiskSpaceLow", DiskSpaceLowRule},
@@ -61,17 +61,29 @@ std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now
 }
 
 std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
-                              const std::function<bool(double)>& holds) {
+                              const std::function<bool(double)>& holds, double min_share,
+                              const std::function<bool(double)>& tolerable) {
   auto latest = LatestFresh(samples, now, collector_interval);
   if (!latest || !holds(latest->value)) return std::nullopt;
-  Run run{latest->time, latest->time, latest->value, 0};
+  Run run{latest->time, latest->time, latest->value, 0, 0};
   const Duration max_gap = MaxAge(samples, collector_interval);
   TimePoint newer = latest->time;
+  bool stray = false;  // the sample just newer than i did not hold; joins if i does
   for (size_t i = samples.size(); i-- > 0;) {
     // A gap longer than the freshness limit breaks the run: nothing was observed then.
-    if (!holds(samples[i].value) || newer - samples[i].time > max_gap) break;
-    run.since = samples[i].time;
+    if (newer - samples[i].time > max_gap) break;
     newer = samples[i].time;
+    if (!holds(samples[i].value)) {
+      if (stray || min_share >= 1.0 || (tolerable && !tolerable(samples[i].value))) break;
+      stray = true;
+      continue;
+    }
+    if (stray) {
+      ++run.samples;
+      ++run.strays;
+      stray = false;
+    }
+    run.since = samples[i].time;
     ++run.samples;
   }
   return run;
@@ -111,13 +123,16 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
                     std::vector<Finding>& out) {
   const double resolve_ratio = rule.params.contains("resolve_ratio") ? rule.Param("resolve_ratio") : 1.0;
   const auto min_samples = static_cast<size_t>(rule.params.contains("min_samples") ? rule.Param("min_samples") : 2);
+  const double min_share = rule.params.contains("min_share") ? rule.Param("min_share") : 1.0;
   auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
   std::optional<Finding> finding;
   for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
     if (!level) continue;
-    auto run = CurrentRun(samples, ctx.now, interval, beyond(*level));
+    // A stray reading is one still past the resolve level (87.5 % against 90, not a
+    // worker's 40 % between two spikes).
+    auto run = CurrentRun(samples, ctx.now, interval, beyond(*level), min_share, beyond(*level * resolve_ratio));
     if (!run) continue;
-    const bool sustained = run->Sustained(rule.for_duration, min_samples);
+    const bool sustained = run->Sustained(rule.for_duration, min_samples, min_share);
     if (!finding || sustained) {
       finding = MakeFinding(alert, severity, info, describe(info, run->value));
       finding->pending = !sustained;
@@ -128,7 +143,13 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
     // Hysteresis: hold until the value is clearly back on the good side of the lowest
     // level the rule has.
     const double level = rule.warning ? *rule.warning : *rule.critical;
-    if (auto latest = LatestFresh(samples, ctx.now, interval); latest && beyond(level * resolve_ratio)(latest->value)) {
+    auto latest = LatestFresh(samples, ctx.now, interval);
+    // Where stray readings are tolerated, one stray reading does not resolve either: the
+    // one before it must be past the resolve level too.
+    const bool held = latest && (beyond(level * resolve_ratio)(latest->value) ||
+                                 (min_share < 1.0 && samples.size() >= 2 &&
+                                  beyond(level * resolve_ratio)(samples[samples.size() - 2].value)));
+    if (held) {
       finding = MakeFinding(alert, Severity::kWarning, info, describe(info, latest->value));
       finding->hold_only = true;
     }

@@ -36,6 +36,9 @@ using RuleFn = Status (*)(const RuleContext& ctx, const RuleConfig& rule, std::v
 struct RuleEntry {
   std::string_view name;
   RuleFn fn;
+  // Runs at every evaluation, also between the runs of a rule with `evaluate_every`: the
+  // part of a slow rule that must react within a collection interval or two.
+  RuleFn every_evaluation = nullptr;
 };
 
 // Every rule, in evaluation order.
@@ -47,6 +50,8 @@ Status RestartLoopRule(const RuleContext&, const RuleConfig&, std::vector<Findin
 Status ProcessRestartedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ProcessMemoryHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status MemoryLeakRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
+// MemoryLeak on the minutes horizon (DetectFastLeak), at every evaluation.
+Status MemoryLeakFastRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status CpuHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status SystemMemoryLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status DiskSpaceLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
@@ -76,20 +81,27 @@ std::optional<Sample> LatestFresh(std::span<const Sample> samples, TimePoint now
 
 // A threshold condition judged on the observations themselves, so that the evaluation
 // step cannot turn two spikes into a plateau: `holds` is true of the latest fresh
-// sample and of every sample back to `since`.
+// sample and of every sample back to `since`, except, when `min_share` < 1, stray
+// readings: a single sample that does not hold between two that do (never two in a
+// row, never the newest or the oldest, and for which `tolerable` holds when given) is
+// part of the run and counted in `strays`.
 struct Run {
   TimePoint since;   // the oldest sample of the run
   TimePoint latest;  // the newest
   double value = 0;  // the newest value
   size_t samples = 0;
+  size_t strays = 0;  // samples of the run where `holds` is false
   // Held for `for_duration` by the samples' own timestamps, seen by at least
-  // `min_samples` observations (at least two) when for_duration > 0.
-  bool Sustained(Duration for_duration, size_t min_samples = 2) const {
+  // `min_samples` observations (at least two) when for_duration > 0, with at least
+  // `min_share` of them holding.
+  bool Sustained(Duration for_duration, size_t min_samples = 2, double min_share = 1.0) const {
+    if (static_cast<double>(samples - strays) < min_share * static_cast<double>(samples)) return false;
     return for_duration.count() == 0 || (samples >= std::max<size_t>(min_samples, 2) && latest - since >= for_duration);
   }
 };
 std::optional<Run> CurrentRun(std::span<const Sample> samples, TimePoint now, Duration collector_interval,
-                              const std::function<bool(double)>& holds);
+                              const std::function<bool(double)>& holds, double min_share = 1.0,
+                              const std::function<bool(double)>& tolerable = {});
 
 // The collector interval a metric's samples arrive at, from the config.
 Duration IntervalFor(const Config& config, std::string_view metric);

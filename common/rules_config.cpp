@@ -58,11 +58,15 @@ RuleSet MakeDefaults() {
   r["ProcessMemoryHigh"] = Rule(kB, 3 * kGiB, 4 * kGiB, minutes(1), zero, {{"resolve_ratio", kN, 0.95}});
   r["MemoryLeak"] =
       Rule(kN, {}, {}, zero, zero, {{"limit", kB, 4 * kGiB}, {"horizon", kS, 6 * H}, {"evaluate_every", kS, 30 * M}});
-  // Sustained: every observation over `for` above the level (judged from the samples,
+  // Sustained: the observations over `for` above the level (judged from the samples,
   // so a slow evaluation step cannot mistake two spikes for a plateau), and at least
   // `min_samples` of them: a start, a middle and an end, so two spikes caught by two
-  // consecutive sparse samples (every 5 minutes or more) are not a plateau either.
-  r["CpuHigh"] = Rule(kN, {}, 90, minutes(5), zero, {{"resolve_ratio", kN, 0.9}, {"min_samples", kN, 3}});
+  // consecutive sparse samples (every 5 minutes or more) are not a plateau either. Real
+  // readings jitter: single stray readings below the level (but above the resolve level)
+  // between two above it are tolerated while at least `min_share` of the run's readings
+  // are above.
+  r["CpuHigh"] = Rule(kN, {}, 90, minutes(5), zero,
+                      {{"resolve_ratio", kN, 0.9}, {"min_samples", kN, 3}, {"min_share", kN, 0.8}});
   r["SystemMemoryLow"] = Rule(kB, {}, 200 * kMiB, minutes(1), zero, {{"resolve_ratio", kN, 1.25}});
   // Percent of the filesystem free.
   r["DiskSpaceLow"] = Rule(kN, 10, 5, minutes(5), zero, {{"resolve_ratio", kN, 1.2}});

@@ -26,6 +26,9 @@ struct CpuSpec {
   double base = 30;
   Duration spike_every = hours(1);  // mean gap between spikes
   int plateaus_per_day = 0;
+  // Readings jitter as on a busy host: plateau and spike readings N(95, 4) up to 100,
+  // and one in ten a stray reading of 80–90.
+  bool jitter = false;
 };
 
 struct Span {
@@ -79,7 +82,10 @@ Scenario Generate(const CpuSpec& spec, uint64_t base_seed) {
   for (TimePoint t = start; t < end; t += spec.interval) {
     double value = std::clamp(rng.Normal(spec.base, 6), 0.0, 88.0);
     for (const Span& s : spans) {
-      if (t >= s.from && t < s.to) value = rng.Uniform(s.sustained ? 91 : 92, 100);
+      if (t >= s.from && t < s.to) {
+        value = spec.jitter ? (rng.Uniform() < 0.1 ? rng.Uniform(80, 90) : std::min(100.0, rng.Normal(95, 4)))
+                            : rng.Uniform(s.sustained ? 91 : 92, 100);
+      }
     }
     cpu.samples.push_back({t, std::round(value * 10) / 10});
   }
@@ -105,6 +111,13 @@ std::vector<CpuSpec> Specs() {
                                         (gap == minutes(45) && every == minutes(5))),
                          every, base, gap, 0});
       }
+    }
+  }
+  // Jittered readings (±10 points, stray lows), at the default 30 s and at 1 min.
+  for (double base : {10.0, 40.0}) {
+    for (Duration every : {fine[0], fine[1]}) {
+      specs.push_back({"cpu/sustained-jitter", base == 40 && every == fine[0], every, base, minutes(90), 3, true});
+      specs.push_back({"cpu/spikes-jitter", base == 40 && every == fine[0], every, base, minutes(15), 0, true});
     }
   }
   return specs;

@@ -47,6 +47,7 @@ struct MemorySpec {
   Duration leveloff_tau = hours(2);
   Duration leveloff_at{0};
   double cycle_fraction = 0;  // daily cycle: ± this fraction of base
+  Duration judged_from = kJudgedFrom;
 };
 
 double Hours(Duration d) { return std::chrono::duration<double, std::ratio<3600>>(d).count(); }
@@ -75,7 +76,7 @@ Scenario Generate(const MemorySpec& spec, uint64_t base_seed) {
 
   const TimePoint start = CorpusStart();
   const TimePoint end = start + spec.length;
-  sc.from = start + kJudgedFrom;
+  sc.from = start + spec.judged_from;
   sc.to = end;
   sc.step = minutes(5);
   const std::string process = "worker";
@@ -314,6 +315,123 @@ std::vector<MemorySpec> Specs() {
     s.restart_every = hours(24);
     specs.push_back(s);
   }
+  // A process's first day: histories of 12, 24 and 36 h from its start, judged from its
+  // first hour. Leaks from the first sample or from half-way; warm-ups that fill caches
+  // for 30–90 min then stay flat; growth decelerating to a plateau. The family name
+  // carries the history length.
+  for (Duration length : {Duration(hours(12)), Duration(hours(24)), Duration(hours(36))}) {
+    const std::string suffix = fmt::format("-{:.0f}h", Hours(length));
+    for (double rate : {15.0, 30.0, 60.0, 130.0}) {
+      for (int variant = 0; variant < 2; ++variant) {
+        MemorySpec s{.family = "memory/young-leak" + suffix};
+        s.fast = variant == 0 && rate == 60 && length == hours(12);
+        s.interval = next_interval();
+        s.length = length;
+        s.base_mib = variant == 0 ? 300 : 800;
+        s.noise_mib = variant == 0 ? 5 : 12;
+        s.saw_mib = variant == 0 ? 20 : 100;
+        s.saw_period = variant == 0 ? minutes(10) : minutes(30);
+        s.leak_mib_per_hour = rate;
+        s.leak_start = variant == 0 ? Duration(0) : length / 2;
+        s.judged_from = hours(1);
+        specs.push_back(s);
+      }
+    }
+    for (double amplitude : {300.0, 800.0}) {
+      for (Duration tau : {Duration(minutes(10)), Duration(minutes(30)), Duration(hours(3))}) {
+        MemorySpec s{.family = (tau < hours(1) ? "memory/young-warm-up" : "memory/young-bounded") + suffix};
+        s.fast = amplitude == 800 && tau == minutes(30) && length == hours(12);
+        s.interval = next_interval();
+        s.length = length;
+        s.base_mib = 400;
+        s.saw_mib = 60;
+        s.leveloff_mib = amplitude;
+        s.leveloff_tau = tau;
+        s.judged_from = hours(1);
+        specs.push_back(s);
+      }
+    }
+  }
+  return specs;
+}
+
+// Minute-scale leaks: a worker quiet for its history (2 h to 36 h), then gaining 5–30
+// MB/s, sampled every 2–30 s as PM2 does under load, until it crashes at 4 GiB; and
+// warm-ups of 300–800 MB in 10–60 s that then stay flat. Judged from 30 min before the
+// event at a step of one sampling interval.
+struct FastSpec {
+  std::string family;
+  bool fast = false;
+  Duration history = hours(2);
+  Duration interval = seconds(5);
+  double leak_mb_per_second = 0;  // 0: a warm-up instead
+  double warm_up_mb = 0;
+  Duration warm_up_over = seconds(30);
+};
+
+Scenario GenerateFast(const FastSpec& spec, uint64_t base_seed) {
+  Scenario sc;
+  sc.family = spec.family;
+  sc.name = fmt::format("{}:history={:.0f}h,every={}", spec.family, Hours(spec.history), IntervalText(spec.interval));
+  if (spec.leak_mb_per_second > 0) sc.name += fmt::format(",leak={:.0f}MB/s", spec.leak_mb_per_second);
+  if (spec.warm_up_mb > 0) sc.name += fmt::format(",warm-up={:.0f}MB/{}", spec.warm_up_mb, IntervalText(spec.warm_up_over));
+  Rng rng(ScenarioSeed(base_seed, sc.name));
+  const TimePoint start = CorpusStart();
+  const TimePoint onset = start + spec.history;
+  const double base = 300 * kMiB;
+  const double rate = spec.leak_mb_per_second * 1e6;
+  const std::optional<TimePoint> crossing =
+      rate > 0 ? std::optional(onset + Duration(std::llround((kLimitMiB * kMiB - base) / rate * 1000))) : std::nullopt;
+  const TimePoint end = (crossing ? *crossing : onset + spec.warm_up_over) + minutes(10);
+  sc.from = onset - minutes(30);
+  sc.to = end;
+  sc.step = spec.interval;
+  SeriesData memory{"process_memory_bytes", "process", "worker", {}};
+  SeriesData counter{"process_restarts_total", "process", "worker", {}};
+  for (TimePoint t = start; t < end; t += spec.interval) {
+    const double since = std::chrono::duration<double>(t - onset).count();
+    double value = base + 20 * kMiB * std::fmod(std::chrono::duration<double>(t - start).count() / 300, 1.0);
+    // Crashed at the limit: PM2 restarted it (counter + 1), back at its base.
+    const double restarts = crossing && t >= *crossing ? 1 : 0;
+    if (rate > 0 && since > 0 && restarts == 0) value += rate * since;
+    if (spec.warm_up_mb > 0 && since > 0) {
+      value += spec.warm_up_mb * 1e6 * std::min(1.0, since / std::chrono::duration<double>(spec.warm_up_over).count());
+    }
+    memory.samples.push_back({t, std::round(value + rng.Normal(0, 3 * kMiB))});
+    counter.samples.push_back({t, restarts});
+  }
+  sc.series.push_back(std::move(memory));
+  sc.series.push_back(std::move(counter));
+  if (crossing) {
+    sc.windows.push_back(Window{Kind::kMemoryLeak, "worker", onset, onset, *crossing + minutes(1), crossing,
+                                spec.leak_mb_per_second * 3600 * 1e6 / kMiB});
+  }
+  return sc;
+}
+
+std::vector<FastSpec> FastSpecs() {
+  std::vector<FastSpec> specs;
+  const Duration histories[] = {hours(2), hours(6), hours(12), hours(24), hours(36)};
+  const Duration intervals[] = {seconds(2), seconds(5), seconds(10), seconds(30)};
+  size_t rotation = 0;
+  for (double rate : {5.0, 10.0, 20.0, 30.0}) {
+    for (Duration interval : intervals) {
+      const Duration history = histories[rotation++ % 5];
+      specs.push_back({fmt::format("memory/leak-minutes-{:.0f}h", Hours(history)), rate == 20 && interval == seconds(5),
+                       history, interval, rate});
+    }
+  }
+  for (double mb : {300.0, 800.0}) {
+    for (Duration over : {Duration(seconds(10)), Duration(seconds(60))}) {
+      for (Duration interval : {Duration(seconds(2)), Duration(seconds(10))}) {
+        FastSpec s{"memory/warm-up-seconds", mb == 300 && over == seconds(10) && interval == seconds(2),
+                   histories[rotation++ % 5], interval};
+        s.warm_up_mb = mb;
+        s.warm_up_over = over;
+        specs.push_back(s);
+      }
+    }
+  }
   return specs;
 }
 
@@ -323,6 +441,10 @@ void AddMemoryScenarios(Subset subset, uint64_t seed, std::vector<Scenario>& out
   for (const MemorySpec& spec : Specs()) {
     if (subset == Subset::kFast && !spec.fast) continue;
     out.push_back(Generate(spec, seed));
+  }
+  for (const FastSpec& spec : FastSpecs()) {
+    if (subset == Subset::kFast && !spec.fast) continue;
+    out.push_back(GenerateFast(spec, seed));
   }
 }
 

@@ -34,7 +34,12 @@ struct ChannelSpec {
   double single_low_rate = 0;  // share of judged epochs that are a single low epoch (15–45 %)
   double zero_rate = 0;        // share of judged epochs with zero participants
   int drops = 0;               // real drops in the judged range
+  double drop_min_depth = 0.55, drop_max_depth = 0.9;
+  size_t drop_min_length = 3, drop_max_length = 8;
+  bool drops_labelled = true;  // false: dips too shallow to be drops (nothing should fire)
   bool decline = false;        // one gradual decline in the judged range
+  int decline_min_days = 1, decline_max_days = 3;  // its span
+  double decline_min_floor = 0.2, decline_max_floor = 0.35;
 };
 
 struct FamilySpec {
@@ -96,7 +101,9 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
   std::vector<bool> busy(n, false);
   for (int k = 0; k < spec.drops; ++k) {
     for (int attempt = 0; attempt < 200; ++attempt) {
-      const size_t length = 3 + static_cast<size_t>(rng.Uniform(0, 6));  // 3–8 epochs
+      const size_t length =
+          spec.drop_min_length +
+          static_cast<size_t>(rng.Uniform(0, static_cast<double>(spec.drop_max_length - spec.drop_min_length + 1)));
       const size_t i = first_judged + static_cast<size_t>(rng.Uniform(0, static_cast<double>(n - first_judged)));
       if (!consecutive(i, length)) continue;
       // The whole drop and its detection inside the judged range.
@@ -105,7 +112,7 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
       for (size_t j = (i >= 24 ? i - 24 : 0); j < std::min(n, i + length + 24); ++j) clear = clear && !busy[j];
       if (!clear) continue;
       for (size_t j = i; j < i + length; ++j) busy[j] = true;
-      drops.push_back({i, length, rng.Uniform(0.55, 0.9)});
+      drops.push_back({i, length, rng.Uniform(spec.drop_min_depth, spec.drop_max_depth)});
       break;
     }
   }
@@ -114,10 +121,13 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
   Duration decline_span{}, decline_low{};
   double decline_floor = 1;
   if (spec.decline) {
-    decline_span = hours(24 * (1 + static_cast<int>(rng.Uniform(0, 3))));
+    const int span_days =
+        spec.decline_min_days + static_cast<int>(rng.Uniform(0, spec.decline_max_days - spec.decline_min_days + 1));
+    decline_span = hours(24 * span_days);
     decline_low = hours(12 + static_cast<int>(rng.Uniform(0, 13)));
-    decline_floor = rng.Uniform(0.2, 0.35);
-    decline_at = judged_from + hours(24 + static_cast<int>(rng.Uniform(0, 72)));
+    decline_floor = rng.Uniform(spec.decline_min_floor, spec.decline_max_floor);
+    // Long declines start early enough to pass half of normal inside the judged range.
+    decline_at = judged_from + hours(span_days > 3 ? 12 : 24 + static_cast<int>(rng.Uniform(0, 72)));
     // Where the level passes 60 % and 50 % of normal: the window accepts firings from the
     // first (noise of ±8 % around the threshold) and measures delay from the second.
     auto crossing_at = [&](double level) {
@@ -125,7 +135,8 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
       return decline_at + std::chrono::duration_cast<Duration>(decline_span * fraction);
     };
     sc.windows.push_back(Window{Kind::kParticipantDrop, channel, crossing_at(0.5), crossing_at(0.6),
-                                decline_at + decline_span + decline_low + hours(2), std::nullopt, 0});
+                                std::min(decline_at + decline_span + decline_low + hours(2), judged_from + kJudged),
+                                std::nullopt, 0});
   }
   auto decline_factor = [&](TimePoint t) {
     if (t < decline_at) return 1.0;
@@ -138,6 +149,7 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
   std::vector<double> drop_factor(n, 1.0);
   for (const Event& e : drops) {
     for (size_t j = e.first; j < e.first + e.length; ++j) drop_factor[j] = 1 - e.depth;
+    if (!spec.drops_labelled) continue;
     sc.windows.push_back(Window{Kind::kParticipantDrop, channel, sealed[e.first], sealed[e.first],
                                 sealed[e.first + e.length - 1] + hours(2), std::nullopt, 0});
   }
@@ -244,6 +256,50 @@ std::vector<FamilySpec> Specs() {
     FamilySpec f{"participants/decline", v == 0, v, {}};
     for (int online : {24, 14, 12})
       f.channels.push_back({.level = 2500, .noise = 0.07, .online_hours = online, .decline = true});
+    specs.push_back(f);
+  }
+  // Small channels (5–30 participants an epoch): a fall to 5–10 % for 6–8 epochs is a
+  // drop; a dip to 65–70 % (12 -> 8) is not.
+  for (int v = 0; v < 3; ++v) {
+    FamilySpec drop{"participants/small-drop", v == 0, v, {}}, dip{"participants/small-dip", v == 0, v, {}};
+    for (double level : {5.0, 12.0, 30.0}) {
+      ChannelSpec c{.level = level, .season = 0.2, .poisson = true, .overdispersion = 0.2,
+                    .online_hours = v == 2 ? 24 : 14, .drops = 2};
+      c.drop_min_length = 6;
+      c.drop_min_depth = 0.9;
+      c.drop_max_depth = 0.95;
+      drop.channels.push_back(c);
+      c.drop_min_depth = 0.3;
+      c.drop_max_depth = 0.35;
+      c.drops_labelled = false;
+      dip.channels.push_back(c);
+    }
+    specs.push_back(drop);
+    specs.push_back(dip);
+  }
+  // Creeping declines: over 2–10 days to 10–40 % of normal, offline nights or not.
+  for (int v = 0; v < 3; ++v) {
+    FamilySpec f{"participants/creeping", v == 0, v, {}};
+    for (int online : {24, 14, 10}) {
+      ChannelSpec c{.level = 2000, .noise = 0.07, .online_hours = online, .decline = true};
+      c.decline_min_days = v == 0 ? 2 : v == 1 ? 5 : 8;
+      c.decline_max_days = v == 0 ? 4 : v == 1 ? 7 : 10;
+      c.decline_min_floor = 0.1;
+      c.decline_max_floor = 0.4;
+      f.channels.push_back(c);
+    }
+    specs.push_back(f);
+  }
+  // One anomalous channel among 3–8 normal ones.
+  for (int v = 0; v < 6; ++v) {
+    FamilySpec f{"participants/one-of-several", v == 0, v, {}};
+    const int count = 3 + v;
+    const int odd = v % count;
+    for (int c = 0; c < count; ++c) {
+      ChannelSpec spec{.level = 400.0 + 500 * c, .noise = 0.08, .online_hours = c % 3 == 0 ? 24 : 12};
+      if (c == odd) spec.drops = 3;
+      f.channels.push_back(spec);
+    }
     specs.push_back(f);
   }
   return specs;

@@ -541,6 +541,145 @@ TEST(LeakDetectorTest, IgnoresSamplesAfterNowAndUnusableValues) {
 
 // --- The least-squares peer --------------------------------------------------------------
 
+// ---- a process's first day ----
+
+TEST(LeakDetectorTest, SteadyLeakInAProcessFirstDayIsAWarningThatNamesTheCycle) {
+  // The case: 137 MB/h from 300 MB over 12 h at 30 s, 1.6 % noise; and 30 MiB/h
+  // with a GC sawtooth, from its first sample.
+  Shape fast;
+  fast.length = hours(12);
+  fast.base_bytes = 300e6;
+  fast.noise_bytes = 0.016 * 300e6;
+  fast.leak_bytes_per_hour = 137e6;
+  Shape slow = fast;
+  slow.base_bytes = 800 * kMiB;
+  slow.noise_bytes = 4 * kMiB;
+  slow.gc_bytes = 60 * kMiB;
+  slow.leak_bytes_per_hour = 30 * kMiB;
+  slow.length = hours(20);
+  for (const Shape& shape : {fast, slow}) {
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(shape), hours(6), shape.length);
+    const auto first = FirstFinding(evals);
+    ASSERT_TRUE(first) << shape.leak_bytes_per_hour / kMiB << " MiB/h";
+    EXPECT_LE(*first, kStart + hours(12));
+    const Evaluation& last = evals.back();
+    ASSERT_TRUE(last.finding);
+    EXPECT_TRUE(last.finding->cycle_unexcluded);
+    EXPECT_FALSE(last.finding->critical) << Describe(last);
+  }
+}
+
+TEST(LeakDetectorTest, YoungLeakNearTheLimitIsCritical) {
+  Shape s;
+  s.length = hours(14);
+  s.base_bytes = 1500 * kMiB;
+  s.leak_bytes_per_hour = 150 * kMiB;
+  const std::vector<Evaluation> evals = EvaluateEvery(Generate(s), hours(6), s.length);
+  ASSERT_TRUE(evals.back().finding);
+  EXPECT_TRUE(evals.back().finding->critical) << Describe(evals.back());  // about 3 h from 4 GiB
+}
+
+TEST(LeakDetectorTest, YoungWarmUpAndBoundedGrowthStayQuiet) {
+  // A fresh process filling caches for 30–90 minutes, then flat; growth that decelerates
+  // toward a plateau; both over their first day.
+  for (Duration tau : {Duration(minutes(20)), Duration(minutes(45)), Duration(hours(4))}) {
+    Shape s;
+    s.length = hours(24);
+    s.gc_bytes = 40 * kMiB;
+    s.level_off_bytes = 800 * kMiB;
+    s.level_off_tau = tau;
+    ExpectNeverFires(s);
+  }
+}
+
+TEST(LeakDetectorTest, AFirstDayWarningOnADailyCycleResolvesOnceADayOfHistoryShowsIt) {
+  for (double base : {1000.0, 2600.0}) {
+    Shape s;
+    s.length = hours(72);
+    s.base_bytes = base * kMiB;
+    s.daily_fraction = 0.2;
+    s.gc_bytes = 40 * kMiB;
+    const std::vector<Evaluation> evals = EvaluateEvery(Generate(s), hours(6), s.length);
+    for (const Evaluation& e : evals) {
+      if (!e.finding) continue;
+      EXPECT_LT(e.at, kStart + hours(26)) << base << " MiB: " << Describe(e);
+      EXPECT_TRUE(e.finding->cycle_unexcluded) << Describe(e);
+    }
+  }
+}
+
+// ---- the minutes horizon ----
+
+// Samples every `step` over [0, length) of f(seconds since kStart), plus Gaussian noise.
+template <typename F>
+std::vector<Sample> Sampled(Duration step, Duration length, F f, double noise_bytes = 2 * kMiB, uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, noise_bytes);
+  std::vector<Sample> out;
+  for (Duration at{}; at < length; at += step) {
+    out.push_back({kStart + at, f(std::chrono::duration<double>(at).count()) + noise(rng)});
+  }
+  return out;
+}
+
+// The first time from `from` (every `step`) DetectFastLeak finds something.
+std::optional<std::pair<Duration, LeakFinding>> FirstFast(std::span<const Sample> memory, Duration from, Duration to,
+                                                          Duration step) {
+  for (Duration at = from; at < to; at += step) {
+    auto end = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= kStart + at; });
+    auto f = DetectFastLeak(memory.first(static_cast<size_t>(end - memory.begin())), {}, kStart + at, LeakOptions{});
+    if (f) return std::pair{at, *f};
+  }
+  return std::nullopt;
+}
+
+TEST(LeakDetectorTest, MinuteScaleLeakIsCriticalWithinThreeIntervalsWhateverTheHistory) {
+  // The live case: about 25 MB/s under PM2 at 5 s intervals, after 10 quiet minutes and
+  // from the process's first sample.
+  for (Duration quiet : {Duration(minutes(10)), Duration(0)}) {
+    const double onset = std::chrono::duration<double>(quiet).count();
+    auto memory = Sampled(seconds(5), quiet + minutes(3), [&](double t) {
+      return 150 * kMiB + std::max(0.0, t - onset) * 25e6;
+    });
+    auto found = FirstFast(memory, Duration(0), quiet + minutes(3), seconds(5));
+    ASSERT_TRUE(found) << "quiet " << quiet.count();
+    EXPECT_LE(found->first - quiet, seconds(60));
+    EXPECT_TRUE(found->second.critical);
+    EXPECT_NEAR(found->second.bytes_per_hour / 3600, 25e6, 1e6);
+    // The crossing at that pace, from where it is.
+    const double eta = (kLimit - found->second.floor_bytes) / 25e6;
+    EXPECT_NEAR(std::chrono::duration<double>(*found->second.time_to_limit).count(), eta, 10);
+  }
+  // 5 MB/s at the default 30 s: by the fourth sample of the climb (three intervals).
+  auto slow = Sampled(seconds(30), hours(2), [](double t) { return 500 * kMiB + std::max(0.0, t - 3600) * 5e6; });
+  auto found = FirstFast(slow, minutes(30), hours(2), seconds(30));
+  ASSERT_TRUE(found);
+  EXPECT_LE(found->first, hours(1) + seconds(90));
+}
+
+TEST(LeakDetectorTest, MinuteScaleWarmUpSawtoothAndSlowLeaksAreNotFast) {
+  // +300 MB in 20 s, then flat.
+  auto warm_up = Sampled(seconds(5), minutes(30), [](double t) {
+    return 150 * kMiB + std::clamp(t - 600, 0.0, 20.0) * 15e6;
+  });
+  EXPECT_FALSE(FirstFast(warm_up, Duration(0), minutes(30), seconds(5)));
+  // +300 MB with a 1-minute time constant: fast, decelerating.
+  auto curve = Sampled(seconds(5), minutes(30), [](double t) {
+    return 150 * kMiB + (t > 600 ? 300e6 * (1 - std::exp(-(t - 600) / 60)) : 0.0);
+  });
+  EXPECT_FALSE(FirstFast(curve, Duration(0), minutes(30), seconds(5)));
+  // A GC sawtooth near the limit: 600 MiB climbs every 10 minutes from 3 GiB.
+  auto saw = Sampled(seconds(30), hours(3), [](double t) { return 3072 * kMiB + std::fmod(t, 600) / 600 * 600 * kMiB; });
+  EXPECT_FALSE(FirstFast(saw, minutes(15), hours(3), seconds(30)));
+  // 500 MiB/h reaches 4 GiB from 1 GiB in six hours: the hours horizon's business.
+  auto hourly = Sampled(seconds(30), hours(3), [](double t) { return 1024 * kMiB + t / 3600 * 500 * kMiB; });
+  EXPECT_FALSE(FirstFast(hourly, Duration(0), hours(3), minutes(1)));
+  // A crash at the limit and a restart: the fresh run is judged on its own samples.
+  auto loop = Sampled(seconds(5), minutes(10), [](double t) { return 150 * kMiB + std::fmod(t, 200.0) * 20e6; });
+  auto found = FirstFast(loop, minutes(4), minutes(10), seconds(5));
+  ASSERT_TRUE(found) << "a fast leak that restarts at the limit is still a fast leak";
+}
+
 TEST(LeakDetectorTest, PredictLinearFitsAStraightLine) {
   std::vector<Sample> memory;
   for (int i = 0; i <= 720; ++i) memory.push_back({kStart + seconds(30 * i), 3000 * kMiB + i * 0.5 * kMiB});

@@ -281,8 +281,10 @@ TEST(ParticipantDropTest, ExactlyHalfBelowDoesNotFireAndJustOverHalfDoes) {
     return epochs;
   };
   const std::vector<Sample> half = with_run(0.5);
+  DropOptions seasonal_only;  // the long-term reference is another level, judged on its own
+  seasonal_only.long_term_window = Duration(0);
   for (size_t i = history.size(); i < half.size(); ++i) {
-    EXPECT_FALSE(DetectParticipantDrop(half, half[i].time + minutes(1), false)) << "exactly -50% fired";
+    EXPECT_FALSE(DetectParticipantDrop(half, half[i].time + minutes(1), false, seasonal_only)) << "exactly -50% fired";
   }
   const std::vector<Sample> over = with_run(0.499);
   const size_t second = history.size() + 1;
@@ -315,6 +317,81 @@ TEST(ParticipantDropTest, GradualDeclineToThirtyPercentOverTwoDaysFires) {
   EXPECT_LT(e.first.change, -0.5);
   ASSERT_TRUE(e.resolved);
   EXPECT_EQ(*e.resolved, decline + hours(72) + minutes(45));
+}
+
+// The live stack's case (issue 15): 15 days at about 2,753, each hour's epoch sealed two
+// minutes after the hour, then one epoch of 702. `channel_participation_current` counts
+// the distinct users seen so far in the open hour, most of them early (1 − e^(−t/15 min)).
+struct LiveCase {
+  std::vector<Sample> epochs, live;
+  TimePoint open;  // the hour after the low epoch
+};
+double SeenBy(Duration elapsed) {
+  return (1 - std::exp(-std::chrono::duration<double>(elapsed) / minutes(15))) / (1 - std::exp(-4.0));
+}
+LiveCase PlainDrop(double open_hour_final, bool live_history) {
+  LiveCase c;
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 0.05);
+  const int hours_total = 15 * 24;
+  for (int h = 0; h < hours_total; ++h) {
+    const double final_count = h == hours_total - 1 ? 702 : std::round(2753 * std::exp(noise(rng)));
+    const TimePoint start = kStart + hours(h);
+    c.epochs.push_back({start + hours(1) + minutes(2), final_count});
+    if (!live_history && h < hours_total - 1) continue;
+    for (auto m = minutes(0); m < minutes(60); m += minutes(1)) {
+      c.live.push_back({start + m, std::round(final_count * SeenBy(m))});
+    }
+  }
+  c.open = kStart + hours(hours_total);
+  for (auto m = minutes(0); m < minutes(60); m += minutes(1)) {
+    c.live.push_back({c.open + m, std::round(open_hour_final * SeenBy(m))});
+  }
+  return c;
+}
+// The first evaluation (every minute of the open hour) with a finding.
+std::optional<std::pair<Duration, DropFinding>> FirstFinding(const LiveCase& c, bool with_live = true) {
+  for (auto m = minutes(0); m < minutes(60); m += minutes(1)) {
+    auto f = DetectParticipantDrop(c.epochs, c.open + m, false, {}, with_live ? c.live : std::span<const Sample>());
+    if (f) return std::pair{Duration(m), *f};
+  }
+  return std::nullopt;
+}
+
+TEST(ParticipantDropTest, ALowEpochThatTheLiveHourConfirmsFiresWithinMinutes) {
+  const LiveCase low = PlainDrop(690, /*live_history=*/true);
+  auto found = FirstFinding(low);
+  ASSERT_TRUE(found) << "the live hour did not confirm";
+  EXPECT_EQ(found->first, minutes(10)) << "as soon as 10 minutes of the hour are seen";
+  const DropFinding& f = found->second;
+  EXPECT_EQ(f.participants, 702);
+  EXPECT_EQ(f.consecutive, 1);
+  ASSERT_TRUE(f.live);
+  EXPECT_NEAR(f.live->expected, 2753 * SeenBy(minutes(10)), 150) << "the baseline hour at the same minute";
+  EXPECT_EQ(f.live->elapsed, minutes(10));
+  const std::string line = DropSummary("ch", f, std::nullopt);
+  EXPECT_NE(line.find("ch: 702 participants vs baseline 2,7"), std::string::npos) << line;
+  EXPECT_NE(line.find("; this hour 342 so far vs "), std::string::npos) << line;
+  EXPECT_TRUE(line.ends_with("expected 10 min in")) << line;
+
+  // Without the live series: one low epoch, nothing until the next one.
+  EXPECT_FALSE(FirstFinding(low, /*with_live=*/false));
+}
+
+TEST(ParticipantDropTest, ASingleDipTheLiveHourDoesNotConfirmStaysQuiet) {
+  // The open hour is back to normal, or only 30 % down: one low epoch, no finding.
+  EXPECT_FALSE(FirstFinding(PlainDrop(2700, true)));
+  EXPECT_FALSE(FirstFinding(PlainDrop(1900, true)));
+}
+
+TEST(ParticipantDropTest, WithoutLiveHistoryTheLiveHourConfirmsLaterNeverSooner) {
+  // No past hours to learn the curve from: expected = baseline × the fraction of the
+  // hour, which the front-loaded real count stays above for longer.
+  auto found = FirstFinding(PlainDrop(690, /*live_history=*/false));
+  ASSERT_TRUE(found);
+  EXPECT_GT(found->first, minutes(10));
+  EXPECT_LT(found->first, minutes(45));
+  EXPECT_FALSE(FirstFinding(PlainDrop(2700, false)));
 }
 
 TEST(ParticipantDropTest, ZeroParticipantEpochsAreNotADrop) {
@@ -411,6 +488,65 @@ TEST(ParticipantDropTest, SmallNoisyChannelHasNoFindingsInAMonth) {
   EXPECT_TRUE(episodes.empty()) << "first at " << FormatRfc3339(episodes.front().fired) << ": "
                                 << episodes.front().first.participants << " vs "
                                 << episodes.front().first.baseline.median;
+}
+
+TEST(ParticipantDropTest, SmallChannelIsJudgedWithCountStatistics) {
+  // About 12 participants an epoch (over-dispersed Poisson), streaming 16 h a day; then
+  // six epochs at about 1 fire, six at about 8 never do.
+  Family small;
+  small.level = 12;
+  small.noise = 0.25;
+  small.poisson = true;
+  small.offline_from = 4;
+  small.offline_hours = 8;
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    const std::vector<Sample> history = Generate(small, 15, seed);
+    auto with_tail = [&](double level) {
+      std::vector<Sample> epochs = history;
+      std::mt19937 rng(seed);
+      for (int k = 0; k < 6; ++k) {
+        const TimePoint t = kStart + days(15) + hours(14 + k) + minutes(45);
+        epochs.push_back({t, static_cast<double>(std::poisson_distribution<int>(level)(rng))});
+      }
+      return epochs;
+    };
+    const std::vector<Sample> one = with_tail(1), eight = with_tail(8), none = with_tail(0.2);
+    EXPECT_EQ(Backtest(one, kStart + days(15), one.back().time + minutes(30)).size(), 1u) << "12 -> 1, seed " << seed;
+    // Mostly zeros: in a channel this small, zero is a low count, not broken sealing.
+    EXPECT_EQ(Backtest(none, kStart + days(15), none.back().time + minutes(30)).size(), 1u) << "12 -> 0, seed " << seed;
+    EXPECT_TRUE(Backtest(eight, kStart + days(15), eight.back().time + minutes(30)).empty()) << "12 -> 8, seed " << seed;
+  }
+}
+
+TEST(ParticipantDropTest, CreepingDeclineBelowHalfOfTheLongTermLevelFires) {
+  // Offline 8 h a night, so every stream's run starts afresh and the seasonal baseline
+  // follows a slow decline down: over 10 days to 15 %, then flat there.
+  Family night = kSeasonal;
+  night.offline_from = 2;
+  night.offline_hours = 8;
+  std::vector<Sample> epochs = Generate(night, 32, 9);
+  const TimePoint decline = kStart + days(16);
+  for (Sample& s : epochs) {
+    const double days_in = std::chrono::duration<double>(s.time - decline) / days(1);
+    if (days_in > 0) s.value = std::round(s.value * std::max(0.15, 1 - 0.85 * days_in / 10));
+  }
+  std::vector<Episode> episodes = Backtest(epochs, kStart + days(14), kStart + days(32));
+  ASSERT_FALSE(episodes.empty());
+  // Below half of the level a week earlier from about day 5.9 of the decline, and first
+  // seen so: the seasonal baseline has come down with it.
+  EXPECT_GT(episodes[0].fired, decline + days(5));
+  EXPECT_LT(episodes[0].fired, decline + days(7));
+  EXPECT_TRUE(episodes[0].first.long_term);
+  EXPECT_LT(episodes[0].first.change, -0.5);
+  // Days after the seasonal baseline has caught up with the decline, the long-term
+  // reference still reports it (each stream anew: offline nights resolve it).
+  DropOptions seasonal_only;
+  seasonal_only.long_term_window = Duration(0);
+  const std::vector<Episode> seasonal = Backtest(epochs, kStart + days(14), kStart + days(32), seasonal_only);
+  ASSERT_FALSE(seasonal.empty());
+  EXPECT_GT(seasonal[0].fired, episodes[0].fired);
+  EXPECT_GT(episodes.back().fired, seasonal.back().fired + days(2));
+  EXPECT_TRUE(episodes.back().first.long_term);
 }
 
 struct NamedFamily {

@@ -49,6 +49,10 @@ struct Transition {
   std::string summary;
   TimePoint active_since;    // when the condition started to hold (pending start)
   std::string inhibited_by;  // the upstream alert that explains this one; not notified
+  // A pending alert whose condition stopped holding before it fired: recorded (state
+  // kPending) so that replays drop it from the active set, but never a resolve, never
+  // logged or notified: nothing was announced, so nothing ends.
+  bool lapsed = false;
   friend bool operator==(const Transition&, const Transition&) = default;
 };
 

@@ -1,6 +1,7 @@
 // AlertTracker: the alert lifecycle. Turns each evaluation's findings into transitions
-// (pending -> firing -> resolved, plus escalation) with one alert per rule and label
-// set, and keeps the set of active alerts, which is the projection of those transitions:
+// (pending -> firing -> resolved, plus escalation; a pending alert that lapses is
+// recorded as `lapsed`, not resolved) with one alert per rule and label set, and keeps
+// the set of active alerts, which is the projection of those transitions:
 // replaying recorded transitions through Apply() restores it after a restart.
 //
 // Damping: rules judge "sustained" on their samples and report hold-only findings while

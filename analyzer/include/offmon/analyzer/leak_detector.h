@@ -106,7 +106,34 @@ struct LeakOptions {
   // period earlier (min_cycle_growth_fraction), so the rising half of a daily cycle does
   // not fire even near the limit. Zero disables. Default 24 h.
   Duration cycle_period = std::chrono::hours(24);
+  // The minutes horizon (DetectFastLeak): growth that reaches the limit within
+  // `fast_horizon` at its current pace. Default 1 h.
+  Duration fast_horizon = std::chrono::hours(1);
+  // It is judged on the samples of the last `fast_window`, at least `fast_min_samples` of
+  // them (three collection intervals), whatever their spacing. Defaults 5 min and 4.
+  Duration fast_window = std::chrono::minutes(5);
+  int fast_min_samples = 4;
+  // The growth seen must be at least this fraction of the way from where it started to
+  // the limit: a warm-up of a few hundred MB in a few seconds is not a leak. Default 0.1.
+  double fast_min_growth_fraction = 0.1;
+  // How far back a new high is judged: the latest sample must be above every earlier
+  // sample of this span since the last restart (a GC sawtooth climbs back to its old
+  // peaks, a leak past them). Default 2 h.
+  Duration fast_history = std::chrono::hours(2);
   LeakThresholds fire;
+  // A process with less than cycle_period of history: its longest window with coverage
+  // fires without the near-crossing rules when the trend passes these stricter
+  // thresholds (well above noise and GC swings, not slowing down), as a WARNING that
+  // says a daily cycle is not yet excluded; a crossing inside critical_horizon makes it
+  // CRITICAL. Once a day of history exists the cycle check decides.
+  // The young thresholds apply to windows at least this long. Default 12 h: six hours of
+  // a daily cycle's rising half look too much like a leak.
+  Duration young_min_window = std::chrono::hours(12);
+  LeakThresholds young{.min_mann_kendall_z = 3.0,
+                       .min_growth_spreads = 8.0,
+                       .max_drawdown_fraction = 0.3,
+                       .min_third_fraction = 0.5,
+                       .min_last_third_ratio = 0.8};
   LeakThresholds hold{.min_growth_scale = 0.75,
                       .min_mann_kendall_z = 2.0,
                       .min_growth_spreads = 3.0,
@@ -125,6 +152,9 @@ struct LeakFinding {
   Duration window{};                     // span of history the verdict rests on
   double mann_kendall_z = 0;
   bool critical = false;                 // time_to_limit < critical_horizon
+  // Found on less than a day of history (LeakOptions::young): a daily load cycle's
+  // rising half cannot be told from a leak yet.
+  bool cycle_unexcluded = false;
 };
 
 // memory: one process's memory samples (bytes) with time <= now, sorted by time, at least
@@ -139,6 +169,19 @@ struct LeakFinding {
 // samples plus O(buckets_per_window²) per window; see bench/leak_detector_bench.cpp.
 [[nodiscard]] std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
                                                     TimePoint now, bool already_firing, const LeakOptions& options);
+
+// The minutes horizon: memory climbing so fast that it reaches options.limit_bytes within
+// options.fast_horizon, judged on the last few samples (options.fast_window, at least
+// fast_min_samples of them) whatever the history length: a Theil–Sen slope, rising at
+// every step, not slowing (the newer half's pace at least half the older's), a
+// growth of at least fast_min_growth_fraction of the way to the limit, and the latest
+// sample above every earlier one of the last fast_history since the last restart
+// (reported, or a fall to under two thirds between two samples). The finding is always
+// critical; `window` is the span of the samples judged. nullopt otherwise. Cost: one pass
+// over the samples of fast_history plus at most 32² pairs.
+[[nodiscard]] std::optional<LeakFinding> DetectFastLeak(std::span<const Sample> memory,
+                                                        std::span<const TimePoint> restarts, TimePoint now,
+                                                        const LeakOptions& options);
 
 // The peer offmon is compared with: least squares over the last `window` (default 6 h) like
 // Prometheus' predict_linear; fires when the fit projects crossing limit_bytes within `horizon` (24 h).

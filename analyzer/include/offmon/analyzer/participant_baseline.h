@@ -76,7 +76,37 @@ struct DropOptions {
   // gap this long between two epochs also ends a run of low epochs. Default 150 min: one
   // missing hourly epoch plus sealing jitter.
   Duration offline_after = std::chrono::minutes(150);
+  // The open epoch's participation so far (`channel_participation_current`, see
+  // DetectParticipantDrop) stands in for one of the `consecutive` low epochs once this
+  // much of its hour has passed. Default 10 min: fewer users make a noisy count.
+  Duration live_min_elapsed = std::chrono::minutes(10);
+  // A live sample older than this is not the present. Default 10 min.
+  Duration live_max_age = std::chrono::minutes(10);
+  // Past epochs whose live samples teach how much of an hour's final count is seen by a
+  // given minute. Default 48; fewer than 4 with a sample near that minute: the share is
+  // taken as the fraction of the hour elapsed, which expects fewer users than the
+  // front-loaded real curve and so confirms later, never sooner.
+  size_t live_learn_epochs = 48;
+  // Channels whose baseline is below this many participants an epoch are judged with
+  // count statistics: the low epochs' total must be below drop_ratio by more than its
+  // Poisson noise, so 12 -> 8 (which can draw 5 and 4) does not fire and 12 -> 1 does.
+  // Above it the participant count is a census and the ratio alone decides. Default 100.
+  double small_channel = 100;
+  // The long-term reference: the channel's level (median, same time of day when there
+  // are enough such epochs) over `long_term_window` ending `long_term_lag` before each
+  // judged epoch. A decline slow enough that the seasonal baseline follows it down still
+  // fires once it is below half of where the channel was a week or more ago. Defaults
+  // 7 days and 7 days: the week before last. A zero window disables it.
+  Duration long_term_lag = std::chrono::days(7);
+  Duration long_term_window = std::chrono::days(7);
   BaselineOptions baseline;
+};
+
+// What the open epoch's live participation showed when it confirmed a drop.
+struct LiveConfirmation {
+  double participants = 0;  // distinct users so far in the open epoch
+  double expected = 0;      // what the baseline hour had seen by the same minute
+  Duration elapsed{};       // time into the open epoch's hour
 };
 
 struct DropFinding {
@@ -86,6 +116,11 @@ struct DropFinding {
   int consecutive = 0;      // non-zero epochs in the run, the latest included
   TimePoint since;          // sealed_at of the run's first epoch
   TimePoint latest;         // sealed_at of the latest non-zero epoch
+  // Set when the open epoch's live count stood in for a sealed low epoch.
+  std::optional<LiveConfirmation> live;
+  // True when judged against the long-term reference (a slow decline): `baseline` is
+  // then the channel's level long_term_lag earlier.
+  bool long_term = false;
 };
 
 // Judges the latest epoch at `now`. `epochs` is one channel's samples, sorted by time,
@@ -93,7 +128,8 @@ struct DropFinding {
 //
 // The run is the trailing sequence of non-zero epochs, with no gap longer than
 // offline_after, each at or below resolve_ratio of the baseline taken from the epochs
-// before it; zero-participant epochs inside it are skipped, not counted. Each epoch of the
+// before it; zero-participant epochs inside it are skipped, not counted (in a small
+// channel, baseline under small_channel, zero is a low count like any other). Each epoch of the
 // run is then judged against the baseline at its own time of day taken only from epochs
 // before the run, so the drop being judged never lowers its own baseline.
 //
@@ -103,10 +139,30 @@ struct DropFinding {
 // non-zero epoch is normal, or there is too little history for a baseline; a run that
 // outlasts the baseline window therefore resolves: the new level has become the normal.
 //
+// `live` (may be empty) is the channel's `channel_participation_current` samples: distinct
+// users seen so far in the open (not yet sealed) epoch, the hour containing each sample's
+// time. When the run is one epoch short of `consecutive`, its latest epoch is the hour
+// just before the open one, at least live_min_elapsed of the open hour has passed and
+// the latest live sample (at most live_max_age old) is low against the open hour's
+// baseline scaled to the same minute of the hour, the open epoch counts as the missing
+// low epoch: a drop plain to see fires minutes into the next hour instead of an hour
+// later. A single low epoch that the live hour does not confirm stays quiet.
+//
+// The deciding epochs must each be more than drop_ratio below their baselines, and the
+// run as a whole significantly so (count statistics: the participants missing over the
+// run against the noise of their sum, each epoch's spread being at least the Poisson
+// sqrt(median)), so a small channel fires once enough low epochs add up.
+//
+// When that finds nothing, the latest `consecutive` epochs (across offline hours) are
+// judged the same way against the long-term reference (see long_term_lag), and a firing
+// long-term finding holds while the latest epoch has not recovered against it.
+//
 // Cost: one baseline (a scan of the window and two nth_element calls over the chosen
 // epochs, about 42 seasonal ones) per epoch of the run plus `consecutive`; the usual run
-// is empty, so about a microsecond per call. No allocation.
+// is empty, so about a microsecond per call. No allocation, except when the live hour is
+// consulted (one short run of low epochs).
 std::optional<DropFinding> DetectParticipantDrop(std::span<const Sample> epochs, TimePoint now,
-                                                 bool already_firing, const DropOptions& options = {});
+                                                 bool already_firing, const DropOptions& options = {},
+                                                 std::span<const Sample> live = {});
 
 }  // namespace offmon::analyzer
