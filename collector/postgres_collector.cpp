@@ -319,6 +319,9 @@ struct PostgresCollector::State {
   // (the audit window by the audit, older ones by the backfill). Unset until the first
   // cycle that reads epochs.
   std::optional<int64_t> backfill_before;
+  // The database time of the last db_events_last_hour sample: after none, or a gap, the
+  // minutes before are reconstructed (EventsLastHour).
+  std::optional<int64_t> events_at;
   std::optional<int64_t> backfill_floor;  // where it is done: the horizon, or the oldest epoch
   bool backfill_done = false;
   // The probe (SELECT 1, then the newest epoch) of the current cycle, for db_response_seconds.
@@ -562,6 +565,49 @@ struct PostgresCollector::State {
     sink.Append(SeriesKey("db_backfill_done", {}), Sample{now, backfill_done ? 1.0 : 0.0});
   }
 
+  // db_events_last_hour now and, on the first cycle or after a gap, at each of the ten
+  // whole minutes before, counted from first_seen as the pipeline's clock stamped it: a
+  // rule's `for` is judged on stored samples, so "fewer than 100 events for 5 minutes"
+  // can fire on the first cycle (docs/metrics.md, "Reconstructed history"). Bounded by
+  // epoch too: there is an index on epoch, none on first_seen, and a user first seen in
+  // the hour before t belongs to an epoch that started at most 2 h before t.
+  void EventsLastHour(ReadTx& tx, int64_t db_now, TimePoint now, SampleSink& sink) {
+    constexpr int64_t kMinute = 60, kReconstructedMinutes = 10;
+    const SeriesKey key("db_events_last_hour", {});
+    const int64_t interval = std::max<int64_t>(1, SecondsOf(config.interval));
+    if (!events_at || db_now - *events_at > 2 * interval) {
+      const int64_t last = db_now - db_now % kMinute - kMinute;
+      const pqxx::result rows = tx.exec_params(
+          "SELECT t, (SELECT count(*) FROM channel_participation"
+          "           WHERE first_seen > t - 3600 AND first_seen <= t AND epoch >= t - 7200)"
+          " FROM generate_series($1::bigint, $2::bigint, 60) AS t",
+          last - (kReconstructedMinutes - 1) * kMinute, last);
+      for (const pqxx::row& row : rows) {
+        const int64_t t = row[0].as<int64_t>();
+        sink.Append(key, Sample{now - std::chrono::seconds(db_now - t), row[1].as<double>()});
+      }
+    }
+    const pqxx::row row = tx.exec_params1(
+        "SELECT count(*) FROM channel_participation WHERE first_seen > $1::bigint AND epoch >= $2::bigint",
+        db_now - kHourSeconds, db_now - 2 * kHourSeconds);
+    sink.Append(key, Sample{now, row[0].as<double>()});
+    events_at = db_now;
+  }
+
+  // channel_participation_current{channel}: the distinct users so far in each channel's
+  // open hour, so a drop can be confirmed by the live hour instead of an hour later
+  // (docs/participant-baselines.md). No sample for a channel with no row yet: a channel
+  // that is offline is not a channel at zero.
+  static void OpenHourParticipation(ReadTx& tx, int64_t db_now, TimePoint now, SampleSink& sink) {
+    const pqxx::result rows = tx.exec_params(
+        "SELECT channel, count(DISTINCT user_hash) FROM channel_participation WHERE epoch = $1::bigint GROUP BY channel",
+        HourFloor(db_now));
+    for (const pqxx::row& row : rows) {
+      sink.Append(SeriesKey("channel_participation_current", {{"channel", row[0].as<std::string>()}}),
+                  Sample{now, row[1].as<double>()});
+    }
+  }
+
   // The cycle's queries after `SELECT 1`, in `tx`. Throws pqxx exceptions.
   void Queries(ReadTx& tx, TimePoint now, SampleSink& sink) {
     // Every cycle (one catalog query): a column dropped while connected is named at once,
@@ -577,12 +623,8 @@ struct PostgresCollector::State {
     if (events_failure) {
       Fail(sink, *events_failure);
     } else {
-      // Bounded by epoch too: there is an index on epoch, none on first_seen, and a user
-      // first seen in the last hour belongs to an epoch that started at most 2 h ago.
-      const pqxx::row row = tx.exec_params1(
-          "SELECT count(*) FROM channel_participation WHERE first_seen >= $1::bigint AND epoch >= $2::bigint",
-          db_now - kHourSeconds, db_now - 2 * kHourSeconds);
-      sink.Append(SeriesKey("db_events_last_hour", {}), Sample{now, row[0].as<double>()});
+      EventsLastHour(tx, db_now, now, sink);
+      OpenHourParticipation(tx, db_now, now, sink);
     }
 
     if (auto failure = CheckEpochs(schema)) {

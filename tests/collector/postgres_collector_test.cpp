@@ -321,6 +321,42 @@ TEST_F(PostgresCollectorTest, HealthyDatabaseGivesMetricsAndEveryEpochWithPartic
   EXPECT_EQ(AllText(sink).find(sandbox_->Password()), std::string::npos);
 }
 
+// A rule's `for` is judged on stored samples: the first cycle writes the ten minutes before
+// it, so "fewer than 100 events for 5 minutes" can fire at once; the open hour's
+// participation per channel lets a drop be confirmed within minutes.
+TEST_F(PostgresCollectorTest, FirstCycleReconstructsRecentEventsAndReadsTheOpenHour) {
+  auto db = NewDatabase();
+  const int64_t now = db->Now();
+  const int64_t hour = now - now % 3600;
+  int in_open_hour = 0;
+  for (int i = 0; i < 20; ++i) {  // one user first seen in each of the last 20 minutes
+    const int64_t seen = now - 60 * i - 30;
+    db->AddParticipation("train", seen - seen % 3600, fmt::format("u{}", i), seen);
+    in_open_hour += seen >= hour ? 1 : 0;
+  }
+  auto collector = Collector();
+  RecordingSink sink;
+  collector->Collect(At(now), sink);
+  EXPECT_TRUE(sink.failures.empty()) << Failures(sink);
+
+  std::vector<Sample> events = sink.samples["db_events_last_hour"];
+  ASSERT_EQ(events.size(), 11U);  // ten reconstructed minutes, then now
+  EXPECT_EQ(events.back(), (Sample{At(now), 20}));
+  for (size_t i = 1; i + 1 < events.size(); ++i) {
+    EXPECT_EQ(events[i].time - events[i - 1].time, std::chrono::minutes(1));
+    EXPECT_EQ(events[i].value, events[i - 1].value + 1);  // one more user first seen each minute
+  }
+  EXPECT_LT(events[events.size() - 2].time, At(now));
+  EXPECT_GE(events[events.size() - 2].time, At(now - 120));
+  if (in_open_hour > 0) {
+    EXPECT_EQ(sink.Last("channel_participation_current{channel=\"train\"}"), in_open_hour);
+  }
+
+  // Without a gap, the next cycle writes only its own sample.
+  collector->Collect(At(now + 60), sink);
+  EXPECT_EQ(sink.samples["db_events_last_hour"].size(), 12U);
+}
+
 TEST_F(PostgresCollectorTest, NoEpochIsMissedOrRepeatedWhenManyAreSealedBetweenCycles) {
   auto db = NewDatabase();
   const int64_t now = db->Now();
