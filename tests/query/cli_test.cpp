@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+#include <random>
+
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -26,6 +29,21 @@ class CliTest : public ::testing::Test {
   std::string Write(std::string_view name, std::string_view text) {
     WriteFileBytes(dir_ / name, text);
     return (dir_ / name).string();
+  }
+  // Three days of four series at 60 s up to about now (returned, unix seconds): sealed
+  // into chunks and rolled up.
+  int64_t ImportLoadHistory() {
+    std::string csv = "timestamp,series,value\n";
+    const int64_t end = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count() / 60 * 60;
+    for (int64_t i = 0; i < 3 * 1440; ++i) {
+      for (int s = 0; s < 4; ++s) {
+        csv += fmt::format("{},\"load{{host=\"\"h{}\"\"}}\",{}\n", end - 3 * 86400 + i * 60, s, (i * 7 + s) % 97);
+      }
+    }
+    auto imported = Offmon({"import", "--csv", Write("h.csv", csv)});
+    EXPECT_EQ(imported.exit_code, 0) << imported.err;
+    return end;
   }
   static size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
@@ -214,6 +232,108 @@ TEST_F(CliTest, AMistypedDatabaseUrlNeverShowsItsPassword) {
       EXPECT_EQ(seen.find(piece), std::string::npos) << piece << " in:\n" << seen;
     }
   }
+}
+
+// Issue 17: after 64 bytes flipped in the middle of the file, `store check` exited 12 but
+// import, store retention/rebuild and other writers exited 0 and changed the file. Now
+// every writer either refuses (exit 12, the file byte for byte as it was) or the damage
+// sits where nothing reads it, and then `store check` passes too.
+TEST_F(CliTest, WritersRefuseADamagedStore) {
+  const int64_t end = ImportLoadHistory();
+  ASSERT_EQ(Offmon({"silence", "add", "--alert", "CpuHigh", "--for", "1h", "--reason", "maintenance"}).exit_code, 0);
+  const std::string pristine = ReadFileBytes(store_);
+  const std::string more = Write("more.csv", fmt::format("timestamp,series,value\n{},load{{host=\"h9\"}},1\n", end));
+  const std::vector<std::vector<std::string>> writers = {
+      {"import", "--csv", more},
+      {"store", "retention"},
+      {"store", "rebuild"},
+      {"store", "compact"},
+      {"store", "migrate"},
+      {"collect", "--once"},
+      {"silence", "add", "--alert", "CpuHigh", "--for", "1h", "--reason", "maintenance"},
+      {"ack", "CpuHigh", "--for", "1h", "--reason", "looking"},
+  };
+  std::mt19937_64 random(17);
+  int refused = 0, unread = 0;
+  for (int round = 0; round < 6; ++round) {
+    std::string damaged = pristine;
+    const size_t offset = damaged.size() / 4 + random() % (damaged.size() / 2);
+    for (size_t i = offset; i < offset + 64 && i < damaged.size(); ++i) damaged[i] = static_cast<char>(random());
+    WriteFileBytes(store_, damaged);
+    const bool check_passes = Offmon({"store", "check"}).exit_code == 0;
+    for (const auto& writer : writers) {
+      WriteFileBytes(store_, damaged);
+      auto result = Offmon(writer);
+      const bool unchanged = ReadFileBytes(store_) == damaged;
+      if (result.exit_code == 12 && unchanged) {
+        ++refused;
+        EXPECT_EQ(Lines(result.err), 1u) << result.err;
+        continue;
+      }
+      ++unread;
+      EXPECT_TRUE(check_passes) << "offset " << offset << ": " << writer[0] << " " << writer[1] << " exited "
+                                << result.exit_code << (unchanged ? "" : ", changed the file,") << " though store check "
+                                << "finds damage: " << result.err;
+    }
+  }
+  std::cout << "[ damage ] writer runs refused: " << refused << ", damage where nothing reads it: " << unread << '\n';
+}
+
+// Issue 17: in 2 of 60 random corruptions `trend --csv` dropped 8 hours or printed wrong
+// values with exit 0. Bytes changed inside stored chunks and rollups (seeded) now either
+// fail the trend with exit 12 and one line, or leave its output as it was; `store check`
+// reports every one of them.
+TEST_F(CliTest, DamagedChunksAndRollupsAreErrorsNeverWrongNumbers) {
+  const int64_t end = ImportLoadHistory();
+  const std::vector<std::string> trend = {"trend", "load", "--since", "4d", "--step", "1h", "--until",
+                                          std::to_string(end), "--csv"};
+  auto reference = Offmon(trend);
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  const std::string pristine = ReadFileBytes(store_);
+  // Where each chunk's and rollup row's bytes lie in the file.
+  std::vector<std::pair<size_t, size_t>> payloads;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(store_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT data FROM chunks UNION ALL SELECT data FROM rollups", -1, &stmt, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const std::string data(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                             static_cast<size_t>(sqlite3_column_bytes(stmt, 0)));
+      const size_t at = pristine.find(data);
+      // Unique and in one piece (not spilled to overflow pages), so the offsets are exact.
+      if (data.size() >= 16 && at != std::string::npos && pristine.find(data, at + 1) == std::string::npos) {
+        payloads.emplace_back(at, data.size());
+      }
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
+  ASSERT_GE(payloads.size(), 40u);
+  std::mt19937_64 random(1717);
+  int errors = 0, identical = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::string damaged = pristine;
+    const auto [at, size] = payloads[random() % payloads.size()];
+    const size_t bytes = 1 + random() % 8;
+    for (size_t i = 0; i < bytes; ++i) damaged[at + random() % size] ^= static_cast<char>(1 + random() % 255);
+    if (damaged == pristine) continue;
+    WriteFileBytes(store_, damaged);
+    auto result = Offmon(trend);
+    if (result.exit_code == 12) {
+      ++errors;
+      EXPECT_EQ(Lines(result.err), 1u) << result.err;
+      EXPECT_NE(result.err.find("load{host=\"h"), std::string::npos) << "names the series: " << result.err;
+    } else {
+      ++identical;
+      EXPECT_EQ(result.exit_code, 0) << "round " << round << ": " << result.err;
+      EXPECT_EQ(result.out, reference.out) << "round " << round << ": wrong numbers with exit 0";
+    }
+    auto check = Offmon({"store", "check"});
+    EXPECT_EQ(check.exit_code, 12) << "round " << round << ": store check missed damage at " << at;
+  }
+  std::cout << "[ damage ] trend failed with exit 12: " << errors << ", output unchanged: " << identical << '\n';
 }
 
 }  // namespace
