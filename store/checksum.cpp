@@ -20,6 +20,7 @@ uint32_t ExtendWithKey(uint32_t crc, int64_t key) {
 }
 
 void SqlChecksum(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc < 1) return sqlite3_result_error(ctx, "offmon_crc(key, ..., data) needs the data", -1);
   uint32_t crc = Extend(0, nullptr, 0);
   for (int i = 0; i + 1 < argc; ++i) crc = ExtendWithKey(crc, sqlite3_value_int64(argv[i]));
   const void* data = sqlite3_value_blob(argv[argc - 1]);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -72,7 +73,7 @@ Result<DaemonLock> LockStoreForDaemon(const std::filesystem::path& store_path) {
   if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     return LockFileError(path, errno);
   }
-  return lock;
+  return Result<DaemonLock>(std::move(lock));
 }
 
 }  // namespace offmon::store

@@ -110,6 +110,21 @@ TEST_F(CliTest, AnalyzeReplaysImportedHistoryAsJsonLines) {
   auto bad = Offmon({"analyze", "--from", "yesterday"});
   EXPECT_EQ(bad.exit_code, 14) << bad.err;
   EXPECT_EQ(Lines(bad.err), 1u) << bad.err;
+
+  // Issue 17: a --from long before the first sample starts at the first sample (on
+  // --from's grid), with the same result, instead of evaluating years of nothing.
+  auto early = Offmon({"analyze", "--from", "2000-01-01T00:00:00Z", "--to", std::to_string(kStart + 7200), "--step",
+                       "1m", "--json"});
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_EQ(early.out, json.out);
+  // Unbounded work is refused with one line saying how to narrow it.
+  auto huge = Offmon({"analyze", "--from", "now-520w", "--to", "now", "--step", "1s"});
+  EXPECT_EQ(huge.exit_code, 14) << huge.err;
+  EXPECT_EQ(Lines(huge.err), 1u) << huge.err;
+  EXPECT_NE(huge.err.find("from 2026-11-02T00:00:00.000Z (the first sample) to "), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find(" every 1s is above the limit of 100000: narrow --from/--to or use --step "),
+            std::string::npos) << huge.err;
+  EXPECT_TRUE(huge.out.empty()) << huge.out;
 }
 
 TEST_F(CliTest, BadCsvImportsNothingAndNamesTheLine) {
