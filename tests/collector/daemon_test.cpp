@@ -223,7 +223,8 @@ TEST_F(DaemonTest, ASecondDaemonOnTheStoreRefuses) {
   for (bool once : {false, true}) {
     std::vector<std::string> argv{OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect"};
     if (once) argv.push_back("--once");
-    auto second = testing::RunCommand(argv);
+    // In the background with a deadline: a second daemon that ran would never exit.
+    auto second = BackgroundCommand(argv).Wait(20);
     EXPECT_EQ(second.exit_code, 16) << second.err;
     EXPECT_EQ(second.err, "offmon: " + store_.string() + " is in use by another offmon daemon (pid " +
                               std::to_string(first->pid()) +
