@@ -29,15 +29,7 @@ class ChecksumTest : public ::testing::Test {
     }
     ASSERT_EQ(store->Info()->chunks, 4);
   }
-  // Runs SQL on the file directly, as damage or an old offmon would.
-  void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
+  void Sql(const std::string& sql) { offmon::testing::RunSql(path_, sql); }
   // Flips one byte of the `data` blob of a row, in place.
   void FlipByte(const char* table, int64_t rowid, int offset) {
     sqlite3* db = nullptr;
