@@ -62,7 +62,7 @@ class Progress {
   Progress(std::ostream& err, int64_t total)
       : err_(err), total_(total), enabled_(isatty(STDERR_FILENO) == 1), started_(std::chrono::steady_clock::now()) {}
   void Update(int64_t done, TimePoint at) {
-    if (!enabled_ || (done & 0xff) != 0) return;
+    if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     if (now - started_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
