@@ -7,6 +7,7 @@
 #include "offmon/collector/collect_command.h"
 #include "offmon/collector/collector_registry.h"
 #include "offmon/collector/daemon.h"
+#include "offmon/store/daemon_lock.h"
 #include "offmon/store/store_command.h"
 
 namespace offmon::collector {
@@ -16,6 +17,10 @@ void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analy
                                  "Run the collectors in the foreground until SIGTERM/SIGINT (SIGHUP reloads the config)");
   auto* once = cmd->add_flag("--once")->description("Run one cycle of every collector, store it and exit");
   cmd->callback([&ctx, once, after_analysis = std::move(after_analysis), report_json = std::move(report_json)] {
+    // Held until the command returns; a second daemon on this store refuses (exit 16) before it
+    // touches the running one's log.
+    auto lock = store::LockStoreForDaemon(ctx.store_path);
+    if (!lock) return ctx.Fail(lock.error());
     auto log = MakeDaemonLogger(ctx.config.log);
     if (!log) return ctx.Fail(log.error());
     auto store = store::OpenStoreForCommand(ctx, /*read_only=*/false);

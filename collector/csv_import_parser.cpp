@@ -6,6 +6,7 @@
 
 #include "../common/series_key_impl.h"
 #include "offmon/collector/import_parsers.h"
+#include "offmon/common/time_range.h"
 
 namespace offmon::collector {
 namespace {
@@ -73,12 +74,20 @@ bool ParseTimestamp(std::string_view text, TimePoint* out, std::string* error) {
   int64_t millis = 0;
   if (internal::ParseUnixSecondsToMillis(text, &millis)) {
     *out = FromMillis(millis);
+    if (Status range = CheckTimeInRange(*out, text, TimeUnitHint::kSeconds); !range.ok()) {
+      *error = range.message() + " (CSV timestamps are unix seconds or RFC 3339)";
+      return false;
+    }
     return true;
   }
   if (LooksLikeRfc3339(text)) {
     auto t = ParseRfc3339(text);
     if (t) {
       *out = *t;
+      if (Status range = CheckTimeInRange(*out, text); !range.ok()) {
+        *error = range.message();
+        return false;
+      }
       return true;
     }
     *error = fmt::format("bad timestamp: {}", t.error().message());

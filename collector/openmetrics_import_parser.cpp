@@ -7,6 +7,7 @@
 
 #include "../common/series_key_impl.h"
 #include "offmon/collector/import_parsers.h"
+#include "offmon/common/time_range.h"
 
 namespace offmon::collector {
 namespace {
@@ -23,22 +24,28 @@ bool IsEof(std::string_view line) {
 }
 
 bool ParseTimestamp(std::string_view text, TimestampUnit unit, TimePoint* out, std::string* error) {
+  int64_t millis = 0;
   if (unit == TimestampUnit::kSeconds) {
-    int64_t millis = 0;
     if (!internal::ParseUnixSecondsToMillis(text, &millis)) {
       *error = fmt::format("bad timestamp '{}' (expected unix seconds)", Snippet(text));
       return false;
     }
-    *out = FromMillis(millis);
-    return true;
-  }
-  int64_t millis = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), millis);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    *error = fmt::format("bad timestamp '{}' (expected integer unix milliseconds)", Snippet(text));
-    return false;
+  } else {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), millis);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      *error = fmt::format("bad timestamp '{}' (expected integer unix milliseconds)", Snippet(text));
+      return false;
+    }
   }
   *out = FromMillis(millis);
+  const bool seconds = unit == TimestampUnit::kSeconds;
+  if (Status range = CheckTimeInRange(*out, text, seconds ? TimeUnitHint::kSeconds : TimeUnitHint::kMilliseconds);
+      !range.ok()) {
+    *error = range.message() +
+             (seconds ? " (unix seconds; Prometheus 0.0.4 text has milliseconds: import it with --timestamps ms)"
+                      : " (unix milliseconds, as --timestamps ms says)");
+    return false;
+  }
   return true;
 }
 

@@ -16,6 +16,7 @@ ExitCode ExitCodeFor(const Status& status) {
     case StatusCode::kInvalidArgument: return kExitBadInput;
     case StatusCode::kUnavailable:
     case StatusCode::kTimeout: return kExitUnavailable;
+    case StatusCode::kBusy: return kExitStoreBusy;
     default: return kExitError;
   }
 }

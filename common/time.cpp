@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "offmon/common/time_range.h"
 #include "series_key_impl.h"
 
 namespace offmon {
@@ -148,8 +149,24 @@ std::string FormatDurationShort(Duration d) {
   return fmt::format("{}s", secs);
 }
 
+Status CheckTimeInRange(TimePoint t, std::string_view text, TimeUnitHint read_as) {
+  if (t >= kEarliestTime && t < kLatestTime) return Status::Ok();
+  auto in_range = [](int64_t ms) { return ms >= ToMillis(kEarliestTime) && ms < ToMillis(kLatestTime); };
+  const int64_t ms = ToMillis(t);
+  std::string hint;
+  if (read_as == TimeUnitHint::kSeconds && in_range(ms / 1000)) {
+    hint = "; it looks like milliseconds";
+  } else if (read_as == TimeUnitHint::kMilliseconds && ms < ToMillis(kLatestTime) / 1000 && in_range(ms * 1000)) {
+    hint = "; it looks like seconds";
+  }
+  return Status::InvalidArgument(fmt::format("time '{}' is outside the years 2000 to 2199{}", internal::Snippet(text),
+                                             hint));
+}
+
 Result<TimePoint> ParseTimeArg(std::string_view text, TimePoint now) {
   if (text == "now") return now;
+  TimePoint t;
+  TimeUnitHint read_as = TimeUnitHint::kNone;
   if (text.starts_with("now-")) {
     auto d = ParseDuration(text.substr(4));
     if (!d) return d.error();
@@ -157,13 +174,19 @@ Result<TimePoint> ParseTimeArg(std::string_view text, TimePoint now) {
     if (__builtin_sub_overflow(ToMillis(now), d->count(), &ms)) {
       return Status::InvalidArgument(fmt::format("time out of range: '{}'", internal::Snippet(text)));
     }
-    return FromMillis(ms);
+    t = FromMillis(ms);
+  } else if (int64_t ms = 0; internal::ParseUnixSecondsToMillis(text, &ms)) {
+    // Shared with the importers: exact decimal rounding, and no NaN/inf/overflow slips
+    // through the double-to-integer conversion that from_chars + llround would do.
+    t = FromMillis(ms);
+    read_as = TimeUnitHint::kSeconds;
+  } else {
+    auto parsed = ParseRfc3339(text);
+    if (!parsed) return parsed.error();
+    t = *parsed;
   }
-  // Shared with the importers: exact decimal rounding, and no NaN/inf/overflow slips
-  // through the double-to-integer conversion that from_chars + llround would do.
-  int64_t ms = 0;
-  if (internal::ParseUnixSecondsToMillis(text, &ms)) return FromMillis(ms);
-  return ParseRfc3339(text);
+  OFFMON_RETURN_IF_ERROR(CheckTimeInRange(t, text, read_as));
+  return t;
 }
 
 }  // namespace offmon

@@ -1,5 +1,6 @@
 #include "sqlite_handle_impl.h"
 
+#include <filesystem>
 #include <string>
 #include <unordered_map>
 
@@ -111,6 +112,49 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int fl
   }
   sqlite3_extended_result_codes(db, 1);
   return std::unique_ptr<Database>(new Database(db));
+}
+
+namespace {
+
+// An SQLite URI for path: "file:" and the path with '%', '?' and '#' percent-encoded.
+std::string FileUri(const std::string& path, std::string_view query) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  if (!query.empty()) uri += fmt::format("?{}", query);
+  return uri;
+}
+
+}  // namespace
+
+// A WAL-mode database needs its WAL index (-shm) even to read. While a writer has it
+// open, or after one was killed, the -wal and -shm files exist and a reader without
+// write access uses them read-only. After the last writer closed cleanly they are gone,
+// and such a reader cannot create them: SQLite refuses with "attempt to write a readonly
+// database". Then, and only then, nothing is in a WAL to miss, so the file is opened
+// with immutable=1, which reads the database file alone. A writer that starts while
+// such a reader runs is not seen by it (the reader is short-lived: report, trend).
+Result<std::unique_ptr<Database>> Database::OpenReadOnly(const std::string& path) {
+  auto db = Open(FileUri(path, ""), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+  if (!db) return db.error();
+  auto version = (*db)->QueryInt("PRAGMA user_version");
+  if (version || version.error().code() != StatusCode::kReadOnly) {
+    if (!version) return version.error();
+    return db;
+  }
+  std::error_code ec;
+  const auto wal_bytes = std::filesystem::file_size(path + "-wal", ec);
+  if (!ec && wal_bytes > 0) return version.error().WithContext(path);
+  db = Open(FileUri(path, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+  if (!db) return db.error();
+  version = (*db)->QueryInt("PRAGMA user_version");
+  if (!version) return version.error();
+  return db;
 }
 
 Database::~Database() {

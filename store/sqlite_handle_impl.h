@@ -52,6 +52,10 @@ class Database {
  public:
   // flags: SQLITE_OPEN_READONLY or SQLITE_OPEN_READWRITE [| SQLITE_OPEN_CREATE].
   static Result<std::unique_ptr<Database>> Open(const std::string& path, int flags);
+  // Opens an existing database for reading only, also for a user who cannot write the
+  // file's directory (see OpenReadOnly in sqlite_handle.cpp); reads PRAGMA user_version
+  // to find out, so errors of the first read (NotAStore, Corruption) surface here.
+  static Result<std::unique_ptr<Database>> OpenReadOnly(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "checksum_impl.h"
 #include "migrations_impl.h"
 #include "offmon/store/chunk_codec.h"
 #include "offmon/store/store.h"
@@ -21,7 +22,7 @@ namespace offmon::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int64_t kApplicationId = 0x4F464D4E;  // "OFMN" in the SQLite header
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
@@ -34,6 +35,34 @@ struct RollupLayout {
 constexpr RollupLayout kLayouts[] = {{300'000, 7'200'000}, {3'600'000, kDayMs}};
 
 const RollupLayout& LayoutFor(RollupStep step) { return kLayouts[step == RollupStep::k5m ? 0 : 1]; }
+
+// The columns every chunk read selects, in this order (ChunkRow::Read).
+constexpr std::string_view kChunkColumns = "series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data, crc";
+
+// One row of `chunks`, as read; `data` points into the statement's current row.
+struct ChunkRow {
+  SeriesId series = 0;
+  int64_t window_start = 0, min_time = 0, max_time = 0, count = 0, crc = 0;
+  std::string_view data;
+
+  static ChunkRow Read(const Statement& stmt, int first) {
+    return ChunkRow{stmt.Int(first), stmt.Int(first + 1), stmt.Int(first + 2), stmt.Int(first + 3),
+                    stmt.Int(first + 4), stmt.Int(first + 6), stmt.Blob(first + 5)};
+  }
+  static int64_t Checksum(SeriesId series, int64_t window_start, int64_t min_time, int64_t max_time, int64_t count,
+                          std::string_view data) {
+    return RowChecksum({series, window_start, min_time, max_time, count}, data);
+  }
+  bool intact() const { return Checksum(series, window_start, min_time, max_time, count, data) == crc; }
+};
+
+int64_t RollupChecksum(SeriesId series, int64_t step_s, int64_t window_start, std::string_view data) {
+  return RowChecksum({series, step_s, window_start}, data);
+}
+
+// What a rollup row of step_s (a `step_s` column value) covers, for error messages.
+int64_t RollupRowMs(int64_t step_s) { return step_s * 1000 == kLayouts[0].step_ms ? kLayouts[0].row_ms : kLayouts[1].row_ms; }
+std::string RollupWhat(int64_t step_s) { return step_s * 1000 == kLayouts[0].step_ms ? "the 5m rollup" : "the 1h rollup"; }
 
 // Sorts by time, keeping the last-written sample of each timestamp. Input is in write
 // order, so a stable sort leaves later writes after earlier ones.
@@ -116,6 +145,17 @@ class SqliteStore final : public Store {
   // (time-sorted, within that range), merging with rows that exist.
   Status WriteRollups(SeriesId series, std::span<const Sample> samples, int64_t from, int64_t to);
   Status ReadChunks(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out);
+  // Appends a chunk's samples to `out` after checking its checksum: Corruption naming
+  // the series and window when it disagrees or the bytes do not decode.
+  Status DecodeVerifiedChunk(const ChunkRow& chunk, std::vector<Sample>* out) const;
+  // The same for a rollup row of `step_s` starting at window_start.
+  Status VerifiedRollup(SeriesId series, int64_t step_s, int64_t window_start, std::string_view data, int64_t crc,
+                        std::vector<RollupBucket>* out) const;
+  Status ChecksumMismatch(std::string_view what, SeriesId series, int64_t from_ms, int64_t to_ms) const;
+  // Verifies the checksum of every chunk and rollup row; the first mismatch as Corruption.
+  // Writers call it on open, after QuickCheck: reading every row's bytes costs about as
+  // much again as quick_check's walk over the pages (docs/store-schema.md#checksums).
+  Status VerifyChecksums();
   // Brings the in-memory head cache up to date with the log; call inside a transaction.
   Status RefreshHead();
   // Reads raw samples; call inside a transaction after RefreshHead().
@@ -153,15 +193,15 @@ class SqliteStore final : public Store {
 // ---------------------------------------------------------------- opening
 
 Status ProbeExisting(const std::string& path) {
-  auto probe = Database::Open(path, SQLITE_OPEN_READONLY);
-  if (!probe) return probe.error();
-  auto app_id = (*probe)->QueryInt("PRAGMA application_id");
-  if (!app_id) {
-    if (app_id.error().code() == StatusCode::kNotAStore) {
+  auto probe = Database::OpenReadOnly(path);
+  if (!probe) {
+    if (probe.error().code() == StatusCode::kNotAStore) {
       return Status::NotAStore(fmt::format("{} is not an offmon store (not an SQLite database)", path));
     }
-    return app_id.error().WithContext(path);
+    return probe.error().WithContext(path);
   }
+  auto app_id = (*probe)->QueryInt("PRAGMA application_id");
+  if (!app_id) return app_id.error().WithContext(path);
   if (*app_id != kApplicationId) {
     auto tables = (*probe)->QueryInt("SELECT count(*) FROM sqlite_master");
     if (!tables) return tables.error().WithContext(path);
@@ -179,6 +219,24 @@ Status ProbeExisting(const std::string& path) {
   return Status::Ok();
 }
 
+// SQLite's quick_check: every b-tree page well-formed, without integrity_check's index
+// cross-checks, so that it is cheap enough for every writer's open (measured in
+// docs/store-schema.md). A writer must not build on a damaged file: it would spread the
+// damage (rebuild, retention) or hide it under new writes. Payload damage inside a page
+// is the chunk and rollup checksums' business, verified on every read.
+Status QuickCheck(Database* db) {
+  auto stmt = db->Prepare("PRAGMA quick_check(1)");
+  if (!stmt) return stmt.error();
+  Status status;
+  std::string verdict = stmt->Step(&status) ? std::string(stmt->Text(0)) : std::string();
+  if (status.ok() && verdict == "ok") return Status::Ok();
+  if (!status.ok() && status.code() != StatusCode::kCorruption && status.code() != StatusCode::kNotAStore) {
+    return status;
+  }
+  return Status::Corruption(fmt::format("the store is damaged ({}); offmon store check lists the damage",
+                                        status.ok() ? verdict : status.message()));
+}
+
 Status SqliteStore::Init() {
   const std::string path = options_.path.string();
   if (options_.chunk_window.count() <= 0 || kDayMs % window_ms() != 0 || window_ms() % 3'600'000 != 0) {
@@ -186,11 +244,13 @@ Status SqliteStore::Init() {
   }
   std::error_code ec;
   bool exists = std::filesystem::exists(options_.path, ec);
+  bool existing = false;  // a non-empty file: an existing store
   if (exists) {
     if (std::filesystem::is_directory(options_.path, ec)) {
       return Status::NotAStore(fmt::format("{} is a directory, not an offmon store", path));
     }
-    if (std::filesystem::file_size(options_.path, ec) > 0) OFFMON_RETURN_IF_ERROR(ProbeExisting(path));
+    existing = std::filesystem::file_size(options_.path, ec) > 0;
+    if (existing) OFFMON_RETURN_IF_ERROR(ProbeExisting(path));
   } else if (options_.read_only || !options_.create_if_missing) {
     return Status::NotFound(fmt::format("no store at {} (offmon collect or offmon import creates one)", path));
   } else if (options_.path.has_parent_path()) {
@@ -198,10 +258,11 @@ Status SqliteStore::Init() {
     if (ec) return Status::IOError(fmt::format("cannot create {}: {}", options_.path.parent_path().string(), ec.message()));
   }
 
-  int flags = options_.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  auto db = Database::Open(path, flags);
+  auto db = options_.read_only ? Database::OpenReadOnly(path)
+                               : Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!db) return db.error();
   db_ = std::move(*db);
+  OFFMON_RETURN_IF_ERROR(RegisterChecksumFunction(db_->raw()));
   sqlite3_busy_timeout(db_->raw(), static_cast<int>(options_.busy_timeout.count()));
 
   auto version = db_->QueryInt("PRAGMA user_version");
@@ -215,6 +276,7 @@ Status SqliteStore::Init() {
           "{} has schema version {}; open it once for writing (offmon store migrate) to upgrade", path, *version));
     }
   } else {
+    if (existing) OFFMON_RETURN_IF_ERROR(QuickCheck(db_.get()).WithContext(fmt::format("{}: nothing was written", path)));
     if (options_.max_page_count > 0) {
       OFFMON_RETURN_IF_ERROR(db_->Exec(fmt::format("PRAGMA max_page_count={}", options_.max_page_count)));
     }
@@ -223,6 +285,9 @@ Status SqliteStore::Init() {
     if (*version < kSchemaVersion) OFFMON_RETURN_IF_ERROR(Migrate(static_cast<int>(*version)).WithContext(path));
   }
   OFFMON_RETURN_IF_ERROR(LoadSeriesCatalogue().WithContext(path));
+  if (existing && !options_.read_only) {
+    OFFMON_RETURN_IF_ERROR(VerifyChecksums().WithContext(fmt::format("{}: nothing was written", path)));
+  }
   if (!options_.read_only) {
     auto sealed = GetState("sealed_through_ms", kMinTime);
     if (!sealed) return sealed.error();
@@ -461,13 +526,16 @@ Status SqliteStore::Checkpoint() {
       merged.insert(merged.end(), fresh.begin(), fresh.end());
       SortAndDedupe(&merged);
       auto upsert = db_->Cached(
-          "INSERT INTO chunks(series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data)"
-          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(series_id, window_start_ms) DO UPDATE SET"
+          "INSERT INTO chunks(series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data, crc)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series_id, window_start_ms) DO UPDATE SET"
           " min_time_ms = excluded.min_time_ms, max_time_ms = excluded.max_time_ms,"
-          " sample_count = excluded.sample_count, data = excluded.data");
+          " sample_count = excluded.sample_count, data = excluded.data, crc = excluded.crc");
       if (!upsert) return upsert.error();
-      (*upsert)->Bind(1, id).Bind(2, w).Bind(3, ToMillis(merged.front().time)).Bind(4, ToMillis(merged.back().time))
-          .Bind(5, static_cast<int64_t>(merged.size())).BindBlob(6, EncodeChunk(merged));
+      const int64_t lo = ToMillis(merged.front().time), hi = ToMillis(merged.back().time);
+      const auto count = static_cast<int64_t>(merged.size());
+      const std::string data = EncodeChunk(merged);
+      (*upsert)->Bind(1, id).Bind(2, w).Bind(3, lo).Bind(4, hi).Bind(5, count).BindBlob(6, data)
+          .Bind(7, ChunkRow::Checksum(id, w, lo, hi, count, data));
       OFFMON_RETURN_IF_ERROR((*upsert)->Run());
       OFFMON_RETURN_IF_ERROR(WriteRollups(id, merged, w, w + window));
       sealed_samples += static_cast<int64_t>(fresh.size());
@@ -516,12 +584,15 @@ Status SqliteStore::WriteRollups(SeriesId series, std::span<const Sample> sample
   for (const RollupLayout& layout : kLayouts) {
     std::vector<RollupBucket> fresh = ComputeBuckets(samples, layout.step_ms);
     for (int64_t row = FloorTo(from, layout.row_ms); row < to; row += layout.row_ms) {
-      auto get = db_->Cached("SELECT data FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms = ?");
+      const int64_t step_s = layout.step_ms / 1000;
+      auto get = db_->Cached("SELECT data, crc FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms = ?");
       if (!get) return get.error();
-      (*get)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, row);
+      (*get)->Bind(1, series).Bind(2, step_s).Bind(3, row);
       std::vector<RollupBucket> buckets;
       Status status;
-      if ((*get)->Step(&status)) OFFMON_RETURN_IF_ERROR(DecodeRollups((*get)->Blob(0), &buckets));
+      if ((*get)->Step(&status)) {
+        status = VerifiedRollup(series, step_s, row, (*get)->Blob(0), (*get)->Int(1), &buckets);
+      }
       (*get)->Reset();
       OFFMON_RETURN_IF_ERROR(status);
       // Keep buckets outside the rewritten range, take the fresh ones inside it.
@@ -536,10 +607,12 @@ Status SqliteStore::WriteRollups(SeriesId series, std::span<const Sample> sample
                 [](const RollupBucket& a, const RollupBucket& b) { return a.start < b.start; });
       if (buckets.empty()) continue;
       auto put = db_->Cached(
-          "INSERT INTO rollups(series_id, step_s, window_start_ms, data) VALUES (?, ?, ?, ?)"
-          " ON CONFLICT(series_id, step_s, window_start_ms) DO UPDATE SET data = excluded.data");
+          "INSERT INTO rollups(series_id, step_s, window_start_ms, data, crc) VALUES (?, ?, ?, ?, ?)"
+          " ON CONFLICT(series_id, step_s, window_start_ms) DO UPDATE SET data = excluded.data, crc = excluded.crc");
       if (!put) return put.error();
-      (*put)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, row).BindBlob(4, EncodeRollups(buckets));
+      const std::string data = EncodeRollups(buckets);
+      (*put)->Bind(1, series).Bind(2, step_s).Bind(3, row).BindBlob(4, data)
+          .Bind(5, RollupChecksum(series, step_s, row, data));
       OFFMON_RETURN_IF_ERROR((*put)->Run());
     }
   }
@@ -623,7 +696,7 @@ Status SqliteStore::Rebuild() {
     del->Bind(1, layout.step_ms / 1000).Bind(2, layout.row_ms).Bind(3, *horizon);
     OFFMON_RETURN_IF_ERROR(del->Run());
   }
-  auto chunks = db_->Prepare("SELECT id, series_id, window_start_ms, data FROM chunks ORDER BY series_id, window_start_ms");
+  auto chunks = db_->Prepare(fmt::format("SELECT {} FROM chunks ORDER BY series_id, window_start_ms", kChunkColumns));
   if (!chunks) return chunks.error();
   Status status;
   OFFMON_RETURN_IF_ERROR(RebuildEpochs());
@@ -638,14 +711,14 @@ Status SqliteStore::Rebuild() {
     return s;
   };
   while (chunks->Step(&status)) {
-    SeriesId id = chunks->Int(1);
-    int64_t d = FloorTo(chunks->Int(2), kDayMs);
-    if (id != day_series || d != day_start) {
+    const ChunkRow chunk = ChunkRow::Read(*chunks, 0);
+    int64_t d = FloorTo(chunk.window_start, kDayMs);
+    if (chunk.series != day_series || d != day_start) {
       OFFMON_RETURN_IF_ERROR(flush());
-      day_series = id;
+      day_series = chunk.series;
       day_start = d;
     }
-    OFFMON_RETURN_IF_ERROR(DecodeChunk(chunks->Blob(3), &day).WithContext(fmt::format("chunk {}", chunks->Int(0))));
+    OFFMON_RETURN_IF_ERROR(DecodeVerifiedChunk(chunk, &day));
   }
   OFFMON_RETURN_IF_ERROR(status);
   OFFMON_RETURN_IF_ERROR(flush());
@@ -846,21 +919,74 @@ Result<std::vector<SeriesInfo>> SqliteStore::Select(const Selector& selector) {
   return out;
 }
 
+Status SqliteStore::ChecksumMismatch(std::string_view what, SeriesId series, int64_t from_ms, int64_t to_ms) const {
+  // The catalogue maps key to id; a reverse walk is fine on this error path.
+  std::string name = fmt::format("series id {}", series);
+  for (const auto& [key, id] : series_by_key_) {
+    if (id == series) name = key;
+  }
+  return Status::Corruption(fmt::format(
+      "{} of {} for {} .. {} is damaged (checksum mismatch); offmon store check lists every damaged row", what, name,
+      FormatRfc3339(FromMillis(from_ms)), FormatRfc3339(FromMillis(to_ms))));
+}
+
+Status SqliteStore::DecodeVerifiedChunk(const ChunkRow& chunk, std::vector<Sample>* out) const {
+  const int64_t end = chunk.window_start + window_ms();
+  if (!chunk.intact()) return ChecksumMismatch("the chunk", chunk.series, chunk.window_start, end);
+  return DecodeChunk(chunk.data, out).WithContext(fmt::format("chunk of series {} at {}", chunk.series,
+                                                              FormatRfc3339(FromMillis(chunk.window_start))));
+}
+
+Status SqliteStore::VerifiedRollup(SeriesId series, int64_t step_s, int64_t window_start, std::string_view data,
+                                   int64_t crc, std::vector<RollupBucket>* out) const {
+  const std::string what = RollupWhat(step_s);
+  if (RollupChecksum(series, step_s, window_start, data) != crc) {
+    return ChecksumMismatch(what, series, window_start, window_start + RollupRowMs(step_s));
+  }
+  return DecodeRollups(data, out).WithContext(fmt::format("{} of series {} at {}", what, series,
+                                                          FormatRfc3339(FromMillis(window_start))));
+}
+
+Status SqliteStore::VerifyChecksums() {
+  Transaction txn(db_.get(), /*immediate=*/false);
+  OFFMON_RETURN_IF_ERROR(txn.begin_status());
+  Status status;
+  auto chunks = db_->Prepare(fmt::format("SELECT {} FROM chunks", kChunkColumns));
+  if (!chunks) return chunks.error();
+  while (chunks->Step(&status)) {
+    const ChunkRow chunk = ChunkRow::Read(*chunks, 0);
+    if (!chunk.intact()) {
+      return ChecksumMismatch("the chunk", chunk.series, chunk.window_start, chunk.window_start + window_ms());
+    }
+  }
+  OFFMON_RETURN_IF_ERROR(status);
+  auto rollups = db_->Prepare("SELECT series_id, step_s, window_start_ms, data, crc FROM rollups");
+  if (!rollups) return rollups.error();
+  while (rollups->Step(&status)) {
+    const int64_t step_s = rollups->Int(1), start = rollups->Int(2);
+    if (RollupChecksum(rollups->Int(0), step_s, start, rollups->Blob(3)) != rollups->Int(4)) {
+      return ChecksumMismatch(RollupWhat(step_s), rollups->Int(0), start, start + RollupRowMs(step_s));
+    }
+  }
+  return status;
+}
+
 Status SqliteStore::ReadChunks(SeriesId series, int64_t from, int64_t to, std::vector<Sample>* out) {
-  auto stmt = db_->Cached(
-      "SELECT data, min_time_ms, max_time_ms FROM chunks WHERE series_id = ? AND window_start_ms >= ?"
-      " AND window_start_ms < ? ORDER BY window_start_ms");
+  auto stmt = db_->Cached(fmt::format(
+      "SELECT {} FROM chunks WHERE series_id = ? AND window_start_ms >= ? AND window_start_ms < ?"
+      " ORDER BY window_start_ms", kChunkColumns));
   if (!stmt) return stmt.error();
   (*stmt)->Bind(1, series).Bind(2, FloorTo(from, window_ms())).Bind(3, to);
   Status status;
   while ((*stmt)->Step(&status)) {
     size_t before = out->size();
-    Status decoded = DecodeChunk((*stmt)->Blob(0), out);
+    const ChunkRow chunk = ChunkRow::Read(**stmt, 0);
+    Status decoded = DecodeVerifiedChunk(chunk, out);
     if (!decoded.ok()) {
       (*stmt)->Reset();
-      return decoded.WithContext(fmt::format("series {} chunk", series));
+      return decoded;
     }
-    if ((*stmt)->Int(1) < from || (*stmt)->Int(2) >= to) {
+    if (chunk.min_time < from || chunk.max_time >= to) {
       auto first = std::lower_bound(out->begin() + static_cast<ptrdiff_t>(before), out->end(), FromMillis(from),
                                     [](const Sample& s, TimePoint t) { return s.time < t; });
       out->erase(out->begin() + static_cast<ptrdiff_t>(before), first);
@@ -950,9 +1076,9 @@ Result<std::vector<LatestSample>> SqliteStore::ReadLatest(TimePoint since) {
   auto series = db_->Prepare("SELECT id, key FROM series ORDER BY key");
   if (!series) return series.error();
   // The newest chunk of a series that can hold a sample at or after `since`.
-  auto newest_chunk = db_->Cached(
-      "SELECT data, max_time_ms FROM chunks WHERE series_id = ? AND window_start_ms >= ?"
-      " ORDER BY window_start_ms DESC LIMIT 1");
+  auto newest_chunk = db_->Cached(fmt::format(
+      "SELECT {} FROM chunks WHERE series_id = ? AND window_start_ms >= ? ORDER BY window_start_ms DESC LIMIT 1",
+      kChunkColumns));
   if (!newest_chunk) return newest_chunk.error();
   std::vector<LatestSample> out;
   std::vector<Sample> decoded;
@@ -968,12 +1094,12 @@ Result<std::vector<LatestSample>> SqliteStore::ReadLatest(TimePoint since) {
     }
     (*newest_chunk)->Bind(1, id).Bind(2, FloorTo(since_ms, window_ms()));
     Status chunk_status;
-    if ((*newest_chunk)->Step(&chunk_status) && (!newest || (*newest_chunk)->Int(1) > ToMillis(newest->time))) {
+    if ((*newest_chunk)->Step(&chunk_status) && (!newest || (*newest_chunk)->Int(3) > ToMillis(newest->time))) {
       decoded.clear();
-      Status ok = DecodeChunk((*newest_chunk)->Blob(0), &decoded);
+      Status ok = DecodeVerifiedChunk(ChunkRow::Read(**newest_chunk, 0), &decoded);
       if (!ok.ok()) {
         (*newest_chunk)->Reset();
-        return ok.WithContext(fmt::format("series {} chunk", id));
+        return ok;
       }
       if (!decoded.empty()) newest = decoded.back();
     }
@@ -997,16 +1123,17 @@ Result<std::vector<RollupBucket>> SqliteStore::ReadRollup(SeriesId series, Rollu
   OFFMON_RETURN_IF_ERROR(RefreshHead());
   std::vector<RollupBucket> out;
   auto stmt = db_->Cached(
-      "SELECT data FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms >= ?"
+      "SELECT window_start_ms, data, crc FROM rollups WHERE series_id = ? AND step_s = ? AND window_start_ms >= ?"
       " AND window_start_ms < ? ORDER BY window_start_ms");
   if (!stmt) return stmt.error();
-  (*stmt)->Bind(1, series).Bind(2, layout.step_ms / 1000).Bind(3, FloorTo(lo, layout.row_ms)).Bind(4, hi);
+  const int64_t step_s = layout.step_ms / 1000;
+  (*stmt)->Bind(1, series).Bind(2, step_s).Bind(3, FloorTo(lo, layout.row_ms)).Bind(4, hi);
   Status status;
   while ((*stmt)->Step(&status)) {
-    Status decoded = DecodeRollups((*stmt)->Blob(0), &out);
+    Status decoded = VerifiedRollup(series, step_s, (*stmt)->Int(0), (*stmt)->Blob(1), (*stmt)->Int(2), &out);
     if (!decoded.ok()) {
       (*stmt)->Reset();
-      return decoded.WithContext(fmt::format("series {} rollup", series));
+      return decoded;
     }
   }
   (*stmt)->Reset();
@@ -1140,13 +1267,19 @@ Result<std::vector<std::string>> SqliteStore::Check() {
     if (rows != defined.size()) problems.push_back("series catalogue is missing series defined in the log (run store rebuild)");
   }
   {
-    auto stmt = db_->Prepare("SELECT id, series_id, window_start_ms, min_time_ms, max_time_ms, sample_count, data FROM chunks");
+    auto stmt = db_->Prepare(fmt::format("SELECT id, {} FROM chunks", kChunkColumns));
     if (!stmt) return stmt.error();
     std::vector<Sample> samples;
     while (stmt->Step(&status)) {
       samples.clear();
-      Status decoded = DecodeChunk(stmt->Blob(6), &samples);
+      const ChunkRow chunk = ChunkRow::Read(*stmt, 1);
       std::string where = fmt::format("chunk {} (series {})", stmt->Int(0), stmt->Int(1));
+      if (!chunk.intact()) {
+        problems.push_back(fmt::format("{}: {}", where, ChecksumMismatch("the chunk", chunk.series, chunk.window_start,
+                                                                        chunk.window_start + window_ms()).message()));
+        continue;
+      }
+      Status decoded = DecodeChunk(chunk.data, &samples);
       if (!decoded.ok()) {
         problems.push_back(fmt::format("{}: {}", where, decoded.message()));
       } else if (static_cast<int64_t>(samples.size()) != stmt->Int(5) || samples.empty() ||
@@ -1188,12 +1321,12 @@ Result<std::vector<std::string>> SqliteStore::Check() {
     OFFMON_RETURN_IF_ERROR(status);
   }
   {
-    auto stmt = db_->Prepare("SELECT id, data FROM rollups");
+    auto stmt = db_->Prepare("SELECT id, series_id, step_s, window_start_ms, data, crc FROM rollups");
     if (!stmt) return stmt.error();
     std::vector<RollupBucket> buckets;
     while (stmt->Step(&status)) {
       buckets.clear();
-      Status decoded = DecodeRollups(stmt->Blob(1), &buckets);
+      Status decoded = VerifiedRollup(stmt->Int(1), stmt->Int(2), stmt->Int(3), stmt->Blob(4), stmt->Int(5), &buckets);
       if (!decoded.ok()) problems.push_back(fmt::format("rollup row {}: {}", stmt->Int(0), decoded.message()));
     }
     OFFMON_RETURN_IF_ERROR(status);

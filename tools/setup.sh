@@ -28,7 +28,7 @@ done
 
 packages=(
   build-essential cmake ninja-build lld pkg-config git clang libclang-rt-14-dev
-  libsqlite3-dev sqlite3 libpqxx-dev libpq-dev libboost-dev libroaring-dev
+  libsqlite3-dev sqlite3 zlib1g-dev libpqxx-dev libpq-dev libboost-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
   libssl-dev openssl ca-certificates

@@ -2,6 +2,8 @@
 // with every cycle stored whole, and survives a bad config on SIGHUP.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <thread>
 
@@ -210,6 +212,69 @@ TEST_F(DaemonTest, MonitorLogGetsTheReportAndGrepableTransitions) {
   // Transition lines only: firing, and escalated at once (CRITICAL).
   auto transitions = testing::RunCommand({"/bin/sh", "-c", "grep -v ' report | ' \"$0\" | grep -c CRITICAL", log_path});
   EXPECT_EQ(transitions.out, "2\n") << transitions.err;
+}
+
+// One daemon per store: a second `collect` (daemon or --once) refuses with one line naming
+// the first's pid and exit 16, and a SIGKILLed holder never leaves the store locked.
+TEST_F(DaemonTest, ASecondDaemonOnTheStoreRefuses) {
+  WriteConfig("1s");
+  auto first = Start();
+  ASSERT_GE(WaitForCycles(1), 1u) << first->ErrSoFar();
+  for (bool once : {false, true}) {
+    std::vector<std::string> argv{OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect"};
+    if (once) argv.push_back("--once");
+    // In the background with a deadline: a second daemon that ran would never exit.
+    auto second = BackgroundCommand(argv).Wait(20);
+    EXPECT_EQ(second.exit_code, 16) << second.err;
+    EXPECT_EQ(second.err, "offmon: " + store_.string() + " is in use by another offmon daemon (pid " +
+                              std::to_string(first->pid()) +
+                              "); stop it first, or give this one another --store\n");
+  }
+  first->Signal(SIGKILL);
+  first->Wait(20);
+  auto after_kill = Start();
+  const size_t before = Cycles();
+  EXPECT_GE(WaitForCycles(before + 1), before + 1) << after_kill->ErrSoFar();
+  after_kill->Signal(SIGTERM);
+  EXPECT_EQ(after_kill->Wait(20).exit_code, 0) << "a SIGKILLed holder left the store locked";
+}
+
+// Issue 17: as a user who may read the store but not write its directory, `report` and
+// `trend` failed with "attempt to write a readonly database" whenever the daemon was
+// stopped. They must work after a clean stop (no -wal/-shm left) and after a SIGKILL
+// (both left behind, owned by the daemon's user).
+TEST_F(DaemonTest, ReadersWorkForAUserWhoCannotWriteTheStore) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the readers as nobody";
+  WriteConfig("1s");
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+  auto as_nobody = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/sbin/runuser", "-u", "nobody", "--", OFFMON_BINARY, "--config", config_.string(),
+                               "--store", store_.string()});
+    return testing::RunCommand(args);
+  };
+  auto expect_readers_work = [&](std::string_view when) {
+    for (std::vector<std::string> reader : {std::vector<std::string>{"report"}, {"trend", "system_load1", "--csv"}}) {
+      auto result = as_nobody(reader);
+      EXPECT_EQ(result.exit_code, 0) << when << ", " << reader[0] << ": " << result.err;
+      EXPECT_FALSE(result.out.empty()) << when << ", " << reader[0];
+    }
+  };
+  auto daemon = Start();
+  ASSERT_GE(WaitForCycles(1), 1u) << daemon->ErrSoFar();
+  daemon->Signal(SIGKILL);
+  daemon->Wait(20);
+  ASSERT_TRUE(std::filesystem::exists(store_.string() + "-wal"));
+  expect_readers_work("after a SIGKILL");
+  auto once = testing::RunCommand(
+      {OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "collect", "--once"});
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  ASSERT_FALSE(std::filesystem::exists(store_.string() + "-wal"));
+  expect_readers_work("after a clean stop");
+  // Nobody cannot write: the writers still say so (exit 13), without touching the file.
+  const std::string before = testing::ReadFileBytes(store_);
+  auto write = as_nobody({"store", "compact"});
+  EXPECT_EQ(write.exit_code, 13) << write.err;
+  EXPECT_EQ(testing::ReadFileBytes(store_), before);
 }
 
 }  // namespace

@@ -219,6 +219,33 @@ TEST(CsvImportTest, TimestampOutOfRange) {
   EXPECT_THAT(p.errors[0].second, HasSubstr("bad timestamp '99999999999999999999'"));
 }
 
+// Issue 17: a millisecond timestamp imported as seconds was stored as the year 55000 and
+// shown as -6634-02-05. Each such line is an error naming the unit mix-up.
+TEST(CsvImportTest, ImpossibleYearsAreRefusedWithAHint) {
+  Parsed p = Csv("timestamp,series,value\n1700000000000,up,1\n946684799,up,1\n2200-01-01T00:00:00Z,up,1\n"
+                 "1700000000,up,1\n");
+  ASSERT_EQ(p.rows.size(), 1u);
+  ASSERT_EQ(p.errors.size(), 3u);
+  EXPECT_THAT(p.errors[0], Pair(2u, "time '1700000000000' is outside the years 2000 to 2199; it looks like "
+                                    "milliseconds (CSV timestamps are unix seconds or RFC 3339)"));
+  EXPECT_THAT(p.errors[1], Pair(3u, HasSubstr("time '946684799' is outside the years 2000 to 2199 (CSV")));
+  EXPECT_THAT(p.errors[2], Pair(4u, "time '2200-01-01T00:00:00Z' is outside the years 2000 to 2199"));
+}
+
+TEST(OpenMetricsImportTest, ImpossibleYearsAreRefusedWithAHint) {
+  Parsed seconds = OpenMetrics("up 1 1700000000000\nup 1 1700000000\n");
+  ASSERT_EQ(seconds.rows.size(), 1u);
+  ASSERT_EQ(seconds.errors.size(), 1u);
+  EXPECT_THAT(seconds.errors[0], Pair(1u, HasSubstr("time '1700000000000' is outside the years 2000 to 2199; it "
+                                                    "looks like milliseconds")));
+  EXPECT_THAT(seconds.errors[0].second, HasSubstr("--timestamps ms"));
+  Parsed millis = OpenMetrics("up 1 1700000000\nup 1 1700000000000\n", TimestampUnit::kMilliseconds);
+  ASSERT_EQ(millis.rows.size(), 1u);
+  ASSERT_EQ(millis.errors.size(), 1u);
+  EXPECT_THAT(millis.errors[0], Pair(1u, HasSubstr("time '1700000000' is outside the years 2000 to 2199; it looks "
+                                                   "like seconds")));
+}
+
 TEST(OpenMetricsImportTest, ParsesExposition) {
   Parsed p = OpenMetrics(
       "# HELP process_cpu_seconds_total CPU time.\n"

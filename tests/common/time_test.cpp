@@ -192,5 +192,25 @@ TEST(TimeTest, ParseTimeArgRejectsBadInput) {
   EXPECT_THAT(early.error().message(), HasSubstr("time out of range"));
 }
 
+// Issue 17: `report --at 1e15` printed the year 8210. Command-line times stay within the
+// years 2000 to 2199, and a millisecond value given as seconds says so.
+TEST(TimeTest, ParseTimeArgRefusesImpossibleYears) {
+  const TimePoint now = FromMillis(kNov15);
+  auto error = [&](std::string_view text) {
+    auto t = ParseTimeArg(text, now);
+    return t ? "parsed as " + FormatRfc3339(*t) : t.error().message();
+  };
+  EXPECT_EQ(error("1e15"), "time '1e15' is outside the years 2000 to 2199");
+  EXPECT_EQ(error("1763182230000"), "time '1763182230000' is outside the years 2000 to 2199; it looks like milliseconds");
+  EXPECT_EQ(error("0"), "time '0' is outside the years 2000 to 2199");
+  EXPECT_EQ(error("1999-12-31T23:59:59Z"), "time '1999-12-31T23:59:59Z' is outside the years 2000 to 2199");
+  EXPECT_EQ(error("2200-01-01T00:00:00Z"), "time '2200-01-01T00:00:00Z' is outside the years 2000 to 2199");
+  EXPECT_EQ(error("now-520w"), "parsed as 2015-11-28T04:50:30.000Z");
+  EXPECT_EQ(error("now-30y"), "bad duration unit in '30y' (use ms, s, m, h, d, w)");
+  EXPECT_EQ(error("now-10000d"), "time 'now-10000d' is outside the years 2000 to 2199");
+  EXPECT_EQ(error("2000-01-01T00:00:00Z"), "parsed as 2000-01-01T00:00:00.000Z");
+  EXPECT_EQ(error("2199-12-31T23:59:59.999Z"), "parsed as 2199-12-31T23:59:59.999Z");
+}
+
 }  // namespace
 }  // namespace offmon

@@ -20,14 +20,7 @@ using offmon::testing::T;
 using offmon::testing::TempDir;
 using offmon::testing::WriteFileBytes;
 
-void Sql(const std::filesystem::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
+void Sql(const std::filesystem::path& path, const std::string& sql) { offmon::testing::RunSql(path, sql); }
 
 void WriteSomeData(const std::filesystem::path& path, int cycles) {
   auto store = OpenStore(path);
@@ -130,7 +123,7 @@ TEST_F(StoreFileTest, VersionOneStoreIsMigratedAndProjectionsBuilt) {
              " PRAGMA user_version = 1;");
   auto store = OpenStore(path_);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Info()->schema_version, 3);
+  EXPECT_EQ(store->Info()->schema_version, 4);
   auto series = store->Select(*Selector::Parse("m"));
   ASSERT_EQ(series->size(), 20u);
   auto samples = store->ReadRange(series->front().id, T(kBase), T(kBase + 3600));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <memory>
@@ -25,6 +26,16 @@ inline std::unique_ptr<store::Store> OpenStore(const std::filesystem::path& path
   auto store = store::Store::Open(options);
   EXPECT_TRUE(store.has_value()) << store.error().ToString();
   return store ? std::move(*store) : nullptr;
+}
+
+// Runs SQL on a store file directly, as damage, an old offmon or another tool would.
+inline void RunSql(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
 }
 
 // Everything a reader can see, to compare a store before and after an operation.

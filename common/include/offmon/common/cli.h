@@ -24,6 +24,7 @@ enum ExitCode : int {
   kExitStoreUnwritable = 13,  // disk full, read-only file or directory
   kExitBadInput = 14,       // a malformed input file (import, config)
   kExitUnavailable = 15,    // a service could not be reached
+  kExitStoreBusy = 16,      // another offmon daemon runs on the store (or a writer held it too long)
 };
 
 // The exit code that names a failure's class.

@@ -40,7 +40,8 @@ Result<Duration> ParseDuration(std::string_view text);
 // "2d 5h", "12h 30m", "45s": the guide's uptime notation.
 std::string FormatDurationShort(Duration d);
 // A point in time given on a command line: RFC 3339, unix seconds (fractions rounded to
-// the millisecond), or "now"/"now-2h".
+// the millisecond), or "now"/"now-2h". InvalidArgument outside the years 2000 to 2199
+// (time_range.h).
 Result<TimePoint> ParseTimeArg(std::string_view text, TimePoint now);
 
 }  // namespace offmon
