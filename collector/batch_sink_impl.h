@@ -18,6 +18,11 @@ class BatchSink final : public SampleSink {
   void Append(const SeriesKey& series, Sample sample) override { samples_.emplace_back(series, sample); }
   void CollectorFailed(std::string_view collector, std::string_view reason) override {
     failures_.emplace_back(std::string(collector), std::string(reason));
+    recorded_failures_.push_back(failures_.back());
+  }
+  // Counts against the collector's health, adds no collector_failure event.
+  void CollectorStillFailing(std::string_view collector, std::string_view reason) override {
+    failures_.emplace_back(std::string(collector), std::string(reason));
   }
   void RecordEpoch(const EpochObservation& epoch) override { epochs_.push_back(epoch); }
   void RecordEvent(EventKind kind, std::string payload) override { events_.emplace_back(kind, std::move(payload)); }
@@ -30,20 +35,22 @@ class BatchSink final : public SampleSink {
     for (auto& [key, sample] : samples_) {
       if (auto id = appender.Ref(key)) appender.Add(*id, sample.time, sample.value);
     }
-    for (auto& [collector, reason] : failures_) {
+    for (auto& [collector, reason] : recorded_failures_) {
       appender.AttachEvent(EventKind::kCollectorFailure, nlohmann::json{{"collector", collector}, {"reason", reason}}
                                                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     for (auto& epoch : epochs_) appender.AddEpoch(std::move(epoch));
     for (auto& [kind, payload] : events_) appender.AttachEvent(kind, std::move(payload));
     samples_.clear();
+    recorded_failures_.clear();
     epochs_.clear();
     events_.clear();
   }
 
  private:
   std::vector<std::pair<SeriesKey, Sample>> samples_;
-  std::vector<std::pair<std::string, std::string>> failures_;
+  std::vector<std::pair<std::string, std::string>> failures_;  // every failure of the run
+  std::vector<std::pair<std::string, std::string>> recorded_failures_;  // those that are events
   std::vector<EpochObservation> epochs_;
   std::vector<std::pair<EventKind, std::string>> events_;
 };

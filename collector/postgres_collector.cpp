@@ -306,6 +306,7 @@ struct PostgresCollector::State {
   Status url_error;
   std::string conninfo;  // secret
   std::vector<std::string> secrets;  // scrubbed from every message (UrlSecrets)
+  std::string last_failure;          // the reason repeated while backing off
   std::unique_ptr<pqxx::connection> conn;
   Duration backoff{0};
   TimePoint next_attempt{};
@@ -330,10 +331,17 @@ struct PostgresCollector::State {
 
   std::string Clean(std::string_view text) const { return ScrubSecrets(OneLine(text), secrets); }
 
-  void Fail(SampleSink& sink, std::string_view cls, std::string_view message) const {
-    sink.CollectorFailed(kCollectorName, Clean(fmt::format("{}: {}", cls, message)));
+  void Fail(SampleSink& sink, std::string_view cls, std::string_view message) {
+    last_failure = Clean(fmt::format("{}: {}", cls, message));
+    sink.CollectorFailed(kCollectorName, last_failure);
   }
-  void Fail(SampleSink& sink, const Failure& f) const { Fail(sink, f.cls, f.message); }
+  // A cycle spent backing off is no success: /healthz, collector_up and CollectorFailing
+  // must not see a database that is down as recovered between two attempts.
+  void BackingOff(SampleSink& sink, TimePoint now) const {
+    Up(sink, now, false);
+    sink.CollectorStillFailing(kCollectorName, last_failure);
+  }
+  void Fail(SampleSink& sink, const Failure& f) { Fail(sink, f.cls, f.message); }
 
   static void Up(SampleSink& sink, TimePoint now, bool up) {
     sink.Append(SeriesKey("db_up", {}), Sample{now, up ? 1.0 : 0.0});
@@ -714,7 +722,7 @@ struct PostgresCollector::State {
 
   void Collect(TimePoint now, SampleSink& sink) {
     if (!url) {
-      if (now < next_attempt) return Up(sink, now, false);
+      if (now < next_attempt) return BackingOff(sink, now);
       ScheduleRetry(now);
       Up(sink, now, false);
       return Fail(sink, kNoUrl, url_error.message());
@@ -722,7 +730,7 @@ struct PostgresCollector::State {
     if (conn && PeerClosed(conn->sock())) Drop();  // reopened below, without backoff
     const bool reused = conn != nullptr;
     if (!conn) {
-      if (now < next_attempt) return Up(sink, now, false);  // backing off
+      if (now < next_attempt) return BackingOff(sink, now);
       if (!Connect(now, sink)) return;
     }
     std::string lost;

@@ -21,6 +21,7 @@
 #include "offmon/collector/daemon.h"
 #include "offmon/query/health_report.h"
 #include "offmon/query/report_render.h"
+#include "offmon/store/daemon_lock.h"
 #include "offmon/store/store_command.h"
 
 namespace offmon::tools {
@@ -40,7 +41,16 @@ void Unknown(CliContext& ctx, const Status& status) {
   ctx.exit_code = kCheckUnknown;
 }
 
+// With a daemon on the store (it holds the daemon lock) the check judges on the daemon's
+// own cycles and alert state, read-only: a second collector would record every transition
+// twice, and the daemon keeps the store current anyway.
+void ReportFromTheDaemon(CliContext& ctx, const CheckOptions& options);
+void Render(CliContext& ctx, const CheckOptions& options, store::Store& store, TimePoint now);
+
 void RunCheck(CliContext& ctx, const CheckOptions& options) {
+  auto lock = store::LockStoreForDaemon(ctx.store_path);
+  if (!lock && lock.error().code() == StatusCode::kBusy) return ReportFromTheDaemon(ctx, options);
+  if (!lock) return Unknown(ctx, lock.error());
   auto store = store::OpenStoreForCommand(ctx, /*read_only=*/false);
   if (!store) return Unknown(ctx, store.error());
 
@@ -64,7 +74,20 @@ void RunCheck(CliContext& ctx, const CheckOptions& options) {
   if (!transitions) return Unknown(ctx, transitions.error().WithContext("analyzer"));
   if (Status status = analyzer.Record(*transitions); !status.ok()) return Unknown(ctx, status.WithContext("analyzer"));
 
-  auto report = query::BuildHealthReport(**store, ctx.config, now);
+  Render(ctx, options, **store, now);
+}
+
+void ReportFromTheDaemon(CliContext& ctx, const CheckOptions& options) {
+  auto store = store::OpenStoreForCommand(ctx, /*read_only=*/true);
+  if (!store) return Unknown(ctx, store.error());
+  if (!options.json) {
+    *ctx.out << fmt::format("offmon check: a daemon is collecting into {}: judged on its cycles\n", ctx.store_path);
+  }
+  Render(ctx, options, **store, ctx.clock->Now());
+}
+
+void Render(CliContext& ctx, const CheckOptions& options, store::Store& store, TimePoint now) {
+  auto report = query::BuildHealthReport(store, ctx.config, now);
   if (!report) return Unknown(ctx, report.error().WithContext("report"));
   if (options.json) {
     *ctx.out << query::RenderReportJson(*report);

@@ -230,6 +230,13 @@ TEST_F(DaemonTest, ASecondDaemonOnTheStoreRefuses) {
                               std::to_string(first->pid()) +
                               "); stop it first, or give this one another --store\n");
   }
+  // `offmon check` beside the daemon judges on the daemon's cycles instead of running a
+  // second collector (which would record every alert transition twice).
+  auto check = testing::RunCommand({OFFMON_BINARY, "--config", config_.string(), "--store", store_.string(), "check"});
+  EXPECT_LE(check.exit_code, 2) << check.err;
+  EXPECT_NE(check.out.find("offmon check: a daemon is collecting into " + store_.string() + ": judged on its cycles"),
+            std::string::npos)
+      << check.out << check.err;
   first->Signal(SIGKILL);
   first->Wait(20);
   auto after_kill = Start();

@@ -910,6 +910,10 @@ TEST_F(PostgresCollectorOfflineTest, RefusedConnectionBacksOffExponentially) {
   collector.Collect(t0, sink);  // an immediate second cycle does not retry
   EXPECT_EQ(collector.connect_attempts(), 1);
   EXPECT_EQ(sink.failures.size(), 1U);
+  // ... and is no success either (issue 17: "collector postgres recovered" a second after
+  // each failure, collector_up 1, /healthz 200): the same reason, not a new event.
+  ASSERT_EQ(sink.still_failing.size(), 1U);
+  EXPECT_EQ(sink.still_failing[0], sink.failures[0]);
   EXPECT_EQ(sink.samples["db_up"], (std::vector<Sample>{{t0, 0}, {t0, 0}}));
 
   const TimePoint t1 = t0 + PostgresCollector::kMinBackoff;
@@ -1035,6 +1039,7 @@ TEST_F(PostgresCollectorOfflineTest, NoUrlIsReportedWithBackoff) {
   collector.Collect(t0 + std::chrono::seconds(1), sink);
   ASSERT_EQ(sink.failures.size(), 1U);
   EXPECT_EQ(sink.failures[0].second, "no URL: DATABASE_URL is not set in the environment nor in env_file .env");
+  EXPECT_EQ(sink.still_failing, sink.failures);  // the second cycle backs off: no success
   EXPECT_EQ(sink.samples["db_up"], (std::vector<Sample>{{t0, 0}, {t0 + std::chrono::seconds(1), 0}}));
   EXPECT_EQ(collector.connect_attempts(), 0);
 }

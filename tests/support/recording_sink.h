@@ -16,6 +16,9 @@ class RecordingSink final : public SampleSink {
   void CollectorFailed(std::string_view collector, std::string_view reason) override {
     failures.emplace_back(std::string(collector), std::string(reason));
   }
+  void CollectorStillFailing(std::string_view collector, std::string_view reason) override {
+    still_failing.emplace_back(std::string(collector), std::string(reason));
+  }
   void RecordEpoch(const EpochObservation& epoch) override { epochs.push_back(epoch); }
   void RecordEvent(EventKind kind, std::string payload) override { events.emplace_back(kind, std::move(payload)); }
 
@@ -27,6 +30,7 @@ class RecordingSink final : public SampleSink {
   }
 
   std::map<std::string, std::vector<Sample>> samples;
+  std::vector<std::pair<std::string, std::string>> still_failing;  // cycles spent backing off
   std::vector<std::pair<std::string, std::string>> failures;
   std::vector<EpochObservation> epochs;
   std::vector<std::pair<EventKind, std::string>> events;

@@ -19,6 +19,12 @@ class SampleSink {
   // A collector could not observe its source this cycle: recorded as an event, never
   // a crash. `reason` is one line and holds no secret.
   virtual void CollectorFailed(std::string_view collector, std::string_view reason) = 0;
+  // A collector did not try its source this cycle because it is backing off after
+  // `reason`: the cycle is no success (a source is healthy only after a real one), but
+  // nothing new happened to record. By default a failure like any other.
+  virtual void CollectorStillFailing(std::string_view collector, std::string_view reason) {
+    CollectorFailed(collector, reason);
+  }
   // A sealed epoch seen for the first time, or seen again with something changed.
   virtual void RecordEpoch(const EpochObservation& epoch) = 0;
   // Any other typed event (a log tail, a process status change); payload is JSON.
