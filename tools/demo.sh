@@ -7,9 +7,10 @@
 #      incidents: a participant drop, an epoch left unpublished, a missing hourly epoch),
 #      and PM2 running the guide's workers twzrd-aggregator, tree-builder-worker and
 #      cls-worker-1 (which leaks memory). Epochs are time-compressed: one a minute.
-#   3. Imports the history older than 47 h (offmon's collector reads 48 h back on its first
-#      run), then runs `offmon collect` with short intervals for about a minute, into the
-#      default store ($OFFMON_STORE, else var/offmon.db).
+#   3. Runs `offmon collect` with short intervals for about a minute, into the default store
+#      ($OFFMON_STORE, else var/offmon.db). Nothing is imported: the PostgreSQL collector
+#      reads the current state on its first cycle and backfills the 14 days of epoch history
+#      from the database itself, newest first, as it would on a real pipeline.
 #   4. Prints the health report, the dropped channel's participants trend, the leaking
 #      worker's memory trend, the alert history and an escalation message.
 # On exit, Ctrl-C or failure it stops exactly what it started. The store stays, for
@@ -115,11 +116,6 @@ cache_opts=()
 tools/sandbox/pipeline.sh start "$work" --watch-pid $$ "${cache_opts[@]}"
 # shellcheck source=/dev/null
 . "$work/pipeline.env"
-
-section "history before the collector's 48 h window: offmon import"
-cutoff=$(( $(date +%s) - 47 * 3600 ))
-tools/sandbox/pipeline.sh history-csv "$work" "$cutoff" >"$work/history.csv"
-"$offmon" import --csv "$work/history.csv"
 
 cat >"$work/offmon.toml" <<TOML
 # The demo's configuration: every collector on a short interval.
