@@ -216,7 +216,6 @@ std::string ParseEnvValue(std::string_view v) {
   return std::string(Trim(v));
 }
 
-
 // libpq's own verdict on a connection string (URI or keyword form): the values of its
 // secret parameters, or nullopt when libpq cannot parse it. libpq's error message is
 // dropped: it quotes the offending text, which may be the password.

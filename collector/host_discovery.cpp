@@ -157,7 +157,7 @@ DatabaseFound DiscoverDatabase(const PostgresConfig& config, const EnvLookup& en
     return found;
   }
   found.url = std::move(*url);
-  const std::string password = UrlPassword(found.url->url);
+  const std::vector<std::string> secrets = UrlSecrets(found.url->url);
   try {
     pqxx::connection conn(ConnInfoWithTimeout(found.url->url, config.connect_timeout));
     pqxx::read_transaction tx(conn);
@@ -195,9 +195,8 @@ DatabaseFound DiscoverDatabase(const PostgresConfig& config, const EnvLookup& en
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (const size_t newline = what.find('\n'); newline != std::string::npos) what.resize(newline);
-    found.problem = ScrubSecret(fmt::format("database {} (from {}): {}", RedactUrl(found.url->url), found.url->origin,
-                                            what),
-                                password);
+    found.problem = ScrubSecrets(
+        fmt::format("database {} (from {}): {}", RedactUrl(found.url->url), found.url->origin, what), secrets);
     found.server_version.clear();
   }
   return found;

@@ -256,18 +256,6 @@ bool PeerClosed(int fd) {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-// Appends to connection strings of either form, keeping what the URL says otherwise.
-// libpq lets a later keyword override an earlier one, so ours win over the URL's.
-std::string BuildConnInfo(const std::string& url, Duration connect_timeout) {
-  const int64_t seconds = std::max<int64_t>(1, (connect_timeout.count() + 999) / 1000);
-  const bool uri = url.starts_with("postgresql://") || url.starts_with("postgres://");
-  if (uri) {
-    return fmt::format("{}{}connect_timeout={}&fallback_application_name=offmon", url,
-                       url.find('?') == std::string::npos ? '?' : '&', seconds);
-  }
-  return fmt::format("{} connect_timeout={} fallback_application_name=offmon", url, seconds);
-}
-
 }  // namespace
 
 struct PostgresCollector::State {
@@ -757,7 +745,7 @@ PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> 
   state_->config = std::move(config);
   if (url) {
     state_->url = std::move(*url);
-    state_->conninfo = BuildConnInfo(state_->url->url, state_->config.connect_timeout);
+    state_->conninfo = ConnInfoWithTimeout(state_->url->url, state_->config.connect_timeout);
     state_->secrets = UrlSecrets(state_->url->url);
   } else {
     state_->url_error = url.error();
