@@ -63,6 +63,22 @@ psql_bin() {
 # One value of workers/channels.js INCIDENTS.
 incident() { node -e "process.stdout.write(String(require('$here/workers/channels').INCIDENTS.$1))"; }
 
+# Seeds DIR/pg with seed_history.js's four parts (DIR/seed/*.sql): the helpers, then the
+# sealed epochs and the participation rows in two sessions at once, then the rest.
+seed() {
+  local dir=$1; shift
+  local parts="$dir/seed" pid rc=0
+  rm -rf "$parts"
+  node "$here/seed_history.js" "$@" --out-dir "$parts"
+  "$here/postgres.sh" psql "$dir/pg" <"$parts/prologue.sql" >/dev/null
+  "$here/postgres.sh" psql "$dir/pg" <"$parts/participation.sql" >/dev/null &
+  pid=$!
+  "$here/postgres.sh" psql "$dir/pg" <"$parts/sealed.sql" >/dev/null || rc=$?
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ] || die "seeding the history failed (SQL in $parts)"
+  "$here/postgres.sh" psql "$dir/pg" <"$parts/epilogue.sql" >/dev/null
+}
+
 cmd_start() {
   local dir; dir=$(resolve_dir "${1:-}"); shift
   local days=14 size=${OFFMON_SANDBOX_SIZE:-small} pg_opts=() pm2_opts=()
@@ -88,15 +104,15 @@ cmd_start() {
   chmod 755 "$dir"  # the postgres OS user must reach DIR/pg
 
   "$here/postgres.sh" start "$dir/pg" "${pg_opts[@]}"
-  local seed_started=$SECONDS
-  node "$here/seed_history.js" "${seed_opts[@]}" >"$dir/seed.sql"
-  "$here/postgres.sh" psql "$dir/pg" <"$dir/seed.sql" >/dev/null
+  local seed_started; seed_started=$(date +%s%N)
+  seed "$dir" "${seed_opts[@]}"
   local counts
   counts=$("$here/postgres.sh" psql "$dir/pg" -At -F ' ' -c \
     "SELECT (SELECT count(*) FROM sealed_epochs), (SELECT count(*) FROM sealed_participants),
             (SELECT count(DISTINCT channel) FROM sealed_epochs)")
   read -r epochs participants channels <<<"$counts"
-  echo "seeded $days days ($size): $epochs sealed epochs of $channels channels, $participants sealed participants ($((SECONDS - seed_started))s)"
+  local seed_ms=$((($(date +%s%N) - seed_started) / 1000000))
+  echo "seeded $days days ($size): $epochs sealed epochs of $channels channels, $participants sealed participants ($((seed_ms / 1000)).$((seed_ms % 1000 / 100)) s)"
 
   # pm2 start hands the caller's environment to the workers.
   DATABASE_URL=$(cat "$dir/pg/superuser_url") PSQL=$psql OFFMON_SANDBOX=$dir \

@@ -79,13 +79,19 @@ function usualParticipants(c, t) {
 }
 
 // The user numbers of an epoch's participants are 1..n below REGULAR_SHARE * n (the
-// channel's regulars, present in every epoch) and a rotating pool above. This SQL
-// expression maps the series value `u` of an epoch `epochExpr` with `nExpr` participants
-// to a user number; user_hash is md5(channel || ':' || number).
-const REGULAR_SHARE = 0.6;
+// channel's regulars, present in every epoch) and a rotating pool above (POOL.base up to
+// POOL.base + POOL.size - 1). This SQL expression maps the series value `u` of an epoch
+// `epochExpr` with `nExpr` participants to a user number; user_hash is
+// md5(channel || ':' || number). REGULAR_SHARE is a fraction of integers (60 %), so the
+// comparison is integer arithmetic, not numeric: it runs for each of millions of rows
+// of the real-size seed.
+const REGULAR_SHARE = { num: 3, den: 5 };
+const POOL = { base: 100000, size: 20000 };
 function userNumberSql(u, nExpr, epochExpr) {
-  return `CASE WHEN ${u} <= ${REGULAR_SHARE} * ${nExpr} THEN ${u}` +
-    ` ELSE 100000 + ((${epochExpr})::bigint / 60 * 997 + ${u}) % 20000 END`;
+  return `CASE WHEN ${u} * ${REGULAR_SHARE.den} <= ${REGULAR_SHARE.num} * (${nExpr}) THEN ${u}` +
+    ` ELSE ${POOL.base} + ((${epochExpr})::bigint / 60 * 997 + ${u}) % ${POOL.size} END`;
 }
 
-module.exports = { CHANNELS, INCIDENTS, channel, isLive, usualParticipants, unitHash, userNumberSql };
+module.exports = {
+  CHANNELS, INCIDENTS, REGULAR_SHARE, POOL, channel, isLive, usualParticipants, unitHash, userNumberSql,
+};
