@@ -65,13 +65,13 @@ since() { local ms=$(($(now_ms) - $1)); echo "$((ms / 1000)).$((ms % 1000 / 100)
 cleanup() {
   local s
   for s in "${scenarios[@]}"; do
-    [ -n "${daemon_pid[$s]:-}" ] && kill -TERM "${daemon_pid[$s]}" 2>/dev/null || true
+    if [ -n "${daemon_pid[$s]:-}" ]; then kill -TERM "${daemon_pid[$s]}" 2>/dev/null || true; fi
   done
   for s in "${scenarios[@]}"; do
-    [ -n "${daemon_pid[$s]:-}" ] && wait "${daemon_pid[$s]}" 2>/dev/null || true
+    if [ -n "${daemon_pid[$s]:-}" ]; then wait "${daemon_pid[$s]}" 2>/dev/null || true; fi
   done
   "$sandbox_sh" stop "$sbx" >/dev/null 2>&1 || true  # also ends the lock's session
-  [ -n "$lock_pid" ] && wait "$lock_pid" 2>/dev/null || true
+  if [ -n "$lock_pid" ]; then wait "$lock_pid" 2>/dev/null || true; fi
   if [ -n "${OFFMON_TEST_KEEP:-}" ]; then
     for s in "${scenarios[@]}"; do
       mkdir -p "$OFFMON_TEST_KEEP/$s"
@@ -210,9 +210,10 @@ while [ "${#pending[@]}" -gt 0 ] && [ "$SECONDS" -lt "$deadline" ]; do
     kill -0 "${daemon_pid[$s]}" 2>/dev/null || { fail "the $s daemon exited: $(tail -5 "$tmp/$s/collect.out")"; continue; }
     if ! report "$s"; then still+=("$s"); continue; fi
     [ -n "${first_pg[$s]:-}" ] || first_pg[$s]=$(first_cycle "$s")
-    want_channels=""
-    [ "$s" = live ] && want_channels=$channels
-    if node "$here/judge.js" seen "$s" "$tmp/$s/report.json" $want_channels >"$tmp/$s/missing.txt"; then
+    want_channels=()
+    if [ "$s" = live ]; then want_channels=("$channels"); fi
+    if node "$here/judge.js" seen "$s" "$tmp/$s/report.json" ${want_channels[@]+"${want_channels[@]}"} \
+        >"$tmp/$s/missing.txt"; then
       seen_after[$s]=$(($(date +%s) - start_s[$s]))
     else
       still+=("$s")
@@ -234,6 +235,7 @@ for s in "${scenarios[@]}"; do
     fail "$s: no PostgreSQL cycle in the store"
   else
     # Each expected alert became active within one PostgreSQL interval of the first cycle.
+    # shellcheck disable=SC2016  # JavaScript, not shell
     late=$(node -e '
       const [file, first, scenario] = process.argv.slice(1);
       const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
