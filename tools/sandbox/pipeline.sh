@@ -18,8 +18,8 @@
 #       has 800-3,000 per epoch (OFFMON_SANDBOX_SCALE=8, for the seed and the live
 #       workers) and participation rows for every seeded epoch: 14 days of 6 channels are
 #       about 2.9 million rows in each of sealed_participants and channel_participation
-#       (the seed prints its time: 21-43 s on the shared 2-core VM under load, about 9 s
-#       idle; docs/testing.md).
+#       (the seed prints its time: 21-43 s on the shared 2-core VM under load; 8 CPU s on
+#       the longer of its two sessions; docs/testing.md).
 #       --clone NAME (repeatable): once seeded, and before the workers start, the database
 #       is copied to database NAME (CREATE DATABASE ... TEMPLATE pipeline), readable by
 #       offmon, which no worker writes to: a second pipeline frozen at the seed, for a
