@@ -125,8 +125,8 @@ cmd_start() {
   local name
   for name in ${clones[@]+"${clones[@]}"}; do
     [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "start: --clone NAME must match [a-z_][a-z0-9_]*, not $name"
-    # FILE_COPY: a copy of the files, not a WAL-logged copy of every block (seconds, not
-    # tens of seconds, for the real size). CONNECT is granted to PUBLIC by default.
+    # FILE_COPY: the files are copied, not every block written to the WAL (the default
+    # strategy, made for small databases). CONNECT is granted to PUBLIC by default.
     "$here/postgres.sh" psql "$dir/pg" -d postgres -c "CREATE DATABASE \"$name\" TEMPLATE pipeline STRATEGY FILE_COPY" >/dev/null
   done
 
