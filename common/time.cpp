@@ -156,7 +156,8 @@ Status CheckTimeInRange(TimePoint t, std::string_view text, TimeUnitHint read_as
   std::string hint;
   if (read_as == TimeUnitHint::kSeconds && in_range(ms / 1000)) {
     hint = "; it looks like milliseconds";
-  } else if (read_as == TimeUnitHint::kMilliseconds && ms < ToMillis(kLatestTime) / 1000 && in_range(ms * 1000)) {
+  } else if (int64_t as_ms = 0; read_as == TimeUnitHint::kMilliseconds && !__builtin_mul_overflow(ms, 1000, &as_ms) &&
+                                 in_range(as_ms)) {
     hint = "; it looks like seconds";
   }
   return Status::InvalidArgument(fmt::format("time '{}' is outside the years 2000 to 2199{}", internal::Snippet(text),

@@ -13,6 +13,7 @@ namespace offmon::collector {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Pair;
 
 struct Parsed {
@@ -244,6 +245,12 @@ TEST(OpenMetricsImportTest, ImpossibleYearsAreRefusedWithAHint) {
   ASSERT_EQ(millis.errors.size(), 1u);
   EXPECT_THAT(millis.errors[0], Pair(1u, HasSubstr("time '1700000000' is outside the years 2000 to 2199; it looks "
                                                    "like seconds")));
+  // Found by fuzz_openmetrics_import: the "looks like seconds" check multiplied a huge
+  // negative value by 1000 (signed overflow).
+  Parsed huge = OpenMetrics("up 3 -33300001797263565\n", TimestampUnit::kMilliseconds);
+  ASSERT_EQ(huge.errors.size(), 1u);
+  EXPECT_THAT(huge.errors[0].second, HasSubstr("time '-33300001797263565' is outside the years 2000 to 2199"));
+  EXPECT_THAT(huge.errors[0].second, Not(HasSubstr("looks like")));
 }
 
 TEST(OpenMetricsImportTest, ParsesExposition) {
