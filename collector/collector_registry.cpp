@@ -51,7 +51,14 @@ std::shared_ptr<Collector> MakePostgresCollector(const PostgresConfig& config, s
       known[{e.channel, e.epoch}] = {std::move(e.root), e.participants, e.has_participant_set()};
     }
   }
-  return std::make_shared<PostgresCollector>(config, std::move(url), std::move(known));
+  std::optional<TimePoint> events_stored_until;
+  if (auto latest = store.ReadLatest(now - std::chrono::hours(1))) {
+    const SeriesKey events_key("db_events_last_hour", {});
+    for (const store::LatestSample& s : *latest) {
+      if (s.key == events_key) events_stored_until = s.sample.time;
+    }
+  }
+  return std::make_shared<PostgresCollector>(config, std::move(url), std::move(known), events_stored_until);
 }
 
 }  // namespace

@@ -311,6 +311,9 @@ struct PostgresCollector::State {
   // The database time of the last db_events_last_hour sample: after none, or a gap, the
   // minutes before are reconstructed (EventsLastHour).
   std::optional<int64_t> events_at;
+  // The newest db_events_last_hour sample in the store (an earlier run's, then ours): a
+  // reconstruction only fills the time after it and never restates a stored sample.
+  std::optional<TimePoint> events_stored_until;
   std::optional<int64_t> backfill_floor;  // where it is done: the horizon, or the oldest epoch
   bool backfill_done = false;
   // The probe (SELECT 1, then the newest epoch) of the current cycle, for db_response_seconds.
@@ -579,8 +582,9 @@ struct PostgresCollector::State {
           " FROM generate_series($1::bigint, $2::bigint, 60) AS t",
           last - (kReconstructedMinutes - 1) * kMinute, last);
       for (const pqxx::row& row : rows) {
-        const int64_t t = row[0].as<int64_t>();
-        sink.Append(key, Sample{now - std::chrono::seconds(db_now - t), row[1].as<double>()});
+        const TimePoint at = now - std::chrono::seconds(db_now - row[0].as<int64_t>());
+        if (events_stored_until && at <= *events_stored_until) continue;
+        sink.Append(key, Sample{at, row[1].as<double>()});
       }
     }
     const pqxx::row row = tx.exec_params1(
@@ -588,6 +592,7 @@ struct PostgresCollector::State {
         db_now - kHourSeconds, db_now - 2 * kHourSeconds);
     sink.Append(key, Sample{now, row[0].as<double>()});
     events_at = db_now;
+    events_stored_until = now;
   }
 
   // channel_participation_current{channel}: the distinct users so far in each channel's
@@ -740,7 +745,8 @@ struct PostgresCollector::State {
   }
 };
 
-PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known)
+PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known,
+                                     std::optional<TimePoint> events_stored_until)
     : state_(std::make_unique<State>()) {
   state_->config = std::move(config);
   if (url) {
@@ -751,6 +757,7 @@ PostgresCollector::PostgresCollector(PostgresConfig config, Result<DatabaseUrl> 
     state_->url_error = url.error();
   }
   state_->known = std::move(known);
+  state_->events_stored_until = events_stored_until;
 }
 
 PostgresCollector::~PostgresCollector() = default;

@@ -243,10 +243,11 @@ class PostgresCollectorTest : public PostgresCollectorOfflineTest {
     db_name_ = name;
     return std::make_unique<Database>(*sandbox_, name);
   }
-  std::unique_ptr<PostgresCollector> Collector(PostgresCollector::KnownEpochs known = {}) {
+  std::unique_ptr<PostgresCollector> Collector(PostgresCollector::KnownEpochs known = {},
+                                               std::optional<TimePoint> events_stored_until = std::nullopt) {
     return std::make_unique<PostgresCollector>(config_, DatabaseUrl{sandbox_->Url(db_name_), UrlSource::kEnvironment,
                                                                     "environment variable DATABASE_URL", ""},
-                                               std::move(known));
+                                               std::move(known), events_stored_until);
   }
 
   Sandbox* sandbox_ = nullptr;
@@ -355,6 +356,17 @@ TEST_F(PostgresCollectorTest, FirstCycleReconstructsRecentEventsAndReadsTheOpenH
   // Without a gap, the next cycle writes only its own sample.
   collector->Collect(At(now + 60), sink);
   EXPECT_EQ(sink.samples["db_events_last_hour"].size(), 12U);
+
+  // A restart 3 minutes after the store's newest sample reconstructs only the time since
+  // it: a stored sample is never restated (found by tools/soak.sh: a restart rewrote ten
+  // stored minutes with new counts).
+  auto restarted = Collector({}, At(now + 60));
+  RecordingSink after_restart;
+  restarted->Collect(At(now + 60 + 180), after_restart);
+  const std::vector<Sample>& resumed = after_restart.samples["db_events_last_hour"];
+  ASSERT_FALSE(resumed.empty());
+  for (const Sample& s : resumed) EXPECT_GT(s.time, At(now + 60));
+  EXPECT_LE(resumed.size(), 4U);  // at most the three minutes since, then now (not ten)
 }
 
 TEST_F(PostgresCollectorTest, NoEpochIsMissedOrRepeatedWhenManyAreSealedBetweenCycles) {

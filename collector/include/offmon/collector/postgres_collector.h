@@ -111,7 +111,10 @@ class PostgresCollector final : public Collector {
   // `url` is ResolveDatabaseUrl's result; when it failed, every cycle reports "no URL".
   // `known`: what the store holds within the backfill horizon, so a restart neither
   // repeats nor misses epochs, and a root rewritten while offmon was down is noticed.
-  PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known = {});
+  // `events_stored_until`: the time of the store's newest db_events_last_hour sample, so
+  // the minutes reconstructed after a restart never restate a stored sample.
+  PostgresCollector(PostgresConfig config, Result<DatabaseUrl> url, KnownEpochs known = {},
+                    std::optional<TimePoint> events_stored_until = std::nullopt);
   ~PostgresCollector() override;
   PostgresCollector(const PostgresCollector&) = delete;
   PostgresCollector& operator=(const PostgresCollector&) = delete;
