@@ -1,6 +1,7 @@
 #include "offmon/analyzer/alert_tracker.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace offmon::analyzer {
@@ -23,6 +24,7 @@ bool AlertTracker::IsFiring(std::string_view alert, const Labels& labels) const 
 
 std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> findings) {
   std::vector<Transition> out;
+  std::optional<std::vector<Finding>> causes;  // built when an inhibited alert is judged again
   // One finding per alert: the most severe, and a full one over a pending or hold-only.
   auto rank = [](const Finding& f) { return std::tuple(!f.hold_only && !f.pending, f.severity, !f.hold_only); };
   std::map<std::string, const Finding*> by_fingerprint;
@@ -61,6 +63,13 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
       a.severity = f->severity;  // re-announced at the new severity
       out.push_back(MakeTransition(t, a, AlertState::kFiring));
     }
+    // An inhibited alert is judged again at every evaluation, so it is no longer held back
+    // once its cause resolves (the router's Reconcile then sends it). An alert announced
+    // uninhibited is not inhibited later: its receivers were told and await the resolve.
+    if (a.firing && !a.inhibited_by.empty()) {
+      const std::vector<Finding>& all = Causes(findings, &causes);
+      a.inhibited_by = InhibitedBy(all[static_cast<size_t>(f - findings.data())], all, config_);
+    }
     // INFO is recorded, never escalated (the guide: "log only").
     if (a.firing && !a.escalated && a.severity != Severity::kInfo &&
         (a.severity == Severity::kCritical || t - a.firing_since >= config_.escalate_warning_after)) {
@@ -86,6 +95,19 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
   }
   IndexNames();
   return out;
+}
+
+const std::vector<Finding>& AlertTracker::Causes(const std::vector<Finding>& findings,
+                                                std::optional<std::vector<Finding>>* causes) const {
+  if (!*causes) {
+    // A firing cause whose rule reports only its hold (hysteresis: the resolve condition
+    // holds, not yet long enough) has not resolved: it still explains what it inhibits.
+    *causes = findings;
+    for (Finding& f : **causes) {
+      if (f.hold_only && IsFiring(f.alert, f.labels)) f.hold_only = false;
+    }
+  }
+  return **causes;
 }
 
 void AlertTracker::IndexNames() {

@@ -123,6 +123,37 @@ std::vector<Notification> NotificationRouter::Reconcile(TimePoint now, const std
   return out;
 }
 
+std::vector<Notification> NotificationRouter::HealResolves(TimePoint now,
+                                                          const std::map<std::string, ActiveAlert>& active) {
+  std::vector<Notification> out;
+  if (!heal_pending_) return out;
+  heal_pending_ = false;
+  for (auto it = notified_.begin(); it != notified_.end();) {
+    Episode& e = it->second;
+    if (!e.restored) {
+      ++it;
+      continue;
+    }
+    e.restored = false;
+    const auto alert = active.find(it->first.second);
+    if (alert != active.end() && alert->second.active_since == e.active_since) {
+      ++it;
+      continue;
+    }
+    // The alert resolved (or lapsed into a new episode) and the resolve was never queued.
+    const auto receiver = std::find_if(config_.receivers.begin(), config_.receivers.end(),
+                                       [&](const ReceiverConfig& r) { return r.name == it->first.first; });
+    if (receiver != config_.receivers.end() && Wants(*receiver, "resolved")) {
+      Transition t = e.told;
+      t.at = now;
+      t.state = AlertState::kResolved;
+      out.push_back(Make(*receiver, "resolved", t, it->first.second));
+    }
+    it = notified_.erase(it);
+  }
+  return out;
+}
+
 std::vector<Notification> NotificationRouter::Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active,
                                                      const Suppressions& suppressions) {
   std::vector<Notification> out;
@@ -161,8 +192,9 @@ void NotificationRouter::Record(const Notification& n) {
     return;
   }
   Episode& e = notified_[episode];
-  if (e.active_since != n.transition.active_since) e = Episode{n.transition.active_since, {}, false};
+  if (e.active_since != n.transition.active_since) e = Episode{n.transition.active_since, {}, false, false, {}};
   e.last = n.transition.at;
+  e.told = n.transition;
   e.escalated = e.escalated || n.reason == "escalated" || n.transition.state == AlertState::kEscalated;
 }
 
@@ -173,6 +205,12 @@ const NotificationRouter::Episode* NotificationRouter::Notified(const std::strin
   return it != notified_.end() && it->second.active_since == active_since ? &it->second : nullptr;
 }
 
-void NotificationRouter::Apply(const Notification& queued) { Record(queued); }
+void NotificationRouter::Apply(const Notification& queued) {
+  Record(queued);
+  heal_pending_ = true;
+  if (auto it = notified_.find(std::make_pair(queued.receiver, queued.key)); it != notified_.end()) {
+    it->second.restored = true;
+  }
+}
 
 }  // namespace offmon::analyzer

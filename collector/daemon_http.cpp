@@ -8,6 +8,7 @@ namespace {
 
 bool SameListener(const HttpConfig& a, const HttpConfig& b) {
   return a.listen == b.listen && a.max_connections == b.max_connections && a.read_timeout == b.read_timeout &&
+         a.idle_timeout == b.idle_timeout &&
          a.write_timeout == b.write_timeout;
 }
 
@@ -32,6 +33,7 @@ void DaemonHttp::Apply(const HttpConfig& config) {
   HttpLimits limits;
   limits.max_connections = static_cast<size_t>(config.max_connections);
   limits.read_timeout = config.read_timeout;
+  limits.idle_timeout = config.idle_timeout;
   limits.write_timeout = config.write_timeout;
   auto listener = HttpListener::Start(
       io_, config.listen, limits,

@@ -117,8 +117,11 @@ std::vector<OwnFamily> HttpEndpoints::OwnFamilies(TimePoint now) const {
                    "Malformed or oversized HTTP requests (400, 413, 431).",
                    {{{}, static_cast<double>(http.bad_requests_total)}}});
     out.push_back({"offmon_daemon_http_refused_connections_total", MetricType::kCounter,
-                   "HTTP connections refused over [http] max_connections.",
+                   "HTTP connections refused over [http] max_connections, every one busy answering.",
                    {{{}, static_cast<double>(http.refused_total)}}});
+    out.push_back({"offmon_daemon_http_evicted_connections_total", MetricType::kCounter,
+                   "HTTP connections waiting for a request, closed to make room for a new one.",
+                   {{{}, static_cast<double>(http.evicted_total)}}});
     out.push_back({"offmon_daemon_http_timeouts_total", MetricType::kCounter,
                    "HTTP connections dropped by [http] read_timeout or write_timeout.",
                    {{{}, static_cast<double>(http.timeouts_total)}}});

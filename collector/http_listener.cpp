@@ -1,5 +1,6 @@
 #include "offmon/collector/http_listener.h"
 
+#include <list>
 #include <optional>
 #include <utility>
 
@@ -24,12 +25,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-// Refusals in progress (each writes a 503 and waits briefly for the client to close).
-// Past this, an excess connection is closed without a word.
+// Refusals in progress (each reads the request, answers, and waits briefly for the client
+// to close). Past this, an excess connection is closed without a word.
 constexpr size_t kMaxRefusing = 64;
 constexpr auto kRefuseTimeout = std::chrono::seconds(1);
 // After a failed accept (out of file descriptors), wait before the next one.
 constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
+// What an idle kept-alive connection reads at once while it waits for the next request.
+constexpr size_t kIdleReadBytes = 1024;
+
+class Connection;
 
 // Shared by the listener and its connections, which may outlive it.
 struct Shared {
@@ -37,31 +42,87 @@ struct Shared {
   HttpHandler handler;
   std::shared_ptr<HttpStats> stats;
   size_t refusing = 0;
+  // The connections that hold no request (new, idle between requests, or still reading
+  // one), longest waiting first: the ones a new connection may push out when every slot
+  // is taken. A connection is in it from the end of its last response (or its accept) to
+  // the end of reading the next request.
+  std::list<Connection*> waiting;
 };
 
 std::string_view Std(beast::string_view text) { return {text.data(), text.size()}; }
 
+bool IsHealthz(std::string_view target) { return target.substr(0, target.find('?')) == "/healthz"; }
+
+// Each open connection holds one of max_connections slots (stats->open_connections).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)), shared_(std::move(shared)) {
     ++shared_->stats->open_connections;
   }
-  ~Connection() { --shared_->stats->open_connections; }
+  ~Connection() {
+    Unlist();
+    if (!evicted_) --shared_->stats->open_connections;
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void ReadRequest() {
+  void Start() { ReadRequest(/*kept_alive=*/false); }
+
+  // Since when it has waited for a request (it is in shared_->waiting).
+  std::chrono::steady_clock::time_point waiting_since() const { return waiting_since_; }
+
+  // Closes a connection that holds no request, so a new one can have its slot (which is
+  // free from now on). Its pending read ends with operation_aborted.
+  void Evict() {
+    Unlist();
+    evicted_ = true;
+    --shared_->stats->open_connections;
+    ++shared_->stats->evicted_total;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void List() {
+    Unlist();
+    waiting_since_ = std::chrono::steady_clock::now();
+    waiting_ = shared_->waiting.insert(shared_->waiting.end(), this);
+  }
+  void Unlist() {
+    if (!waiting_) return;
+    shared_->waiting.erase(*waiting_);
+    waiting_.reset();
+  }
+
+  // A new connection, or a kept-alive one after a response: the header must then arrive
+  // within read_timeout; a kept-alive connection first waits up to idle_timeout for the
+  // request's first byte (unless it is already buffered, pipelined).
+  void ReadRequest(bool kept_alive) {
+    List();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(0);
+    if (!kept_alive || buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(shared_->limits.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kIdleReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                              if (ec) return;  // idle_timeout (closed), reset, evicted
+                              self->buffer_.commit(bytes);
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
     stream_.expires_after(shared_->limits.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
- private:
   void OnRead(beast::error_code ec) {
+    Unlist();
+    if (evicted_) return;
     if (ec == beast::error::timeout) {
       ++shared_->stats->timeouts_total;  // tcp_stream closed the socket
       return;
@@ -162,7 +223,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (ec) return;
     if (!keep_alive_) return Shutdown();
-    ReadRequest();
+    ReadRequest(/*kept_alive=*/true);
   }
 
   void Shutdown() {
@@ -175,14 +236,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_{kMaxHeaderBytes + 1024};
   std::optional<http::request_parser<http::empty_body>> parser_;
   bool keep_alive_ = false;
+  bool evicted_ = false;
+  std::optional<std::list<Connection*>::iterator> waiting_;  // its place in shared_->waiting
+  std::chrono::steady_clock::time_point waiting_since_;
   std::optional<http::response<http::empty_body>> header_;
   std::optional<http::response_serializer<http::empty_body>> serializer_;
   std::function<bool(std::string*)> next_piece_;
   std::string piece_;
 };
 
-// A connection over the limit: a 503, then a short wait for the client to close so the
-// answer is not lost to a reset.
+// A connection over the limit when every slot is busy answering: its request is read
+// (within kRefuseTimeout); /healthz is answered as usual, so a full listener never looks
+// unhealthy; anything else gets 503 with Retry-After. Then a short wait for the client to
+// close, so the answer is not lost to a reset.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
   Refusal(tcp::socket socket, std::shared_ptr<Shared> shared)
@@ -194,20 +260,52 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   Refusal& operator=(const Refusal&) = delete;
 
   void Start() {
-    static constexpr std::string_view kResponse =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: offmon\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        "Retry-After: 1\r\nConnection: close\r\nContent-Length: 21\r\n\r\ntoo many connections\n";
+    parser_.header_limit(kMaxHeaderBytes);
+    parser_.body_limit(0);
     stream_.expires_after(kRefuseTimeout);
-    asio::async_write(stream_, asio::buffer(kResponse.data(), kResponse.size()),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) return;
-                        beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                        self->Drain();
-                      });
+    http::async_read(stream_, buffer_, parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
+  void OnRead(beast::error_code ec) {
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream) return;
+    if (ec && ec.category() != beast::http::make_error_code(http::error::end_of_stream).category()) return;
+    HttpResponse response;
+    response.status = 503;
+    response.body = "too many connections\n";
+    unsigned version = 11;
+    bool refused = true;
+    if (!ec) {
+      const auto& request = parser_.get();
+      version = request.version();
+      if (request.method() == http::verb::get && IsHealthz(Std(request.target()))) {
+        const auto accept = request.find(http::field::accept);
+        response = shared_->handler(HttpRequest{Std(request.method_string()), Std(request.target()),
+                                                accept == request.end() ? std::string_view() : Std(accept->value())});
+        std::string piece;
+        while (response.next_piece && response.next_piece(&piece)) response.body += piece;
+        ++shared_->stats->requests_total;
+        refused = false;
+      }
+    }
+    message_.result(static_cast<http::status>(response.status));
+    message_.version(version);
+    message_.set(http::field::server, "offmon");
+    message_.set(http::field::content_type, response.content_type);
+    if (refused) message_.set(http::field::retry_after, "1");
+    message_.keep_alive(false);
+    message_.body() = std::move(response.body);
+    message_.prepare_payload();
+    stream_.expires_after(kRefuseTimeout);
+    http::async_write(stream_, message_, [self = shared_from_this()](beast::error_code write_ec, size_t) {
+      if (write_ec) return;
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->Drain();
+    });
+  }
+
   void Drain() {
     stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (!ec) self->Drain();
@@ -215,6 +313,9 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   }
   beast::tcp_stream stream_;
   std::shared_ptr<Shared> shared_;
+  beast::flat_buffer buffer_{kMaxHeaderBytes + 1024};
+  http::request_parser<http::empty_body> parser_;
+  http::response<http::string_body> message_;
   char drain_[1024];
 };
 
@@ -234,13 +335,28 @@ struct HttpListener::Impl : std::enable_shared_from_this<HttpListener::Impl> {
         });
         return;
       }
-      if (static_cast<size_t>(self->shared->stats->open_connections) >= self->shared->limits.max_connections) {
-        ++self->shared->stats->refused_total;
-        if (self->shared->refusing < kMaxRefusing) {
+      Shared& state = *self->shared;
+      auto full = [&state] {
+        return static_cast<size_t>(state.stats->open_connections) >= state.limits.max_connections;
+      };
+      // Full: the connection that has waited longest for a request makes room (as nginx
+      // does), so clients that connect and stall cannot lock others out. One that has
+      // waited less than evict_after may have its request on the way (a burst of honest
+      // clients): the new one is refused instead, unless refusals are full too (a flood).
+      if (full() && !state.waiting.empty()) {
+        Connection* oldest = state.waiting.front();
+        if (std::chrono::steady_clock::now() - oldest->waiting_since() >= state.limits.evict_after ||
+            state.refusing >= kMaxRefusing) {
+          oldest->Evict();
+        }
+      }
+      if (!full()) {
+        std::make_shared<Connection>(std::move(socket), self->shared)->Start();
+      } else {
+        ++state.stats->refused_total;
+        if (state.refusing < kMaxRefusing) {
           std::make_shared<Refusal>(std::move(socket), self->shared)->Start();
         }  // else the socket closes here
-      } else {
-        std::make_shared<Connection>(std::move(socket), self->shared)->ReadRequest();
       }
       self->Accept();
     });
@@ -262,7 +378,10 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Start(asio::io_context& io, 
   const auto address = asio::ip::make_address(host, ec);
   if (ec) return Status::InvalidArgument(fmt::format("http listen {}: {}", listen, ec.message()));
   auto impl = std::make_shared<Impl>(io, log);
-  impl->shared = std::make_shared<Shared>(Shared{limits, std::move(handler), std::move(stats)});
+  impl->shared = std::make_shared<Shared>();
+  impl->shared->limits = limits;
+  impl->shared->handler = std::move(handler);
+  impl->shared->stats = std::move(stats);
   const tcp::endpoint endpoint(address, port);
   auto fail = [&](std::string_view step) {
     return Status::IOError(fmt::format("http listen {}: {}: {}", listen, step, ec.message()));

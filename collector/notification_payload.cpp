@@ -1,6 +1,9 @@
 #include "offmon/collector/notification_payload.h"
 
 #include <cctype>
+#include <charconv>
+
+#include <boost/asio/ip/address_v6.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,6 +46,8 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     return Status::InvalidArgument("the URL must start with http:// or https://");
   }
   std::string_view rest = url.substr(scheme_end + 3);
+  // A fragment (#...) is the client's own: never sent.
+  rest = rest.substr(0, rest.find('#'));
   const size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -52,17 +57,56 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   if (authority.find('@') != std::string_view::npos) {
     return Status::InvalidArgument("the URL must not hold credentials before the host");
   }
-  const size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    out.port = std::string(authority.substr(colon + 1));
-    authority = authority.substr(0, colon);
-    if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
-      return Status::InvalidArgument("the URL's port is not a number");
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    // An IPv6 literal (RFC 3986 3.2.2): "[::1]" or "[::1]:8080"; a zone as "%25eth0" (RFC 6874).
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("the URL's IPv6 address has no closing ]");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Status::InvalidArgument("the URL has something other than :PORT after its ]");
+      port = after.substr(1);
+      if (port.empty()) return Status::InvalidArgument("the URL's port is not a number");
     }
+    std::string literal(host);
+    if (const size_t zone = literal.find("%25"); zone != std::string::npos) literal.erase(zone + 1, 2);
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address_v6(literal, ec);
+    if (ec || literal.empty()) return Status::InvalidArgument("the URL's bracketed host is not an IPv6 address");
+    out.host = address.to_string();  // canonical, no brackets: what the resolver and TLS take
+    out.ipv6_literal = true;
+  } else {
+    if (authority.find_first_of("[]") != std::string_view::npos) {
+      return Status::InvalidArgument("the URL's host has a [ or ] outside an IPv6 literal");
+    }
+    if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      if (port.empty()) return Status::InvalidArgument("the URL's port is not a number");
+      if (host.find(':') != std::string_view::npos) {
+        return Status::InvalidArgument("the URL's host has a colon: an IPv6 address goes in brackets, http://[::1]:8080/");
+      }
+    }
+    if (host.empty()) return Status::InvalidArgument("the URL has no host");
+    out.host = std::string(host);
   }
-  if (authority.empty()) return Status::InvalidArgument("the URL has no host");
-  out.host = std::string(authority);
+  if (!port.empty()) {
+    unsigned value = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (error != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      return Status::InvalidArgument("the URL's port is not a number from 1 to 65535");
+    }
+    out.port = std::string(port);
+  }
   return out;
+}
+
+std::string HttpHostHeader(const HttpUrl& url) {
+  const std::string host = url.ipv6_literal ? "[" + url.host + "]" : url.host;
+  const std::string_view default_port = url.https ? "443" : "80";
+  return url.port == default_port ? host : host + ":" + url.port;
 }
 
 std::string RedactHttpUrl(std::string_view url) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <random>
 
@@ -33,6 +34,8 @@ using asio::ip::tcp;
 namespace {
 
 constexpr size_t kEventPage = 512;
+// Notifications kept in memory while the store refuses to queue them (disk full, busy).
+constexpr size_t kMaxUnwritten = 10'000;
 constexpr size_t kMaxResponseBytes = 64 * 1024;
 constexpr size_t kMaxReasonBytes = 200;
 // Path and query pieces this long are scrubbed from receivers' error texts ("api",
@@ -202,8 +205,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     request_.method(http::verb::post);
     request_.target(post.target);
     request_.version(11);
-    const std::string_view default_port = url_.https ? "443" : "80";
-    request_.set(http::field::host, url_.port == default_port ? url_.host : url_.host + ":" + url_.port);
+    request_.set(http::field::host, HttpHostHeader(url_));
     request_.set(http::field::user_agent, "offmon");
     request_.set(http::field::content_type, "application/json");
     request_.set("Idempotency-Key", current_->id);
@@ -499,19 +501,38 @@ size_t NotificationSender::Queue(const std::vector<analyzer::Transition>& transi
     // Routing goes on with the silences and acknowledgements known so far.
     log_.error("notify: cannot read silences and acknowledgements: {}", status.ToString());
   }
-  std::vector<analyzer::Notification> batch = router_.Route(transitions, suppressions_);
+  // After a restart, the resolves a crash lost come before this evaluation's news.
+  std::vector<analyzer::Notification> batch = router_.HealResolves(now, active);
+  for (analyzer::Notification& n : router_.Route(transitions, suppressions_)) batch.push_back(std::move(n));
   for (analyzer::Notification& n : router_.Reconcile(now, active, suppressions_)) batch.push_back(std::move(n));
   for (analyzer::Notification& n : router_.Repeats(now, active, suppressions_)) batch.push_back(std::move(n));
+  // Those a failed write left over go first, in their order; they were routed already.
+  if (!unwritten_.empty()) {
+    batch.insert(batch.begin(), std::make_move_iterator(unwritten_.begin()), std::make_move_iterator(unwritten_.end()));
+    unwritten_.clear();
+  }
   size_t queued = 0;
   for (const analyzer::Notification& n : batch) {
     auto seq = store_.AppendEvent(EventKind::kNotificationQueued, "notify", analyzer::EncodeNotification(n), now);
     if (!seq) {
-      log_.error("notify: cannot queue notifications: {}", seq.error().ToString());
+      log_.error("notify: cannot queue {} notification(s), retrying at the next evaluation: {}", batch.size() - queued,
+                 seq.error().ToString());
       break;
     }
     ++queued;
     for (const auto& lane : lanes_) {
       if (lane->name() == n.receiver) lane->Queued();
+    }
+  }
+  if (queued < batch.size()) {
+    unwritten_.assign(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(queued)),
+                      std::make_move_iterator(batch.end()));
+    if (unwritten_.size() > kMaxUnwritten) {
+      // A store that has refused writes for very long: the oldest go. A restart sends what
+      // is still true (Reconcile, HealResolves); only the history between is lost.
+      log_.error("notify: {} notifications could not be queued and are dropped", unwritten_.size() - kMaxUnwritten);
+      unwritten_.erase(unwritten_.begin(),
+                       unwritten_.begin() + static_cast<std::ptrdiff_t>(unwritten_.size() - kMaxUnwritten));
     }
   }
   Wake();
@@ -525,6 +546,7 @@ void NotificationSender::Wake() {
 std::map<std::string, int64_t> NotificationSender::Backlog() const {
   std::map<std::string, int64_t> out;
   for (const auto& lane : lanes_) out[lane->name()] = lane->pending();
+  for (const analyzer::Notification& n : unwritten_) ++out[n.receiver];
   return out;
 }
 

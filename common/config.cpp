@@ -315,6 +315,7 @@ Status ParseHttp(const toml::table& http, std::string_view source_name, HttpConf
   OFFMON_RETURN_IF_ERROR(reader.String("listen", &out->listen));
   OFFMON_RETURN_IF_ERROR(reader.Int("max_connections", 1, &out->max_connections));
   OFFMON_RETURN_IF_ERROR(reader.Duration("read_timeout", &out->read_timeout));
+  OFFMON_RETURN_IF_ERROR(reader.Duration("idle_timeout", &out->idle_timeout));
   OFFMON_RETURN_IF_ERROR(reader.Duration("write_timeout", &out->write_timeout));
   OFFMON_RETURN_IF_ERROR(reader.Duration("stale_after", &out->stale_after));
   OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());

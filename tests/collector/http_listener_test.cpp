@@ -3,6 +3,7 @@
 // FakeClock): limits, malformed requests, slow clients, the Prometheus exposition
 // (validated by promtool), /healthz and /api/report.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -71,7 +72,16 @@ class HttpListenerTest : public ::testing::Test {
         io_, "127.0.0.1:0", limits,
         [](const HttpRequest& request) {
           HttpResponse response;
-          if (request.target == "/stream") {
+          if (request.target == "/big") {
+            // 32 MiB, more than loopback socket buffers hold: a client that does not
+            // read keeps its connection busy answering.
+            auto left = std::make_shared<int>(512);
+            response.next_piece = [left](std::string* piece) {
+              if ((*left)-- == 0) return false;
+              piece->assign(64 * 1024, 'x');
+              return true;
+            };
+          } else if (request.target == "/stream") {
             auto left = std::make_shared<int>(100);
             response.body = "start\n";
             response.next_piece = [left](std::string* piece) {
@@ -108,6 +118,14 @@ class HttpListenerTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);  // polling a condition with a deadline
     }
     return false;
+  }
+
+  // A copy of the counters, taken on the io_context's thread.
+  HttpStats Stats() {
+    std::promise<HttpStats> copy;
+    auto result = copy.get_future();
+    boost::asio::post(io_, [&] { copy.set_value(*stats_); });
+    return result.get();
   }
 
   boost::asio::io_context io_;
@@ -176,19 +194,147 @@ TEST_F(HttpListenerTest, ASlowClientDoesNotBlockAnotherAndIsDropped) {
   EXPECT_TRUE(dropped.error.empty()) << dropped.error << " (closed, not a receive timeout)";
 }
 
-TEST_F(HttpListenerTest, ConnectionsBeyondTheLimitAreRefusedWith503) {
+TEST_F(HttpListenerTest, AKeptAliveConnectionIsClosedAfterIdleTimeout) {
+  HttpLimits limits;
+  limits.idle_timeout = 200ms;  // read_timeout stays 10 s
+  Start(limits);
+  const int fd = testing::ConnectLoopback(port_);
+  ASSERT_GE(fd, 0);
+  const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";  // keep-alive
+  const auto before = std::chrono::steady_clock::now();  // before the server's idle wait starts
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  auto reply = testing::ReadReply(fd);  // reads until the server closes
+  const auto waited = std::chrono::steady_clock::now() - before;
+  ::close(fd);
+  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_TRUE(reply.error.empty()) << reply.error << " (closed, not a receive timeout)";
+  EXPECT_GE(waited, 200ms);
+  EXPECT_LT(waited, 5s) << "closed at idle_timeout, not read_timeout";
+}
+
+TEST_F(HttpListenerTest, IdleConnectionsMakeRoomForANewOne) {
   HttpLimits limits;
   limits.max_connections = 4;
+  limits.evict_after = 0ms;
   Start(limits);
   std::vector<int> idle;
   for (int i = 0; i < 4; ++i) idle.push_back(testing::ConnectLoopback(port_));
   for (int fd : idle) ASSERT_GE(fd, 0);
-  ASSERT_TRUE(EventuallyGets(503)) << "a fifth connection is refused";
+  // Every slot is taken by a connection that sent nothing: the oldest makes room.
+  for (int i = 0; i < 4; ++i) {
+    auto reply = HttpGet(port_, "/");
+    EXPECT_EQ(reply.status, 200) << reply.error;
+  }
+  EXPECT_GE(Stats().evicted_total, 1u);
+  EXPECT_EQ(Stats().refused_total, 0u);
+  // The oldest idle one was closed: it sees the close, no answer.
+  auto first = testing::ReadReply(idle[0]);
+  EXPECT_EQ(first.status, 0);
+  EXPECT_TRUE(first.error.empty()) << first.error << " (closed, not a receive timeout)";
+  for (int fd : idle) ::close(fd);
+}
+
+TEST_F(HttpListenerTest, WhenEveryConnectionIsBusyANewOneIsRefusedButHealthzIsAnswered) {
+  HttpLimits limits;
+  limits.max_connections = 2;
+  limits.evict_after = 0ms;
+  Start(limits);
+  // Two clients ask for a large body and do not read it: both connections stay busy.
+  std::vector<int> busy;
+  const std::string big = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(testing::ConnectLoopback(port_));
+    ASSERT_GE(busy.back(), 0);
+    ASSERT_EQ(::send(busy.back(), big.data(), big.size(), MSG_NOSIGNAL), static_cast<ssize_t>(big.size()));
+  }
+  // Both requests read (answering has begun), so neither is a connection still waiting.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (Stats().requests_total < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the two /big requests were not read";
+    std::this_thread::sleep_for(5ms);  // polling a condition with a deadline
+  }
+  ASSERT_TRUE(EventuallyGets(503)) << "a third connection is refused";
   auto refused = HttpGet(port_, "/");
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.body, "too many connections\n");
-  for (int fd : idle) ::close(fd);
+  EXPECT_NE(refused.headers.find("Retry-After: 1"), std::string::npos) << refused.headers;
+  // A refused health probe is still answered by the handler: a full listener is not
+  // an unhealthy daemon.
+  for (int i = 0; i < 5; ++i) {
+    auto probe = HttpGet(port_, "/healthz");
+    EXPECT_EQ(probe.status, 200) << probe.error;
+    EXPECT_EQ(probe.body, "hello\n");
+  }
+  EXPECT_GE(Stats().refused_total, 6u);
+  for (int fd : busy) ::close(fd);
   EXPECT_TRUE(EventuallyGets(200)) << "served again once the others closed";
+}
+
+// Slowloris: every slot held by a client that sent half a header, and a process that
+// reconnects in a loop with twice as many connections as there are slots (each sends half
+// a header and holds it until the server closes it, then reconnects). Health probes in a
+// row are all answered 200, each within 3 s. read_timeout is long, so the deadline is not
+// what saves them.
+TEST_F(HttpListenerTest, SlowClientsAndAReconnectLoopDoNotStarveHealthz) {
+  HttpLimits limits;
+  limits.max_connections = 8;
+  limits.read_timeout = 60s;
+  limits.evict_after = 100ms;
+  Start(limits);
+  const std::string half = "GET /healthz HTTP/1.1\r\nHost: x\r\n";  // no blank line: never ends
+  auto slow_connect = [&] {
+    const int fd = testing::ConnectLoopback(port_, 100ms);
+    if (fd >= 0) ::send(fd, half.data(), half.size(), MSG_NOSIGNAL);
+    return fd;
+  };
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(slow_connect());
+    ASSERT_GE(slow.back(), 0);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> reconnects{0};
+  std::thread loop([&] {
+    std::vector<pollfd> fds(16);  // twice the slots: it always has connections waiting to get in
+    for (pollfd& p : fds) p = {slow_connect(), POLLIN, 0};
+    while (!stop) {
+      // Waits for the server to close one (or 50 ms, to look at `stop`), then reconnects.
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      for (pollfd& p : fds) {
+        if (p.revents == 0) continue;
+        char byte;
+        if (p.fd >= 0 && ::recv(p.fd, &byte, 1, MSG_DONTWAIT) > 0) continue;  // an answer: keep reading
+        if (p.fd >= 0) ::close(p.fd);
+        p = {slow_connect(), POLLIN, 0};
+        ++reconnects;
+      }
+    }
+    for (pollfd& p : fds) {
+      if (p.fd >= 0) ::close(p.fd);
+    }
+  });
+  // At least 30 probes, and on until the eight slow clients have been pushed out (the
+  // first probes may come before they waited evict_after, and are answered as refusals).
+  int probes = 0, answered = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (probes < 30 || Stats().evicted_total < 8) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the slow clients were not pushed out: evicted " << Stats().evicted_total;
+      break;
+    }
+    const auto before = std::chrono::steady_clock::now();
+    auto probe = HttpGet(port_, "/healthz");
+    const auto took = std::chrono::steady_clock::now() - before;
+    EXPECT_EQ(probe.status, 200) << "probe " << probes << ": " << probe.error;
+    EXPECT_LT(took, 3s) << "probe " << probes;
+    ++probes;
+    answered += probe.status == 200 ? 1 : 0;
+  }
+  stop = true;
+  loop.join();
+  for (int fd : slow) ::close(fd);
+  EXPECT_EQ(answered, probes);
+  EXPECT_GT(reconnects.load(), 0) << "the reconnect loop ran";
 }
 
 TEST_F(HttpListenerTest, FiftyConcurrentClientsAreServedOrCleanlyRefused) {
@@ -220,6 +366,11 @@ TEST(HttpConfigTest, ListenIsValidatedWithFileAndLine) {
   auto defaults = ParseConfig("", "offmon.toml");
   ASSERT_TRUE(defaults.has_value());
   EXPECT_EQ(defaults->http.listen, "127.0.0.1:9470");
+  EXPECT_EQ(defaults->http.max_connections, 256);
+  EXPECT_EQ(defaults->http.idle_timeout, std::chrono::seconds(30));
+  auto idle = ParseConfig("[http]\nidle_timeout = \"5s\"\n", "offmon.toml");
+  ASSERT_TRUE(idle.has_value()) << idle.error().ToString();
+  EXPECT_EQ(idle->http.idle_timeout, std::chrono::seconds(5));
   auto off = ParseConfig("[http]\nlisten = \"\"\n", "offmon.toml");
   ASSERT_TRUE(off.has_value());
   EXPECT_TRUE(off->http.listen.empty());

@@ -162,14 +162,16 @@ TEST_F(NotificationRouterTest, RestoredFromQueuedNotifications) {
             std::vector<std::string>{"ops:resolved"});
 }
 
-// Silences and acknowledgements: one evaluation as the daemon's sender runs it (route the
-// tracker's transitions, reconcile, repeat) at a FakeClock's time, against the silence
-// and acknowledgement events folded so far.
+// Silences and acknowledgements: one evaluation as the daemon's sender runs it (heal lost
+// resolves after a restart, route the tracker's transitions, reconcile, repeat) at a
+// FakeClock's time, against the silence and acknowledgement events folded so far.
 class SuppressionTest : public NotificationRouterTest {
  protected:
   std::vector<std::string> Step(std::vector<Finding> findings) {
     const TimePoint now = clock.Now();
-    last = router().Route(tracker().Update(now, std::move(findings)), suppressions);
+    auto transitions = tracker().Update(now, std::move(findings));
+    last = router().HealResolves(now, tracker().active());
+    for (Notification& n : router().Route(transitions, suppressions)) last.push_back(std::move(n));
     for (Notification& n : router().Reconcile(now, tracker().active(), suppressions)) last.push_back(std::move(n));
     for (Notification& n : router().Repeats(now, tracker().active(), suppressions)) last.push_back(std::move(n));
     return Who(last);
@@ -356,6 +358,49 @@ TEST_F(SuppressionTest, ReconcileHealsACrashBetweenRecordingAndQueueing) {
   EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());
 }
 
+TEST_F(SuppressionTest, ReconcileHealsAResolveLostBetweenRecordingAndQueueing) {
+  notify.receivers = {Receiver("ops"), Receiver("pager", "WARNING", {"escalated"})};
+  std::vector<Transition> recorded = tracker().Update(clock.Now(), {Offline("w1", Severity::kCritical)});
+  std::vector<Notification> queued = router().Route(recorded);
+  ASSERT_EQ(Who(queued), (std::vector<std::string>{"ops:escalated", "pager:escalated"}));
+  // Five minutes later the resolve is recorded, then the daemon dies before queueing it.
+  clock.Advance(std::chrono::minutes(5));
+  for (const Transition& t : tracker().Update(clock.Now(), {})) recorded.push_back(t);
+  ASSERT_EQ(recorded.back().state, AlertState::kResolved);
+  auto restart = [&] {
+    tracker_.reset();
+    for (const Transition& t : recorded) tracker().Apply(t);
+    router_.reset();
+    int64_t queued_seq = 0;
+    for (const Notification& n : queued) router().Apply(*DecodeNotification(EncodeNotification(n), ++queued_seq));
+  };
+  restart();
+  ASSERT_TRUE(tracker().active().empty());
+  clock.Advance(std::chrono::seconds(30));
+  // The resolve goes where the episode went and wants it (pager does not list "resolved").
+  ASSERT_EQ(Step({}), std::vector<std::string>{"ops:resolved"});
+  EXPECT_EQ(last[0].key, w1);
+  EXPECT_EQ(last[0].transition.state, AlertState::kResolved);
+  EXPECT_EQ(last[0].transition.severity, Severity::kCritical);
+  EXPECT_EQ(last[0].transition.labels, (Labels{{"process", "w1"}}));
+  EXPECT_EQ(last[0].transition.active_since, kT0);
+  EXPECT_EQ(last[0].transition.at, clock.Now());
+  const Notification resolve = last[0];
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_TRUE(Step({}).empty()) << "healed once";
+  // Another restart, this time with the resolve queued: nothing is sent twice.
+  queued.push_back(resolve);
+  restart();
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_TRUE(Step({}).empty());
+  // And a new episode of the same alert after a restart is news, not a resolve of the old.
+  queued.pop_back();
+  restart();
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}),
+            (std::vector<std::string>{"ops:resolved", "ops:escalated", "pager:escalated"}));
+}
+
 TEST_F(SuppressionTest, AnEarlierEpisodeLeftBehindByARestartDoesNotCount) {
   notify.receivers = {Receiver("pager", "WARNING", {"escalated"})};
   ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"pager:escalated"});
@@ -369,6 +414,37 @@ TEST_F(SuppressionTest, AnEarlierEpisodeLeftBehindByARestartDoesNotCount) {
   EXPECT_TRUE(Step({Offline("w1")}).empty());  // a new WARNING episode, not a severity change
   clock.Advance(std::chrono::minutes(61));
   EXPECT_EQ(Step({Offline("w1")}), std::vector<std::string>{"pager:escalated"});
+}
+
+TEST_F(SuppressionTest, AnInhibitedAlertIsSentWhenItsCauseResolves) {
+  notify.receivers = {Receiver("ops")};
+  Finding cause;
+  cause.alert = "DatabaseUnreachable";
+  cause.severity = Severity::kCritical;
+  cause.summary = "down";
+  Finding slow;
+  slow.alert = "DatabaseSlow";
+  slow.severity = Severity::kCritical;
+  slow.summary = "slow";
+  ASSERT_EQ(Step({cause, slow}), std::vector<std::string>{"ops:escalated"});
+  EXPECT_EQ(last[0].transition.alert, "DatabaseUnreachable");
+  EXPECT_EQ(tracker().active().at("DatabaseSlow").inhibited_by, "DatabaseUnreachable");
+  // The cause's resolve condition holds, not yet for long enough (hysteresis): it still
+  // fires, and still explains the slowness.
+  Finding holding = cause;
+  holding.hold_only = true;
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_TRUE(Step({holding, slow}).empty());
+  // The cause resolves; the slowness it explained is now news of its own.
+  clock.Advance(std::chrono::seconds(30));
+  ASSERT_EQ(Step({slow}), (std::vector<std::string>{"ops:resolved", "ops:escalated"}));
+  EXPECT_EQ(last[0].transition.alert, "DatabaseUnreachable");
+  EXPECT_EQ(last[1].transition.alert, "DatabaseSlow");
+  EXPECT_TRUE(last[1].transition.inhibited_by.empty());
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_TRUE(Step({slow}).empty()) << "sent once";
+  clock.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(Step({}), std::vector<std::string>{"ops:resolved"});
 }
 
 TEST_F(SuppressionTest, ReconcileSendsNothingForAWarningResolvedWithinTheHour) {
@@ -434,6 +510,34 @@ TEST(NotificationPayloadTest, ParsesHttpUrlsAndNeverEchoesThem) {
   EXPECT_EQ(ParseHttpUrl("HTTPS://hooks.example:8443")->port, "8443");
   for (std::string_view bad : {"ftp://secret-token", "secret-token", "http://:1/secret-token", "https://:1/secret-token",
                                "http://user:secret-token@host/"}) {
+    auto error = ParseHttpUrl(bad);
+    ASSERT_FALSE(error.has_value()) << bad;
+    EXPECT_EQ(error.error().message().find("secret-token"), std::string::npos) << error.error().message();
+  }
+}
+
+TEST(NotificationPayloadTest, ParsesBracketedIpv6Hosts) {
+  auto v6 = ParseHttpUrl("http://[::1]:8080/hook/secret-token?x=1#frag");
+  ASSERT_TRUE(v6.has_value()) << v6.error().ToString();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_TRUE(v6->ipv6_literal);
+  EXPECT_EQ(v6->port, "8080");
+  EXPECT_EQ(v6->target, "/hook/secret-token?x=1");
+  EXPECT_EQ(HttpHostHeader(*v6), "[::1]:8080");
+  auto default_port = ParseHttpUrl("https://[2001:DB8::1]/alerts");
+  ASSERT_TRUE(default_port.has_value()) << default_port.error().ToString();
+  EXPECT_EQ(default_port->host, "2001:db8::1");
+  EXPECT_EQ(default_port->port, "443");
+  EXPECT_EQ(HttpHostHeader(*default_port), "[2001:db8::1]");
+  auto no_path = ParseHttpUrl("http://[::ffff:127.0.0.1]:9093");
+  ASSERT_TRUE(no_path.has_value()) << no_path.error().ToString();
+  EXPECT_EQ(no_path->target, "/");
+  EXPECT_EQ(HttpHostHeader(*ParseHttpUrl("http://hooks.example:8080/x")), "hooks.example:8080");
+  EXPECT_EQ(HttpHostHeader(*ParseHttpUrl("http://hooks.example:80/x")), "hooks.example");
+  for (std::string_view bad :
+       {"http://[::1/secret-token", "http://[::1]x/secret-token", "http://[::1]:/secret-token",
+        "http://[not-v6]/secret-token", "http://[]/secret-token", "http://::1:8080/secret-token",
+        "http://[::1]:99999/secret-token", "http://host:0/secret-token", "http://ho[st]:1/secret-token"}) {
     auto error = ParseHttpUrl(bad);
     ASSERT_FALSE(error.has_value()) << bad;
     EXPECT_EQ(error.error().message().find("secret-token"), std::string::npos) << error.error().message();

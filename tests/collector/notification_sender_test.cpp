@@ -15,6 +15,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "offmon/analyzer/alert_tracker.h"
 #include "offmon/analyzer/notification.h"
 #include "offmon/store/store.h"
 #include "support/http_receiver.h"
@@ -35,6 +36,46 @@ Transition Critical(std::string process, AlertState state, TimePoint at) {
   return {at, "ProcessOffline", Severity::kCritical, state, {{"process", std::move(process)}},
           "",  "offline",       kT0,                 ""};
 }
+
+// A real store whose AppendEvent of queued notifications fails while fail_queue is set,
+// as SQLite does when the disk is full or another writer holds the lock too long.
+class FlakyStore : public store::Store {
+ public:
+  explicit FlakyStore(store::Store& inner) : inner_(inner) {}
+  bool fail_queue = false;
+
+  std::unique_ptr<store::Appender> NewAppender(std::string source) override { return inner_.NewAppender(source); }
+  Result<int64_t> AppendEvent(EventKind kind, std::string_view source, std::string_view payload, TimePoint at) override {
+    if (fail_queue && kind == EventKind::kNotificationQueued) return Status::IOError("database or disk is full");
+    return inner_.AppendEvent(kind, source, payload, at);
+  }
+  Status Checkpoint() override { return inner_.Checkpoint(); }
+  Status ApplyRetention(TimePoint now) override { return inner_.ApplyRetention(now); }
+  Status Rebuild() override { return inner_.Rebuild(); }
+  Result<std::vector<store::SeriesInfo>> Select(const store::Selector& selector) override {
+    return inner_.Select(selector);
+  }
+  Result<std::vector<Sample>> ReadRange(store::SeriesId series, TimePoint from, TimePoint to) override {
+    return inner_.ReadRange(series, from, to);
+  }
+  Result<std::vector<store::LatestSample>> ReadLatest(TimePoint since) override { return inner_.ReadLatest(since); }
+  Result<std::vector<store::RollupBucket>> ReadRollup(store::SeriesId series, store::RollupStep step, TimePoint from,
+                                                      TimePoint to) override {
+    return inner_.ReadRollup(series, step, from, to);
+  }
+  Result<std::vector<store::EpochRecord>> ReadEpochs(TimePoint from, TimePoint to) override {
+    return inner_.ReadEpochs(from, to);
+  }
+  Result<std::vector<store::Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
+                                               size_t limit) override {
+    return inner_.ReadEvents(after_seq, kind, limit);
+  }
+  Result<store::StoreInfo> Info() override { return inner_.Info(); }
+  Result<std::vector<std::string>> Check() override { return inner_.Check(); }
+
+ private:
+  store::Store& inner_;
+};
 
 class NotificationSenderTest : public ::testing::Test {
  protected:
@@ -155,6 +196,55 @@ TEST_F(NotificationSenderTest, QueuedNotificationsSurviveARestartWithoutDuplicat
   ASSERT_EQ(receiver.requests().size(), 2u);
   EXPECT_EQ(nlohmann::json::parse(receiver.requests()[0].body)["state"], "escalated");
   EXPECT_EQ(nlohmann::json::parse(receiver.requests()[1].body)["state"], "resolved");
+}
+
+TEST_F(NotificationSenderTest, DeliversToAReceiverOnIpv6Loopback) {
+  std::unique_ptr<testing::HttpReceiver> v6;
+  try {
+    v6 = std::make_unique<testing::HttpReceiver>(io, "::1");
+  } catch (const boost::system::system_error& e) {
+    GTEST_SKIP() << "this machine has no IPv6 loopback (cannot listen on [::1]: " << e.what() << ")";
+  }
+  notify.receivers.clear();
+  AddReceiver("v6", "webhook", v6->url("/hook/secret-token"));
+  ASSERT_EQ(notify.receivers.back().url.rfind("http://[::1]:", 0), 0u) << notify.receivers.back().url;
+  auto sender = NewSender();
+  EXPECT_EQ(sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {}), 1u);
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+  ASSERT_EQ(v6->requests().size(), 1u);
+  EXPECT_EQ(v6->requests()[0].target, "/hook/secret-token");
+  EXPECT_EQ(v6->requests()[0].host, "[::1]:" + std::to_string(v6->port()));
+  EXPECT_EQ(nlohmann::json::parse(v6->requests()[0].body)["labels"]["process"], "w1");
+}
+
+TEST_F(NotificationSenderTest, AFailedOutboxWriteIsRetriedAtTheNextEvaluationWithoutDuplicates) {
+  FlakyStore flaky(*store);
+  flaky.fail_queue = true;
+  NotificationSender sender(io, flaky, notify, clock, log, [] { return 0.5; });
+  const Transition escalated = Critical("w1", AlertState::kEscalated, kT0);
+  AnalyzerConfig analyzer_config;
+  analyzer::AlertTracker tracker(analyzer_config);
+  tracker.Apply(Critical("w1", AlertState::kFiring, kT0));
+  tracker.Apply(escalated);
+  // The disk is full: nothing is queued, but the notification waits in memory.
+  EXPECT_EQ(sender.Queue({escalated}, kT0, tracker.active()), 0u);
+  EXPECT_EQ(sender.Backlog().at("hook"), 1);
+  EXPECT_NE(Log().find("cannot queue 1 notification(s), retrying at the next evaluation: database or disk "
+                       "is full"),
+            std::string::npos)
+      << Log();
+  // Still full at the next evaluation: still one, not a second copy.
+  EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(30), tracker.active()), 0u);
+  EXPECT_EQ(sender.Backlog().at("hook"), 1);
+  // Space again: queued once, delivered once.
+  flaky.fail_queue = false;
+  EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(60), tracker.active()), 1u);
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+  EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(90), tracker.active()), 0u);
+  EXPECT_EQ(Events(EventKind::kNotificationQueued).size(), 1u);
+  ASSERT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(receiver.requests()[0].body)["state"], "escalated");
+  EXPECT_EQ(sender.Backlog().at("hook"), 0);
 }
 
 TEST_F(NotificationSenderTest, AnUnloadableCaFileOrUrlFileKeepsTheQueueAndLogsNoSecret) {

@@ -330,7 +330,7 @@ url = "http://127.0.0.1:9000/secret-token"
   EXPECT_NE(text.find("notify: plain (webhook) http://127.0.0.1:9000/***, WARNING and above on escalated, resolved\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("http: listening on 127.0.0.1:9470 (/metrics, /healthz, /api/report), up to 16 connections\n"),
+  EXPECT_NE(text.find("http: listening on 127.0.0.1:9470 (/metrics, /healthz, /api/report), up to 256 connections\n"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("secret"), std::string::npos) << text;

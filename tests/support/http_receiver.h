@@ -1,5 +1,5 @@
 // A loopback HTTP receiver for tests, on the test's io_context (no threads): it accepts
-// connections on 127.0.0.1 (an ephemeral port), records each request and answers with
+// connections on 127.0.0.1 or another address given (::1), on an ephemeral port, records each request and answers with
 // the next scripted status (then 200). Stop() closes the port ("receiver down"); Start()
 // listens on the same port again. Also a blocking HTTP client for tests.
 #pragma once
@@ -20,17 +20,22 @@ struct ReceivedRequest {
   std::string target;
   std::string body;
   std::string idempotency_key;
+  std::string host;  // the Host header
 };
 
 class HttpReceiver {
  public:
-  explicit HttpReceiver(boost::asio::io_context& io) : io_(io) { Start(); }
+  // Throws boost::system::system_error when it cannot listen on `address`.
+  explicit HttpReceiver(boost::asio::io_context& io, std::string address = "127.0.0.1")
+      : io_(io), address_(std::move(address)) {
+    Start();
+  }
   ~HttpReceiver() { Stop(); }
 
   void Start() {
     namespace asio = boost::asio;
     acceptor_ = std::make_shared<asio::ip::tcp::acceptor>(io_);
-    asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port_);
+    asio::ip::tcp::endpoint endpoint(asio::ip::make_address(address_), port_);
     acceptor_->open(endpoint.protocol());
     acceptor_->set_option(asio::socket_base::reuse_address(true));
     acceptor_->bind(endpoint);
@@ -47,7 +52,8 @@ class HttpReceiver {
 
   unsigned short port() const { return port_; }
   std::string url(std::string_view path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    const std::string host = address_.find(':') != std::string::npos ? "[" + address_ + "]" : address_;
+    return "http://" + host + ":" + std::to_string(port_) + std::string(path);
   }
   // Statuses to answer with, in order; 200 once they are used up.
   void Script(std::vector<int> statuses) { script_.assign(statuses.begin(), statuses.end()); }
@@ -71,7 +77,8 @@ class HttpReceiver {
                                      [this, c](const boost::system::error_code& rec, size_t) {
                                        if (rec) return;
                                        requests_.push_back({std::string(c->request.target()), c->request.body(),
-                                                            std::string(c->request["Idempotency-Key"])});
+                                                            std::string(c->request["Idempotency-Key"]),
+                                                            std::string(c->request[boost::beast::http::field::host])});
                                        int status = 200;
                                        if (!script_.empty()) {
                                          status = script_.front();
@@ -93,6 +100,7 @@ class HttpReceiver {
   }
 
   boost::asio::io_context& io_;
+  std::string address_;
   std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   unsigned short port_ = 0;
   std::deque<int> script_;

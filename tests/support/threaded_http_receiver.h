@@ -94,7 +94,8 @@ class ThreadedHttpReceiver {
                                      {
                                        std::lock_guard lock(mu_);
                                        requests_.push_back({std::string(c->request.target()), c->request.body(),
-                                                            std::string(c->request["Idempotency-Key"])});
+                                                            std::string(c->request["Idempotency-Key"]),
+                                                            std::string(c->request[boost::beast::http::field::host])});
                                      }
                                      if (hold_) {
                                        held_.push_back(c);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct ActiveAlert {
   TimePoint active_since;  // the condition started to hold
   TimePoint firing_since;
   TimePoint last_seen;  // the last evaluation with a finding
+  // The firing upstream cause that explains this alert ("Alert{labels}"), or empty. Set
+  // when the alert fires; while set, judged again at every evaluation, so it clears when
+  // the cause resolves (and the notification it held back is sent then).
   std::string inhibited_by;
 };
 
@@ -51,6 +55,10 @@ class AlertTracker {
 
  private:
   void IndexNames();
+  // `findings` with the hold-only findings of firing alerts counted as full: what can
+  // inhibit. Copied into *causes on first use in an evaluation.
+  const std::vector<Finding>& Causes(const std::vector<Finding>& findings,
+                                     std::optional<std::vector<Finding>>* causes) const;
 
   const AnalyzerConfig& config_;
   std::map<std::string, ActiveAlert> active_;

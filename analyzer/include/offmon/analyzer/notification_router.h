@@ -33,7 +33,8 @@ namespace offmon::analyzer {
 // Reconcile() runs every evaluation and sends what each receiver should know of the
 // active alerts but was not told: what a silence, an acknowledgement or an inhibition
 // held back once it no longer applies, and what a crash between recording transitions
-// and queueing their notifications lost.
+// and queueing their notifications lost. HealResolves() does the same for resolves once
+// after a restart, before the first Route.
 //
 // State: per (receiver, alert) episode notified, when last and whether its escalation
 // was sent; only for active alerts.
@@ -53,7 +54,15 @@ class NotificationRouter {
   std::vector<Notification> Repeats(TimePoint now, const std::map<std::string, ActiveAlert>& active,
                                     const Suppressions& suppressions = {});
   // Folds a queued notification in (restoring state from the store after a restart).
+  // The next HealResolves checks the restored episodes against the active set.
   void Apply(const Notification& queued);
+  // After Apply(), once (later calls return nothing): the "resolved" notifications a
+  // crash between recording transitions and queueing them lost. For each restored
+  // episode whose alert `active` (the whole active set, as of `now`) no longer holds in
+  // that episode, a resolve at `now` to its receiver if it lists "resolved"; the episode
+  // is forgotten either way. Call it before the first Route after a restart, so the
+  // resolve of an old episode precedes the news of a new one.
+  std::vector<Notification> HealResolves(TimePoint now, const std::map<std::string, ActiveAlert>& active);
 
   size_t episodes() const { return notified_.size(); }
 
@@ -62,7 +71,10 @@ class NotificationRouter {
     TimePoint active_since;  // which episode of the alert (a restored one may be stale)
     TimePoint last;          // when last notified
     bool escalated = false;  // an escalated notification (or a repeat of one) was sent
+    bool restored = false;   // folded in by Apply(), not yet checked against the active set
+    Transition told;         // the transition of the last notification: what a resolve repeats
   };
+
 
   Notification Make(const ReceiverConfig& receiver, std::string reason, const Transition& t, std::string key);
   void Record(const Notification& n);
@@ -74,6 +86,7 @@ class NotificationRouter {
   const NotifyConfig& config_;
   // (receiver, fingerprint) -> what it was told.
   std::map<std::pair<std::string, std::string>, Episode> notified_;
+  bool heal_pending_ = false;  // Apply() ran since the last HealResolves
 };
 
 }  // namespace offmon::analyzer

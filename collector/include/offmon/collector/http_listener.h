@@ -4,10 +4,21 @@
 // few KiB each and never stall the loop's other work (collection timers, store writes).
 //
 // Limits: a request's header at most kMaxHeaderBytes (else 431) and no body (else 400);
-// a request must arrive whole within read_timeout, also the idle wait on a kept-alive
-// connection (else the connection is dropped); each write must complete within
-// write_timeout; at most max_connections open at once: beyond that a connection gets a
-// 503 and is closed. A malformed request gets 400 and the connection is closed.
+// a request's header must arrive whole within read_timeout of the connection opening (on
+// a kept-alive connection: of the request's first byte), and a kept-alive connection may
+// wait at most idle_timeout for that first byte, else the connection is dropped; each
+// write must complete within write_timeout. At most max_connections are open at once.
+// When all are, a new connection closes the one that has waited longest for a request
+// (new, idle or slow: holding no request) if that one has waited at least evict_after,
+// as nginx does with its idle connections, so clients that connect and stall cannot lock
+// out a health probe. Otherwise (every connection busy answering, or just opened) the new
+// one is refused: its request is still read (within 1 s) and /healthz answered as usual,
+// anything else gets 503 with Retry-After; past 64 refusals in progress the oldest
+// waiting connection is closed whatever its age. A malformed request gets 400 and the
+// connection is closed.
+//
+// Memory: each open connection holds a socket and at most about 12 KiB (its header
+// buffer and parser), so max_connections bounds it; refusals in progress are capped at 64.
 //
 // Thread safety: create, use and destroy on the io_context's thread. The handler runs
 // there too and must not throw.
@@ -52,16 +63,22 @@ struct HttpResponse {
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct HttpLimits {
-  size_t max_connections = 16;
-  Duration read_timeout = std::chrono::seconds(10);
-  Duration write_timeout = std::chrono::seconds(10);
+  size_t max_connections = 256;
+  Duration read_timeout = std::chrono::seconds(10);  // a request's header, whole
+  Duration idle_timeout = std::chrono::seconds(30);  // a kept-alive connection between requests
+  Duration write_timeout = std::chrono::seconds(10);  // each write of a response
+  // When all max_connections are open, a connection that has waited this long for a
+  // request may be closed for a new one. Shorter ones are spared (their request may be on
+  // the way) unless refusals are at their cap too.
+  Duration evict_after = std::chrono::seconds(1);
 };
 
 // Counters since the listener (or the first of the listeners sharing them) started.
 struct HttpStats {
   uint64_t requests_total = 0;  // requests answered, by any status
   uint64_t bad_requests_total = 0;  // malformed or over the size limits: 400, 413, 431
-  uint64_t refused_total = 0;       // connections refused over max_connections
+  uint64_t refused_total = 0;       // connections refused over max_connections (all busy)
+  uint64_t evicted_total = 0;       // waiting connections closed to make room for a new one
   uint64_t timeouts_total = 0;      // connections dropped by read_timeout or write_timeout
   int64_t open_connections = 0;
 };

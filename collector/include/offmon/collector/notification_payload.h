@@ -18,13 +18,20 @@ namespace offmon::collector {
 // in paths): never log it.
 struct HttpUrl {
   bool https = false;  // TLS to the receiver (https://)
-  std::string host;
+  std::string host;    // a name, an IPv4 address, or an IPv6 address without its brackets
+  bool ipv6_literal = false;  // host came in brackets: http://[::1]:8080/
   std::string port = "80";   // 443 for https:// without a port
   std::string target = "/";  // path and query
 };
 // InvalidArgument (naming no part of the URL) unless `url` is
-// http[s]://host[:port][/path] (the scheme in any case).
+// http[s]://host[:port][/path][?query][#fragment] (the scheme in any case), where host is
+// a name, an IPv4 address or a bracketed IPv6 address ("[::1]", "[fe80::1%25eth0]") and
+// port is 1-65535. The fragment is dropped.
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
+
+// The Host header for `url`: "host", "host:port" when the port is not the scheme's
+// default, IPv6 addresses in brackets ("[::1]:8080").
+std::string HttpHostHeader(const HttpUrl& url);
 
 // For `offmon config check`: scheme, host and port only, anything after them (path,
 // query, credentials) as "***": "http://127.0.0.1:9093/***". "***" when not a URL.

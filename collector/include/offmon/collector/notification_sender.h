@@ -64,15 +64,20 @@ class NotificationSender {
   // Routes one evaluation's transitions, reconciles the active set with what each
   // receiver was told (what silences, acknowledgements or a crash held back), adds
   // repeats of long-firing alerts, and queues the notifications. Silences and
-  // acknowledgements recorded since the last call are read first. Returns how many were
-  // queued; a store write failure is logged and the rest of the batch is not queued.
+  // acknowledgements recorded since the last call are read first. After a restart, the
+  // resolves a crash lost are queued first (NotificationRouter::HealResolves). Returns
+  // how many were queued. A store write failure (disk full, busy) is logged and the rest
+  // of the batch is kept in memory and queued first by the next call, in order and
+  // without routing it again (at most 10,000 kept; a restart meanwhile loses them, and
+  // the next start queues what is still true).
   size_t Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,
                const std::map<std::string, analyzer::ActiveAlert>& active);
 
   // Lanes that are idle look for queued notifications again.
   void Wake();
 
-  // Notifications queued and not yet delivered or failed, over every lane (by receiver).
+  // Notifications queued and not yet delivered or failed, over every lane (by receiver),
+  // including those waiting to be queued after a failed write.
   std::map<std::string, int64_t> Backlog() const;
 
   class Lane;
@@ -94,6 +99,8 @@ class NotificationSender {
   std::vector<std::pair<EventKind, int64_t>> suppression_seq_ = {
       {EventKind::kSilenceAdded, 0}, {EventKind::kSilenceExpired, 0}, {EventKind::kAlertAcknowledged, 0}};
   std::vector<std::shared_ptr<Lane>> lanes_;
+  // Routed but not queued: the store refused the write. Queued first by the next Queue().
+  std::vector<analyzer::Notification> unwritten_;
 };
 
 }  // namespace offmon::collector

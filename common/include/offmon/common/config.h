@@ -165,12 +165,18 @@ struct HttpConfig {
   // ("[::1]:9470"); port 0 picks a free port (logged). "" disables the listener.
   // Default "127.0.0.1:9470": loopback only; any other address must be written here.
   std::string listen = "127.0.0.1:9470";
-  // [http] max_connections: open connections at once; more are answered 503 and closed.
-  // Default 16.
-  int64_t max_connections = 16;
-  // [http] read_timeout: a request (or the wait for the next one on a kept-alive
-  // connection) must arrive whole within this, else the connection is dropped. Default 10s.
+  // [http] max_connections: open connections at once (each a socket and at most about
+  // 12 KiB). When all are open, a new connection closes the one that has waited longest
+  // for a request (idle or slow); only when every one is busy answering is the new one
+  // refused: /healthz is still answered, anything else gets 503. Default 256.
+  int64_t max_connections = 256;
+  // [http] read_timeout: a request's header must arrive whole within this of the
+  // connection opening (or of its first byte on a kept-alive connection), else the
+  // connection is dropped. Default 10s.
   Duration read_timeout = std::chrono::seconds(10);
+  // [http] idle_timeout: a kept-alive connection with no request started is closed after
+  // this. Default 30s.
+  Duration idle_timeout = std::chrono::seconds(30);
   // [http] write_timeout: a response (or one piece of it) must be taken by the client
   // within this. Default 10s.
   Duration write_timeout = std::chrono::seconds(10);
