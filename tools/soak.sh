@@ -34,6 +34,9 @@
 #                      AllProcessesOffline, crash-loop RestartLoop, disk-full DiskSpaceLow,
 #                      receiver-hangs ProcessOffline
 #   no false crit      no CRITICAL alert other than those the faults explain
+#   healthz honest     /healthz never answers 200 while PostgreSQL is down (from three
+#                      collector intervals after it stopped), and 200 again after the
+#                      last fault
 # Needs root (the small filesystem is a tmpfs mounted by this script and unmounted on exit)
 # and what the sandbox needs; tools/setup.sh installs it all (libfaketime included).
 set -euo pipefail
@@ -120,6 +123,8 @@ url_file = "$OFFMON_URL_FILE"
 interval = "2s"
 [log]
 file = "$work/monitor.log"
+[http]
+listen = "127.0.0.1:0"
 [analyzer]
 interval = "2s"
 aggregator = ["twzrd-aggregator"]
@@ -183,13 +188,28 @@ sample_rss() {
   [ -n "$rss" ] && echo "$((SECONDS - started)) $rss" >>"$rss_log"
   return 0
 }
-# Waits until second $1 of the run, sampling RSS and watching that offmon still runs.
+# /healthz's status code ("none" when it does not answer), on the port the running
+# daemon logged last (it listens on a free port; a restart picks another).
+healthz_log="$work/healthz.log"
+healthz() {
+  local port status=none
+  port=$(grep -o 'http: listening on 127.0.0.1:[0-9]*' "$work/monitor.log" 2>/dev/null | tail -1 | sed 's/.*://')
+  if [ -n "$port" ] && exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+    printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3
+    read -r -t 3 _ status _ <&3 || status=none
+    exec 3<&-
+  fi
+  echo "$status"
+}
+# Waits until second $1 of the run, sampling RSS and /healthz, and watching that offmon
+# still runs.
 wait_until() {
   while [ $((SECONDS - started)) -lt "$1" ]; do
     if ! kill -0 "$offmon_pid" 2>/dev/null; then
       say "offmon exited on its own:"; tail -5 "$work/collect.out" >&2; exit 1
     fi
     sample_rss
+    echo "$((SECONDS - started)) $(healthz)" >>"$healthz_log"
     sleep 1
   done
 }
@@ -352,6 +372,26 @@ while read -r fault fault_epoch _ _; do
   ' "$want" "$fault_epoch" "$((fault_epoch + slot * 3 / 2))" "$alerts_json")
   row "$fault" "${verdict_line%% *}" "${verdict_line#* }"
 done <"$schedule"
+
+# /healthz during each postgres-down, from 3 intervals (6 s) after it began to its end:
+# never 200 (a database in backoff is not healthy); and 200 again at the end of the run.
+healthz_bad=0; healthz_checked=0
+while read -r fault _ begin_run end_run; do
+  [ "$fault" = postgres-down ] || continue
+  while read -r at code; do
+    if [ "$at" -ge $((begin_run + 6)) ] && [ "$at" -lt "$end_run" ]; then
+      healthz_checked=$((healthz_checked + 1))
+      [ "$code" = 200 ] && healthz_bad=$((healthz_bad + 1))
+    fi
+  done <"$healthz_log"
+done <"$schedule"
+last_end=$(awk '{print $4}' "$schedule" | sort -n | tail -1)
+healthy_after=$(awk -v e="$last_end" '$1 >= e && $2 == 200' "$healthz_log" | wc -l)
+if [ "$healthz_checked" -gt 0 ] && [ "$healthz_bad" -eq 0 ] && [ "$healthy_after" -gt 0 ]; then
+  row "healthz honest" ok "not 200 in any of $healthz_checked probes while PostgreSQL was down; 200 again after the last fault"
+else
+  row "healthz honest" FAIL "$healthz_bad of $healthz_checked probes while PostgreSQL was down said 200; $healthy_after probes said 200 after the last fault"
+fi
 
 unexpected=$(node -e '
   const doc = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
