@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -97,7 +98,10 @@ class SqliteAppender final : public Appender {
  private:
   SqliteStore* store_;
   std::string source_;
+  // Series this batch uses that were not yet defined in the store when Ref'd, in Ref
+  // order; Commit defines those still undefined then.
   std::vector<std::pair<SeriesId, std::string>> new_series_;
+  std::unordered_set<SeriesId> new_ids_;
   std::vector<SeriesSample> samples_;
   std::vector<std::pair<EventKind, std::string>> attached_;
   std::vector<EpochObservation> epochs_;
@@ -170,7 +174,16 @@ class SqliteStore final : public Store {
 
   StoreOptions options_;
   std::unique_ptr<Database> db_;
-  std::unordered_map<std::string, SeriesId> series_by_key_;
+  // Every key ever given an id by this Store: the catalogue (defined) plus keys Ref'd by
+  // a batch not yet committed (reserved). A key's id never changes and next_series_id_
+  // never goes back, so no two keys share an id however batches fail, retry or roll
+  // back; a reservation whose batch is dropped is kept, and the id reused for the same
+  // key only (the catalogue may have gaps). Only a committed transaction sets `defined`.
+  struct SeriesEntry {
+    SeriesId id = 0;
+    bool defined = false;
+  };
+  std::unordered_map<std::string, SeriesEntry> series_by_key_;
   SeriesId next_series_id_ = 1;
   int64_t next_user_id_ = 1;
 
@@ -325,15 +338,23 @@ Status SqliteStore::LoadSeriesCatalogue() {
   auto next_user = db_->QueryInt("SELECT coalesce(max(id), 0) + 1 FROM users");
   if (!next_user) return next_user.error();
   next_user_id_ = *next_user;
-  series_by_key_.clear();
+  std::unordered_map<std::string, SeriesEntry> loaded;
+  SeriesId next = next_series_id_;
   auto stmt = db_->Prepare("SELECT id, key FROM series");
   if (!stmt) return stmt.error();
   Status status;
   while (stmt->Step(&status)) {
-    series_by_key_.emplace(std::string(stmt->Text(1)), stmt->Int(0));
-    next_series_id_ = std::max(next_series_id_, stmt->Int(0) + 1);
+    loaded.emplace(std::string(stmt->Text(1)), SeriesEntry{stmt->Int(0), /*defined=*/true});
+    next = std::max(next, stmt->Int(0) + 1);
   }
-  return status;
+  OFFMON_RETURN_IF_ERROR(status);
+  // Reservations of pending batches survive a reload (Rebuild): their ids are in use.
+  for (auto& [key, entry] : series_by_key_) {
+    if (!entry.defined) loaded.emplace(key, entry);
+  }
+  series_by_key_.swap(loaded);
+  next_series_id_ = next;
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- writing
@@ -397,18 +418,17 @@ Status SqliteStore::BumpHeadGeneration() {
 
 Result<SeriesId> SqliteAppender::Ref(const SeriesKey& key) {
   std::string text = key.ToString();
-  auto it = store_->series_by_key_.find(text);
-  if (it != store_->series_by_key_.end()) return it->second;
-  SeriesId id = store_->next_series_id_++;
-  store_->series_by_key_.emplace(text, id);
-  new_series_.emplace_back(id, std::move(text));
-  return id;
+  auto [it, fresh] = store_->series_by_key_.try_emplace(text);
+  SqliteStore::SeriesEntry& entry = it->second;
+  if (fresh) entry.id = store_->next_series_id_++;
+  if (!entry.defined && new_ids_.insert(entry.id).second) new_series_.emplace_back(entry.id, std::move(text));
+  return entry.id;
 }
 
 void SqliteAppender::Rollback() {
-  for (const auto& [id, key] : new_series_) store_->series_by_key_.erase(key);
-  if (!new_series_.empty()) store_->next_series_id_ = new_series_.front().first;
+  // The reservations stay: another batch may use them, and a retry gets the same ids.
   new_series_.clear();
+  new_ids_.clear();
   samples_.clear();
   attached_.clear();
   epochs_.clear();
@@ -424,6 +444,9 @@ Status SqliteAppender::Commit(TimePoint at) {
     Transaction txn(db, /*immediate=*/true);
     OFFMON_RETURN_IF_ERROR(txn.begin_status());
     for (const auto& [id, key] : new_series_) {
+      if (auto it = store_->series_by_key_.find(key); it != store_->series_by_key_.end() && it->second.defined) {
+        continue;  // defined by another batch since Ref
+      }
       auto seq = store_->InsertEvent(EventKind::kSeriesDefined, source_,
                                      nlohmann::json{{"id", id}, {"series", key}}.dump(), at_ms);
       if (!seq) return seq.error();
@@ -465,7 +488,12 @@ Status SqliteAppender::Commit(TimePoint at) {
     OFFMON_RETURN_IF_ERROR(txn.Commit());
     store_->next_user_id_ = *next_user;
   }
+  for (const auto& [id, key] : new_series_) {
+    SqliteStore::SeriesEntry& entry = store_->series_by_key_[key];
+    if (!entry.defined) entry = SqliteStore::SeriesEntry{id, /*defined=*/true};
+  }
   new_series_.clear();
+  new_ids_.clear();
   samples_.clear();
   attached_.clear();
   epochs_.clear();
@@ -922,8 +950,8 @@ Result<std::vector<SeriesInfo>> SqliteStore::Select(const Selector& selector) {
 Status SqliteStore::ChecksumMismatch(std::string_view what, SeriesId series, int64_t from_ms, int64_t to_ms) const {
   // The catalogue maps key to id; a reverse walk is fine on this error path.
   std::string name = fmt::format("series id {}", series);
-  for (const auto& [key, id] : series_by_key_) {
-    if (id == series) name = key;
+  for (const auto& [key, entry] : series_by_key_) {
+    if (entry.id == series) name = key;
   }
   return Status::Corruption(fmt::format(
       "{} of {} for {} .. {} is damaged (checksum mismatch); offmon store check lists every damaged row", what, name,

@@ -1,11 +1,13 @@
 #include "offmon/store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "store/store_test_util.h"
@@ -304,6 +306,188 @@ TEST_F(StoreTest, FullDiskFailsTheBatchCleanly) {
   EXPECT_TRUE(store->Check()->empty());
   auto info = store->Info();
   EXPECT_EQ(info->samples, committed * 20);  // every committed batch, nothing of the failed one
+}
+
+
+// The pages of a closed store file, so a test can leave a few pages of room.
+int64_t PageCount(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &stmt, nullptr), SQLITE_OK);
+  int64_t pages = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return pages;
+}
+
+// The daemon holds one Appender per collector plus one for log tails, all on one Store.
+// A batch that fills the disk fails; the daemon keeps it pending or, past its limit,
+// drops it (Rollback) while the other appenders go on. Fixture: a store with 64 KiB of
+// room, and a log tail of 1 MiB that cannot fit.
+class AppenderTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    Cycle(*store, T(kBase), {{Key("system_load1"), 0.5}});
+    store.reset();
+    StoreOptions options;
+    options.max_page_count = PageCount(path()) + 16;
+    store_ = OpenStore(path(), false, options);
+    ASSERT_TRUE(store_);
+  }
+
+  std::filesystem::path path() const { return dir_ / "offmon.db"; }
+
+  // Refs `key` through `appender`, adds one sample and remembers it as written when
+  // `committed` (the caller asserts the commit).
+  SeriesId Write(Appender& appender, const SeriesKey& key, TimePoint t, double value) {
+    auto ref = appender.Ref(key);
+    EXPECT_TRUE(ref.has_value());
+    const SeriesId id = ref.has_value() ? *ref : 0;
+    appender.Add(id, t, value);
+    pending_[&appender].emplace_back(key.ToString(), Sample{t, value});
+    ids_[key.ToString()].insert(id);
+    return id;
+  }
+  void FillTheDisk(Appender& appender) { appender.AttachEvent(EventKind::kLogTail, std::string(1 << 20, 'x')); }
+  void Committed(Appender& appender) {
+    for (auto& [key, sample] : pending_[&appender]) written_[key].push_back(sample);
+    pending_.erase(&appender);
+  }
+  void RolledBack(Appender& appender) { pending_.erase(&appender); }
+
+  // Every key has one id that no other key has, and reads back exactly its samples,
+  // in this store and after Rebuild and a reopen.
+  void ExpectEverySeriesHasItsOwnId(Store& store) {
+    std::map<SeriesId, std::string> owner;
+    for (const auto& [key, ids] : ids_) {
+      EXPECT_EQ(ids.size(), 1u) << key << " was given more than one id";
+      for (SeriesId id : ids) {
+        auto [it, fresh] = owner.emplace(id, key);
+        EXPECT_TRUE(fresh) << "id " << id << " given to both " << it->second << " and " << key;
+      }
+    }
+    auto all = store.Select(*Selector::Parse(R"({__name__=~".+"})"));
+    ASSERT_TRUE(all.has_value());
+    std::map<std::string, std::vector<Sample>> read;
+    for (const SeriesInfo& info : *all) {
+      const std::string key = info.key.ToString();
+      if (ids_.count(key)) {
+        EXPECT_EQ(ids_[key], std::set<SeriesId>{info.id}) << key;
+      }
+      read[key] = *store.ReadRange(info.id, T(kBase), T(kBase + 3600));
+    }
+    std::map<std::string, std::vector<Sample>> expected;
+    for (const auto& [key, samples] : written_) expected[key] = Expected(samples);
+    EXPECT_EQ(read, expected);
+    auto problems = store.Check();
+    ASSERT_TRUE(problems.has_value());
+    EXPECT_TRUE(problems->empty()) << problems->front();
+  }
+
+  std::unique_ptr<Store> store_;
+  std::map<std::string, std::set<SeriesId>> ids_;
+  std::map<Appender*, std::vector<std::pair<std::string, Sample>>> pending_;
+};
+
+TEST_F(AppenderTest, AFailedBatchDroppedByOneAppenderNeverGivesItsIdsToAnother) {
+  auto system = store_->NewAppender("collect:system");
+  auto pm2 = store_->NewAppender("collect:pm2");
+  // The system collector's batch defines two series and fills the disk.
+  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 10), 2);
+  FillTheDisk(*system);
+  ASSERT_EQ(system->Commit(T(kBase + 10)).code(), StatusCode::kDiskFull);
+  // pm2 defines its series meanwhile and commits.
+  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 10), 3);
+  ASSERT_TRUE(pm2->Commit(T(kBase + 10)).ok());
+  Committed(*pm2);
+  // The daemon gives up on the system batch; its next cycle defines one series more.
+  system->Rollback();
+  RolledBack(*system);
+  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 20), 4);
+  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 20), 5);
+  Write(*system, Key("process_cpu_ratio", "c"), T(kBase + 20), 6);
+  Status status = system->Commit(T(kBase + 20));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  Committed(*system);
+  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 20), 7);
+  ASSERT_TRUE(pm2->Commit(T(kBase + 20)).ok());
+  Committed(*pm2);
+
+  ExpectEverySeriesHasItsOwnId(*store_);
+  ASSERT_TRUE(store_->Rebuild().ok());
+  ExpectEverySeriesHasItsOwnId(*store_);
+  store_.reset();
+  store_ = Open();
+  ExpectEverySeriesHasItsOwnId(*store_);
+}
+
+TEST_F(AppenderTest, ASeriesOfAFailedBatchIsDefinedByWhicheverAppenderCommitsItFirst) {
+  auto system = store_->NewAppender("collect:system");
+  auto tails = store_->NewAppender("analyzer:log_tail");
+  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  FillTheDisk(*system);
+  ASSERT_EQ(system->Commit(T(kBase + 10)).code(), StatusCode::kDiskFull);
+  // Another appender writes the same series while the failed batch is pending.
+  Write(*tails, Key("process_cpu_ratio", "a"), T(kBase + 15), 2);
+  ASSERT_TRUE(tails->Commit(T(kBase + 15)).ok());
+  Committed(*tails);
+  system->Rollback();
+  RolledBack(*system);
+  // A new series after the rollback must not take the id of the one just written.
+  auto other = store_->NewAppender("collect:pm2");
+  Write(*other, Key("pm2_restarts", "api"), T(kBase + 20), 3);
+  ASSERT_TRUE(other->Commit(T(kBase + 20)).ok());
+  Committed(*other);
+
+  ExpectEverySeriesHasItsOwnId(*store_);
+  ASSERT_TRUE(store_->Rebuild().ok());
+  ExpectEverySeriesHasItsOwnId(*store_);
+  store_.reset();
+  store_ = Open();
+  ExpectEverySeriesHasItsOwnId(*store_);
+}
+
+TEST_F(AppenderTest, AFailedBatchKeptPendingCommitsOnRetryAlongsideOthers) {
+  auto system = store_->NewAppender("collect:system");
+  auto pm2 = store_->NewAppender("collect:pm2");
+  auto tails = store_->NewAppender("analyzer:log_tail");
+  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  Write(*tails, Key("process_cpu_ratio", "a"), T(kBase + 11), 2);
+  FillTheDisk(*tails);
+  ASSERT_EQ(tails->Commit(T(kBase + 11)).code(), StatusCode::kDiskFull);
+  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 12), 3);
+  ASSERT_TRUE(pm2->Commit(T(kBase + 12)).ok());
+  Committed(*pm2);
+  ASSERT_TRUE(system->Commit(T(kBase + 10)).ok());
+  Committed(*system);
+  // The tail batch is retried as it is (pending), still too big; then dropped.
+  ASSERT_EQ(tails->Commit(T(kBase + 13)).code(), StatusCode::kDiskFull);
+  tails->Rollback();
+  RolledBack(*tails);
+  // A batch the daemon keeps pending commits once it fits, defining what it still must.
+  Write(*pm2, Key("pm2_restarts", "web"), T(kBase + 20), 4);
+  FillTheDisk(*pm2);
+  ASSERT_EQ(pm2->Commit(T(kBase + 20)).code(), StatusCode::kDiskFull);
+  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 21), 5);
+  ASSERT_TRUE(system->Commit(T(kBase + 21)).ok());
+  Committed(*system);
+  pm2->Rollback();
+  RolledBack(*pm2);
+  Write(*pm2, Key("pm2_restarts", "web"), T(kBase + 30), 6);
+  Write(*pm2, Key("pm2_restarts", "db"), T(kBase + 30), 7);
+  ASSERT_TRUE(pm2->Commit(T(kBase + 30)).ok());
+  Committed(*pm2);
+
+  ExpectEverySeriesHasItsOwnId(*store_);
+  ASSERT_TRUE(store_->Rebuild().ok());
+  ExpectEverySeriesHasItsOwnId(*store_);
+  store_.reset();
+  store_ = Open();
+  ExpectEverySeriesHasItsOwnId(*store_);
 }
 
 }  // namespace

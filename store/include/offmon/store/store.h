@@ -8,7 +8,9 @@
 // Projections (the series catalogue and the 5-minute and 1-hour rollups) are derived and
 // can be dropped and rebuilt from the log with Rebuild(). See docs/store-schema.md.
 //
-// Thread safety: a Store object is used by one thread at a time. Any number of Store
+// Thread safety: a Store object and its Appenders are used by one thread at a time (the
+// daemon calls them only from its io_context thread; collectors run on a pool but hand
+// their batches back to that thread). Any number of Store
 // objects (in any number of processes) may read while one writes: SQLite's WAL mode
 // gives each read a consistent snapshot.
 #pragma once
@@ -108,7 +110,9 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // A batch writer. Only one Appender may be open per Store; it borrows the Store.
+  // A batch writer; it borrows the Store. Any number may be open at once (the daemon
+  // keeps one per collector and one for log tails), each committing, failing and
+  // retrying its batch on its own; they share the Store's series ids (Appender::Ref).
   virtual std::unique_ptr<Appender> NewAppender(std::string source) = 0;
 
   // Appends a non-sample event (an import record, later alert transitions) in its own
@@ -160,7 +164,10 @@ class Store {
 class Appender {
  public:
   virtual ~Appender() = default;
-  // Returns the id of `key`, defining the series (as an event in this batch) when new.
+  // Returns the id of `key`, the same in every Appender of this Store. A key new to the
+  // store gets an id no other key has or will have from this Store, kept for that key
+  // even if this batch fails or is rolled back; the first batch using the key that
+  // commits defines the series (an event in that batch).
   virtual Result<SeriesId> Ref(const SeriesKey& key) = 0;
   virtual void Add(SeriesId series, TimePoint time, double value) = 0;
   // Adds a non-sample event (an import record, a collector failure) to this batch.
@@ -171,6 +178,7 @@ class Appender {
   // ReadOnly, Busy or IOError leave the store as it was and the batch pending, so the
   // caller may retry or Rollback. Then seals complete windows (Store::Checkpoint).
   virtual Status Commit(TimePoint at) = 0;
+  // Drops the pending batch. The ids it Ref'd stay with their keys.
   virtual void Rollback() = 0;
   virtual size_t pending_samples() const = 0;
 };
