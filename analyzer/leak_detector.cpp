@@ -694,6 +694,10 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     const double hours_to_limit = level >= options.limit_bytes ? 0.0 : (options.limit_bytes - level) / b;
     const double horizon_hours =
         static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
+    // Fast in itself: the pace would cover the whole limit within twice the horizon. A
+    // process near the limit climbing slowly (the rising half of a daily cycle, a GC
+    // climb at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
+    if (b * 2 * horizon_hours < options.limit_bytes) continue;
     const double fast_hours = static_cast<double>(options.fast_horizon.count()) / kMillisPerHour;
     if (hours_to_limit > horizon_hours) continue;
     if (!already_firing && hours_to_limit < fast_hours) continue;  // the minutes horizon's business

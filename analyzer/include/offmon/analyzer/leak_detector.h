@@ -212,6 +212,8 @@ struct LeakFinding {
 //     the window's at least min_last_third_ratio of the window of the same length before
 //     it where the run has one (a warm-up approaching its plateau slows down; a step
 //     leaves a flat third), always with the strict `young` values;
+//   - fast in itself: the slope covers limit_bytes within twice steady_horizon (683 MiB/h
+//     for 4 GiB and 3 h), so a slow climb near the limit is left to DetectLeak;
 //   - a new high: the newest point above every earlier sample of the last fast_history
 //     since the restart by half the window's growth (a GC sawtooth climbs back to its old
 //     peaks, not past them).
