@@ -412,6 +412,35 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
   return Verdict{b, floor, hours_to_limit, mk.z, window};
 }
 
+// The usable samples `samples` (sorted, at least one) as at most kSteadyMaxPoints points:
+// x in hours relative to `now`, y the minimum of each equal slice of their span (all of
+// them when they are few).
+constexpr size_t kSteadyMaxPoints = 32;  // bounds the pairs of Theil–Sen and Mann–Kendall
+void Reduce(const std::vector<const Sample*>& samples, TimePoint now, std::vector<double>& x, std::vector<double>& y) {
+  x.clear();
+  y.clear();
+  const auto hours_before_now = [&](TimePoint t) { return static_cast<double>((t - now).count()) / kMillisPerHour; };
+  const TimePoint t_first = samples.front()->time;
+  const int64_t span_ms = (samples.back()->time - t_first).count();
+  size_t slice = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample* s = samples[i];
+    const size_t k = samples.size() <= kSteadyMaxPoints
+                         ? i
+                         : std::min<size_t>(kSteadyMaxPoints - 1,
+                                            static_cast<size_t>((s->time - t_first).count() *
+                                                                static_cast<int64_t>(kSteadyMaxPoints) / (span_ms + 1)));
+    if (y.empty() || k != slice) {
+      slice = k;
+      x.push_back(hours_before_now(s->time));
+      y.push_back(s->value);
+    } else if (s->value < y.back()) {
+      x.back() = hours_before_now(s->time);
+      y.back() = s->value;
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<LeakFinding> DetectLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
@@ -548,6 +577,140 @@ std::optional<LeakFinding> DetectFastLeak(std::span<const Sample> memory, std::s
   finding.window = window.back().time - window.front().time;
   finding.critical = true;
   return finding;
+}
+
+std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std::span<const TimePoint> restarts,
+                                            TimePoint now, bool already_firing, const LeakOptions& options) {
+  constexpr double kRestartFall = 2.0 / 3;
+  const LeakThresholds& th = already_firing ? options.hold : options.fire;
+  auto usable = [](double v) { return v > 0 && v < std::numeric_limits<double>::infinity(); };
+  const auto end = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= now; });
+  const auto after_restart =
+      std::partition_point(restarts.begin(), restarts.end(), [&](TimePoint t) { return t <= now; });
+  std::optional<TimePoint> restarted;
+  if (after_restart != restarts.begin()) restarted = *(after_restart - 1);
+  // The run since the last restart, back to fast_history (or steady_window if longer):
+  // [run_begin, end). An inferred restart (a fall to under two thirds) starts it too.
+  const TimePoint history_start = now - std::max(options.fast_history, options.steady_window);
+  auto run_begin = end;
+  double newer = std::numeric_limits<double>::quiet_NaN();
+  while (run_begin != memory.begin()) {
+    const Sample& s = *(run_begin - 1);
+    if (s.time < history_start || (restarted && s.time < *restarted)) break;
+    if (usable(s.value)) {
+      if (!std::isnan(newer) && s.value * kRestartFall > newer) {
+        restarted = std::max(restarted.value_or(TimePoint::min()), run_begin->time);
+        break;
+      }
+      newer = s.value;
+    }
+    --run_begin;
+  }
+  // A warm-up after a restart climbs for a while: judged from restart_settle on.
+  TimePoint judged_from = history_start;
+  if (restarted) judged_from = std::max(judged_from, *restarted + options.restart_settle);
+  const auto judged_begin =
+      std::partition_point(run_begin, end, [&](const Sample& s) { return s.time < judged_from; });
+  if (judged_begin == end) return std::nullopt;
+
+  std::vector<double> x, y, quantized, residuals, scratch;
+  x.reserve(kSteadyMaxPoints);
+  y.reserve(kSteadyMaxPoints);
+  std::vector<double> px, py;  // the window before
+  bool clipped_done = false;
+  for (Duration w = options.steady_window; w >= options.steady_min_span && w > Duration::zero(); w /= 2) {
+    const TimePoint start = now - w;
+    const bool clipped = start <= judged_begin->time;  // longer than the judged history
+    if (clipped && clipped_done) continue;
+    clipped_done = clipped_done || clipped;
+    const auto first = std::partition_point(judged_begin, end, [&](const Sample& s) { return s.time < start; });
+    // The usable samples of the window.
+    std::vector<const Sample*> samples;
+    for (auto it = first; it != end; ++it) {
+      if (usable(it->value)) samples.push_back(&*it);
+    }
+    if (samples.size() < static_cast<size_t>(std::max(options.steady_min_samples, 4))) continue;
+    const TimePoint t_first = samples.front()->time, t_last = samples.back()->time;
+    if (t_last - t_first < options.steady_min_span) continue;
+    Reduce(samples, now, x, y);
+    const size_t n = x.size();
+    if (n < 4) continue;
+    const std::optional<double> slope = TheilSenSlope(x, y, {}, &scratch);
+    if (!slope || *slope <= 0) continue;
+    const double b = *slope;
+    // Significant: quantized so byte-level jitter is a tie.
+    quantized.resize(n);
+    const double resolution = std::max(options.tie_resolution_bytes, 1.0);
+    for (size_t i = 0; i < n; ++i) quantized[i] = std::floor(y[i] / resolution);
+    if (MannKendall(quantized).z < th.min_mann_kendall_z) continue;
+    // Large, against the floor's own spread around the line.
+    residuals.resize(n);
+    for (size_t i = 0; i < n; ++i) residuals[i] = y[i] - b * x[i];
+    std::vector<double> copy = residuals;
+    const double level_now = MedianInPlace(copy);
+    for (double& r : residuals) r = std::abs(r - level_now);
+    const double spread = kMadToSigma * MedianInPlace(residuals);
+    const double growth = b * (x.back() - x.front());
+    if (growth < th.min_growth_scale * options.steady_min_growth_bytes || growth < th.min_growth_spreads * spread) {
+      continue;
+    }
+    // Sustained and not slowing: every third climbs, the last one about as fast as the
+    // middle one (a step leaves a flat third, a warm-up slows down). The strict `young`
+    // values, also when firing: minutes of history cannot exclude much, and a climb that
+    // has levelled off must resolve. A warm-up with a 2-minute time constant slows by 0.73
+    // between thirds of a 2-minute window.
+    const LeakThresholds& shape = options.young;
+    const std::span<const double> xs(x), ys(y);
+    std::array<double, 3> thirds{};
+    bool sustained = true;
+    for (size_t k = 0; k < 3 && sustained; ++k) {
+      const size_t from = n * k / 3, to = n * (k + 1) / 3;
+      const std::optional<double> local = TheilSenSlope(xs.subspan(from, to - from), ys.subspan(from, to - from), {}, &scratch);
+      sustained = local && *local >= shape.min_third_fraction * b;
+      if (local) thirds[k] = *local;
+    }
+    if (!sustained || thirds[2] < shape.min_last_third_ratio * thirds[1]) continue;
+    // Nor slower than the window of the same length before it, where the run has one: a
+    // warm-up that began before the window climbed faster then.
+    {
+      const TimePoint before = t_first - (t_last - t_first);
+      std::vector<const Sample*> previous;
+      for (auto it = judged_begin; it != first; ++it) {
+        if (it->time >= before && usable(it->value)) previous.push_back(&*it);
+      }
+      if (previous.size() >= 4) {
+        Reduce(previous, now, px, py);
+        const std::optional<double> earlier = TheilSenSlope(px, py, {}, &scratch);
+        if (earlier && b < shape.min_last_third_ratio * *earlier) continue;
+      }
+    }
+    // A new high against the run's earlier samples.
+    bool new_high = true;
+    for (auto it = run_begin; it != first && new_high; ++it) {
+      if (usable(it->value) && it->value >= y.back() - growth / 2) new_high = false;
+    }
+    if (!new_high) continue;
+    const double level = std::max(level_now, y.back());
+    const double hours_to_limit = level >= options.limit_bytes ? 0.0 : (options.limit_bytes - level) / b;
+    const double horizon_hours =
+        static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
+    // Fast in itself: the pace would cover the whole limit within twice the horizon. A
+    // process near the limit climbing slowly (the rising half of a daily cycle, a GC
+    // climb at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
+    if (b * 2 * horizon_hours < options.limit_bytes) continue;
+    const double fast_hours = static_cast<double>(options.fast_horizon.count()) / kMillisPerHour;
+    if (hours_to_limit > horizon_hours) continue;
+    if (!already_firing && hours_to_limit < fast_hours) continue;  // the minutes horizon's business
+    LeakFinding finding;
+    finding.bytes_per_hour = b;
+    finding.floor_bytes = level;
+    finding.time_to_limit = Duration(std::llround(std::min(hours_to_limit, kMaxHoursToLimit) * kMillisPerHour));
+    finding.window = t_last - t_first;
+    finding.mann_kendall_z = MannKendall(quantized).z;
+    finding.critical = false;
+    return finding;
+  }
+  return std::nullopt;
 }
 
 std::optional<LeakFinding> PredictLinearLeak(std::span<const Sample> memory, TimePoint now, Duration window,

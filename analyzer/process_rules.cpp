@@ -198,9 +198,10 @@ Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, 
                      : leak.time_to_limit->count() == 0
                          ? "already above it"
                          : fmt::format("reaches it in {}", FormatDurationShort(*leak.time_to_limit));
-  // Minute-scale growth reads better per second, and its "floor" is the level now.
+  // Minute-scale growth reads better per second (per hour when the limit is hours away),
+  // and its "floor" is the level now.
   const bool fast = leak.window < std::chrono::hours(1);
-  const std::string rate = fast ? fmt::format("{}/s", FormatBytes(leak.bytes_per_hour / 3600))
+  const std::string rate = fast && leak.critical ? fmt::format("{}/s", FormatBytes(leak.bytes_per_hour / 3600))
                                 : fmt::format("{}/h", FormatBytes(leak.bytes_per_hour));
   return MakeFinding("MemoryLeak", leak.critical ? Severity::kCritical : Severity::kWarning, info,
                      fmt::format("{} memory grows {} over the last {} ({} {}); limit {}: {}{}", ProcessName(info), rate,
@@ -239,7 +240,7 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
 
 Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const LeakOptions options = LeakOptionsFor(rule);
-  const Duration lookback = options.fast_history + options.fast_window;
+  const Duration lookback = std::max(options.fast_history, options.steady_window) + options.fast_window;
   auto memory = Windows(ctx, "process_memory_bytes", lookback);
   if (!memory) return memory.error();
   auto counters = Windows(ctx, "process_restarts_total", lookback);
@@ -250,6 +251,10 @@ Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::v
     auto restarts = RestartsOf(ctx, *counters, *w.info, lookback);
     if (!restarts) return restarts.error();
     auto leak = DetectFastLeak(w.samples, *restarts, ctx.now, options);
+    // Hours from the limit at a steady pace: a WARNING now, not a crash later.
+    if (!leak) {
+      leak = DetectSteadyLeak(w.samples, *restarts, ctx.now, ctx.is_firing("MemoryLeak", w.info->key.labels), options);
+    }
     if (leak) out.push_back(MakeLeakFinding(*w.info, *leak, options));
   }
   return Status::Ok();

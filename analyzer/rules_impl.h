@@ -50,7 +50,8 @@ Status RestartLoopRule(const RuleContext&, const RuleConfig&, std::vector<Findin
 Status ProcessRestartedRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status ProcessMemoryHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status MemoryLeakRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
-// MemoryLeak on the minutes horizon (DetectFastLeak), at every evaluation.
+// MemoryLeak on the minutes horizon (DetectFastLeak, CRITICAL) and, when that finds
+// nothing, the steady horizon (DetectSteadyLeak, WARNING), at every evaluation.
 Status MemoryLeakFastRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status CpuHighRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);
 Status SystemMemoryLowRule(const RuleContext&, const RuleConfig&, std::vector<Finding>&);

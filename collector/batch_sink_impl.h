@@ -24,7 +24,7 @@ class BatchSink final : public SampleSink {
   void CollectorStillFailing(std::string_view collector, std::string_view reason) override {
     failures_.emplace_back(std::string(collector), std::string(reason));
   }
-  void RecordEpoch(const EpochObservation& epoch) override { epochs_.push_back(epoch); }
+  void RecordEpoch(EpochObservation epoch) override { epochs_.push_back(std::move(epoch)); }
   void RecordEvent(EventKind kind, std::string payload) override { events_.emplace_back(kind, std::move(payload)); }
 
   const std::vector<std::pair<std::string, std::string>>& failures() const { return failures_; }

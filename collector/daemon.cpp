@@ -110,6 +110,10 @@ class DaemonLoop {
       }
       const Duration took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
       asio::post(io_, [this, collector, index, grid, generation, sink, took] {
+        // The run's own buffers (a backlog's metadata, its result pages) are freed by now,
+        // on the worker's arena: hand them back before the write allocates on this one, so
+        // the two peaks do not add up.
+        malloc_trim(0);
         Write(*collector, grid, *sink, took);
         // A run's buffers (an epoch backlog's participant lists) are freed now; hand the
         // pages back so the daemon's RSS reflects what it holds, not its peak.
@@ -366,8 +370,16 @@ class DaemonLoop {
 
 int RunDaemon(const DaemonOptions& options, store::Store& store, const Clock& clock, spdlog::logger& log) {
   // Collectors run on several threads; glibc would give each its own 64 MiB arena and
-  // keep their freed pages. Two arenas are plenty for a few short runs per interval.
-  mallopt(M_ARENA_MAX, 2);
+  // keep their freed pages. One arena: a collector's run and the write that follows reuse
+  // the same free pages instead of each arena keeping its own high-water mark (the
+  // threads take turns; contention on its lock is a few short runs per interval).
+  mallopt(M_ARENA_MAX, 1);
+  // Fixed thresholds, so glibc does not raise them after the first large free: blocks of
+  // 64 KiB or more (a result page, a participant list, a JSON payload) are mapped and
+  // unmapped on their own, and a free top of the heap above 128 KiB is returned at once,
+  // so a backlog's buffers leave no high-water mark behind.
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
   DaemonLoop loop(options, clock, log, store);
   return loop.Run();
 }

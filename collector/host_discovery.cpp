@@ -53,7 +53,7 @@ class DiscoverySink final : public SampleSink {
   void CollectorFailed(std::string_view, std::string_view reason) override {
     if (failure.empty()) failure = reason;
   }
-  void RecordEpoch(const EpochObservation&) override {}
+  void RecordEpoch(EpochObservation) override {}
   void RecordEvent(EventKind, std::string) override {}
 
   std::vector<std::string> names;

@@ -445,7 +445,9 @@ struct PostgresCollector::State {
   }
 
   // Hands over one epoch: its samples (unless only its set is new), then the observation.
-  void Record(const Handover& h, SampleSink& sink) {
+  // The set is moved into the observation and the observation into the sink: a set is
+  // held once, never copied (`h.set` is left engaged, its vector empty).
+  static void Record(Handover& h, SampleSink& sink) {
     const EpochRow& e = h.row;
     EpochObservation obs;
     obs.channel = e.channel;
@@ -458,7 +460,7 @@ struct PostgresCollector::State {
     obs.category = e.category;
     obs.has_participant_set = h.set.has_value();
     obs.participant_count = h.participants;
-    if (h.set) obs.participants = *h.set;
+    if (h.set) obs.participants = std::move(*h.set);
     if (h.samples) {
       const Labels labels{{"channel", e.channel}};
       sink.Append(SeriesKey("epoch_participants", labels), Sample{obs.sealed_at, static_cast<double>(h.participants)});
@@ -467,7 +469,7 @@ struct PostgresCollector::State {
         sink.Append(SeriesKey("epoch_participation_users", labels), Sample{obs.sealed_at, static_cast<double>(*h.users)});
       }
     }
-    sink.RecordEpoch(obs);
+    sink.RecordEpoch(std::move(obs));
   }
 
   // Compares the audit window (every sealed epoch whose epoch is at or after
@@ -518,7 +520,7 @@ struct PostgresCollector::State {
       return std::make_tuple(!a.samples, a.row.sealed_at, a.row.channel, a.row.epoch) <
              std::make_tuple(!b.samples, b.row.sealed_at, b.row.channel, b.row.epoch);
     });
-    for (const Handover& h : items) {
+    for (Handover& h : items) {
       Record(h, sink);
       Reported& r = reported[{h.row.channel, h.row.epoch}];
       if (h.samples) {
@@ -554,7 +556,7 @@ struct PostgresCollector::State {
         items.push_back(Handover{std::move(e), 0, std::nullopt, false, true, std::nullopt});
       }
       Count(tx, items, /*with_users=*/false, 0);
-      for (const Handover& h : items) Record(h, sink);
+      for (Handover& h : items) Record(h, sink);
       backfill_before = from;
     }
     backfill_done = *backfill_before <= *backfill_floor;

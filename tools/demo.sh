@@ -165,7 +165,7 @@ print_all() {
   show report
   section "participants of the dropped channel"
   show trend participants --channel "$DROP_CHANNEL" --since 3d
-  section "memory of the leaking worker (a trend, not an alert: MemoryLeak judges 6 h windows and more)"
+  section "memory of the leaking worker (MemoryLeak: a steady climb that reaches the 4 GiB limit within hours)"
   show trend memory --process "$LEAKING_PROCESS" --since "$((SECONDS - collect_start + 20))s" --step 6s
   section "alert history"
   show alerts

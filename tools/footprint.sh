@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
-# Measures the daemon's footprint on a real stack: a sandbox PostgreSQL with the
-# pipeline schema and a few sealed epochs, and a sandbox PM2 running 10 Node workers.
-# Runs `offmon collect` with every collector on a 2 s interval for CYCLES cycles
-# (default 30), stops it with SIGTERM and prints its peak RSS (VmHWM), its CPU time per
-# cycle (utime+stime / cycles) and how many of the sealed epochs the store holds (the
-# backlog is read a bounded number of participants per cycle). Uses $OFFMON, else
-# build/offmon (tools/setup.sh).
-#   tools/footprint.sh [CYCLES]
+# Measures the daemon's footprint on a real stack while it backfills: a sandbox PostgreSQL
+# with the pipeline schema and DAYS of seeded history (tools/sandbox/seed_history.js, the
+# sandbox's channels, incidents and sizes), and a sandbox PM2 running 10 Node workers.
+# Runs `offmon collect` on a fresh store with every collector on a 2 s interval for CYCLES
+# PostgreSQL cycles (default 60), stops it with SIGTERM and prints its peak RSS (VmHWM),
+# its CPU time per cycle (utime+stime / cycles), how far the backfill came (the counts are
+# read 48 h of epochs per cycle, newest first; the participant sets of the last
+# `participant_sets` days 5,000 participants per cycle) and how many of the sealed epochs
+# the store holds. Uses $OFFMON, else build/offmon (tools/setup.sh).
+#   tools/footprint.sh [--days N] [--size small|real] [CYCLES]
+#     --days N     days of sealed history in the database (default 30: the default
+#                  [postgres] backfill, so the whole backlog is read)
+#     --size S     real (default): 800-3,000 participants per hourly epoch and participation
+#                  rows for every epoch, as `tools/sandbox/pipeline.sh start --size real`;
+#                  small: 100-400 per epoch, participation rows for the last 50 h
+# Seeding 30 real days takes a minute or two. No live feed: the database does not change
+# while the daemon runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-cycles=${1:-30}
+cycles=60; days=30; size=real
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --days) days=${2:?--days needs a number}; shift 2 ;;
+    --size) size=${2:?--size needs small or real}; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    [0-9]*) cycles=$1; shift ;;
+    *) echo "footprint.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$size" in
+  small) scale=1; participation_hours=50 ;;
+  real) scale=8; participation_hours=$((days * 24)) ;;
+  *) echo "footprint.sh: --size must be small or real, not $size" >&2; exit 2 ;;
+esac
 offmon=${OFFMON:-$here/build/offmon}
 work=$(mktemp -d "${TMPDIR:-/tmp}/offmon-footprint.XXXXXX")
 chmod 755 "$work"
@@ -22,17 +45,14 @@ cleanup() {
 trap cleanup EXIT
 
 "$here/tools/sandbox/postgres.sh" start "$work/pg" >/dev/null
-now=$(date +%s)
-"$here/tools/sandbox/postgres.sh" psql "$work/pg" -q <<SQL
-INSERT INTO sealed_epochs(epoch, channel, root, sealed_at, published)
-  SELECT $now - $now % 3600 - h * 3600, c, md5(c || h), $now - h * 3600, 1
-  FROM generate_series(1, 24) h, unnest(ARRAY['train', 'sykkuno', 'jasontheween']) c;
-INSERT INTO sealed_participants(epoch, channel, idx, user_hash, username)
-  SELECT e.epoch, e.channel, i, md5(e.channel || i), 'u' || i
-  FROM sealed_epochs e, generate_series(1, 2000) i;
-INSERT INTO channel_participation(epoch, channel, user_hash, first_seen)
-  SELECT $now - $now % 3600, 'train', md5('p' || i), $now - i FROM generate_series(1, 3000) i;
-SQL
+seed_started=$SECONDS
+OFFMON_SANDBOX_SCALE=$scale node "$here/tools/sandbox/seed_history.js" --days "$days" \
+  --participation-hours "$participation_hours" >"$work/seed.sql"
+"$here/tools/sandbox/postgres.sh" psql "$work/pg" -q <"$work/seed.sql" >/dev/null
+read -r db_epochs db_participants db_participation < <("$here/tools/sandbox/postgres.sh" psql "$work/pg" -At -F ' ' -c \
+  "SELECT (SELECT count(*) FROM sealed_epochs), (SELECT count(*) FROM sealed_participants),
+          (SELECT count(*) FROM channel_participation)")
+seed_seconds=$((SECONDS - seed_started))
 workers=()
 for i in $(seq 1 10); do workers+=("worker$i=steady.js"); done
 "$here/tools/sandbox/pm2.sh" start "$work/pm2" "${workers[@]}" >/dev/null
@@ -55,8 +75,8 @@ TOML
 
 "$offmon" --config "$work/offmon.toml" --store "$work/offmon.db" collect 2>"$work/stderr" &
 daemon=$!
-deadline=$((SECONDS + cycles * 2 + 60))
-count=0
+deadline=$((SECONDS + cycles * 2 + 120))
+count=0; peak=0; peak_at=0; done_at=
 while [ "$count" -lt "$cycles" ] && [ $SECONDS -lt $deadline ]; do
   sleep 1  # polling the store for a cycle count, with a deadline
   if ! kill -0 "$daemon" 2>/dev/null; then
@@ -64,6 +84,12 @@ while [ "$count" -lt "$cycles" ] && [ $SECONDS -lt $deadline ]; do
   fi
   count=$("$offmon" --store "$work/offmon.db" trend 'collector_up{collector="postgres"}' --since 1h --csv 2>/dev/null \
     | awk -F, 'NR > 1 {sum += $NF} END {print sum + 0}' || true)
+  # When the peak was reached and when the backfill of the counts was done, in cycles.
+  now_hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status" 2>/dev/null || echo 0)
+  if [ "${now_hwm:-0}" -gt "$peak" ]; then peak=$now_hwm; peak_at=$count; fi
+  if [ -z "$done_at" ] && "$offmon" --store "$work/offmon.db" store info 2>/dev/null | grep -q '^backfill:.*complete'; then
+    done_at=$count
+  fi
 done
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$daemon/stat")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
@@ -72,10 +98,14 @@ kill -TERM "$daemon"; wait "$daemon" || true; daemon=
 stored=$("$offmon" --store "$work/offmon.db" store info | awk '$1 == "epoch_sealed" {print $2}' || true)
 hz=$(getconf CLK_TCK)
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "command: tools/footprint.sh $cycles"
-echo "cycles (postgres collector runs): $count; PM2 workers: 10; epochs in the database: 72 x 2000 participants"
+echo "command: tools/footprint.sh --days $days --size $size $cycles"
+echo "database: $days days ($size), $db_epochs sealed epochs, $db_participants sealed participants," \
+  "$db_participation participation rows (seeded in ${seed_seconds}s)"
+echo "cycles (postgres collector runs): $count; PM2 workers: 10"
 awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
   printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB\n", hwm / 1024, rss / 1024;
   printf "CPU: %.2f s in total, %.1f ms per cycle of all collectors\n", (u + s) / hz, 1000 * (u + s) / hz / n }'
-echo "sealed epochs in the store: ${stored:-0} of 72"
+echo "sealed epochs in the store: ${stored:-0} of $db_epochs"
+"$offmon" --store "$work/offmon.db" store info | grep -E '^backfill:' || true
+echo "peak first reached by cycle $peak_at; backfill of the counts complete by cycle ${done_at:-(not yet)}"
 grep -E "warning|error" "$work/stderr" | head -5 || true

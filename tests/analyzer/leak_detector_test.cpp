@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <numbers>
 #include <optional>
 #include <random>
@@ -678,6 +679,122 @@ TEST(LeakDetectorTest, MinuteScaleWarmUpSawtoothAndSlowLeaksAreNotFast) {
   auto loop = Sampled(seconds(5), minutes(10), [](double t) { return 150 * kMiB + std::fmod(t, 200.0) * 20e6; });
   auto found = FirstFast(loop, minutes(4), minutes(10), seconds(5));
   ASSERT_TRUE(found) << "a fast leak that restarts at the limit is still a fast leak";
+}
+
+// ---- the steady horizon ----
+
+// Every DetectSteadyLeak finding from `from` to `to` (every `step`), evaluated as the rule
+// does: with the hold thresholds while the previous evaluation found something.
+std::vector<std::pair<Duration, LeakFinding>> Steady(std::span<const Sample> memory, Duration from, Duration to,
+                                                     Duration step, std::span<const TimePoint> restarts = {}) {
+  std::vector<std::pair<Duration, LeakFinding>> out;
+  bool firing = false;
+  for (Duration at = from; at < to; at += step) {
+    auto end = std::partition_point(memory.begin(), memory.end(), [&](const Sample& s) { return s.time <= kStart + at; });
+    auto f = DetectSteadyLeak(memory.first(static_cast<size_t>(end - memory.begin())), restarts, kStart + at, firing,
+                              LeakOptions{});
+    firing = f.has_value();
+    if (f) out.emplace_back(at, *f);
+  }
+  return out;
+}
+
+TEST(LeakDetectorTest, SteadyLeakOfGigabytesPerHourIsAWarningWithinMinutes) {
+  constexpr double kRate = 2.5 * 1024 * kMiB / 3600;  // 2.5 GiB/h in bytes per second
+  struct Case {
+    std::string name;
+    Duration step;
+    Duration quiet;     // flat history before the leak
+    double saw_bytes;   // a GC sawtooth on top (every 9 s)
+  };
+  const Case cases[] = {
+      {"from the first sample, PM2 every 3 s (the demo)", seconds(3), Duration(0), 0},
+      {"with a 4 MiB GC sawtooth, every 3 s", seconds(3), Duration(0), 4 * kMiB},
+      {"after 30 quiet minutes, every 5 s", seconds(5), minutes(30), 0},
+      {"after 2 quiet hours, every 30 s", seconds(30), hours(2), 0},
+  };
+  for (const Case& c : cases) {
+    const double onset = std::chrono::duration<double>(c.quiet).count();
+    auto memory = Sampled(c.step, c.quiet + minutes(25), [&](double t) {
+      return 300 * kMiB + std::max(0.0, t - onset) * kRate + c.saw_bytes * std::fmod(t, 9.0) / 9;
+    });
+    auto found = Steady(memory, c.quiet, c.quiet + minutes(25), c.step);
+    ASSERT_FALSE(found.empty()) << c.name;
+    // Within 90 s at 3-5 s sampling; within a few minutes at 30 s.
+    EXPECT_LE(found.front().first - c.quiet, c.step <= seconds(5) ? seconds(90) : minutes(5)) << c.name;
+    for (const auto& [at, f] : found) {
+      EXPECT_FALSE(f.critical) << c.name;
+      EXPECT_NEAR(f.bytes_per_hour / 3600 / kRate, 1.0, 0.25) << c.name << " at " << Hours(at) * 60 << " min";
+    }
+    // Once found, it stays found until the crossing is within the hour (20 min in: 1.1 h away).
+    const Duration twenty = c.quiet + minutes(20);
+    const bool at_twenty = std::any_of(found.begin(), found.end(), [&](const auto& p) {
+      return p.first >= twenty && p.first < twenty + c.step;
+    });
+    EXPECT_TRUE(at_twenty) << c.name << ": not firing 20 minutes into the leak";
+    // The ETA is the actual crossing's within a third (the first window to pass may still
+    // hold a little of the quiet history before the leak).
+    const auto& [at, f] = found.front();
+    const double actual = (kLimit - 300 * kMiB) / kRate - std::chrono::duration<double>(at - c.quiet).count();
+    EXPECT_NEAR(std::chrono::duration<double>(*f.time_to_limit).count() / actual, 1.0, 0.35) << c.name;
+  }
+}
+
+TEST(LeakDetectorTest, SteadyHorizonIgnoresWarmUpsSpikesSawtoothsAndSlowLeaks) {
+  struct Case {
+    std::string name;
+    Duration step;
+    Duration length;
+    std::function<double(double)> memory;  // bytes at second t
+    Duration judged_from;                  // evaluated from here to `length`
+  };
+  const Case cases[] = {
+      // +300 MB over 2 minutes, then flat: during the climb the crossing is within the
+      // hour (the minutes horizon's), after it the newer half is flat.
+      {"linear warm-up of 300 MB in 2 min", seconds(2), minutes(30),
+       [](double t) { return 150 * kMiB + std::clamp(t - 600, 0.0, 120.0) * 2.5e6; }, Duration(0)},
+      // +300 MB with a 2-minute time constant: decelerating to its plateau.
+      {"warm-up of 300 MB, time constant 2 min", seconds(2), minutes(30),
+       [](double t) { return 150 * kMiB + (t > 600 ? 300e6 * (1 - std::exp(-(t - 600) / 120)) : 0.0); }, Duration(0)},
+      // A climb at the leak's pace that levels off after 2 minutes: found while it climbs
+      // (a linear warm-up that slow reads as a leak), gone once it is flat.
+      {"2.5 GiB/h for 2 min, then flat (after the plateau)", seconds(3), minutes(30),
+       [](double t) { return 300 * kMiB + std::clamp(t - 600, 0.0, 120.0) * 2.5 * 1024 * kMiB / 3600; },
+       minutes(14)},
+      // +500 MB for 8 s.
+      {"8 s spike", seconds(2), minutes(30),
+       [](double t) { return 300 * kMiB + (t >= 900 && t < 908 ? 500e6 : 0.0); }, Duration(0)},
+      // A GC sawtooth near the limit: 300 MiB climbs every 10 minutes from 1 GiB
+      // (1.8 GiB/h while it climbs), judged once an earlier peak is in the history.
+      {"GC sawtooth of 300 MiB every 10 min", seconds(10), hours(3),
+       [](double t) { return 1024 * kMiB + std::fmod(t, 600) / 600 * 300 * kMiB; }, minutes(15)},
+      // 500 MiB/h from 1 GiB: the limit is six hours away, the hours horizon's business.
+      {"500 MiB/h from 1 GiB", seconds(30), hours(2),
+       [](double t) { return 1024 * kMiB + t / 3600 * 500 * kMiB; }, Duration(0)},
+  };
+  for (const Case& c : cases) {
+    auto memory = Sampled(c.step, c.length, c.memory);
+    auto found = Steady(memory, c.judged_from, c.length, c.step);
+    EXPECT_TRUE(found.empty()) << c.name << ": found at " << Hours(found.front().first) * 60 << " min, "
+                               << found.front().second.bytes_per_hour / kMiB << " MiB/h";
+  }
+  // The climb itself, at the leak's pace, is found while it lasts and not 2 minutes after.
+  auto levels_off = Sampled(seconds(3), minutes(30), cases[2].memory);
+  auto found = Steady(levels_off, Duration(0), minutes(30), seconds(3));
+  ASSERT_FALSE(found.empty());
+  EXPECT_LE(found.back().first, minutes(12) + minutes(2));
+}
+
+TEST(LeakDetectorTest, SteadyHorizonWaitsOutTheWarmUpAfterARestart) {
+  // PM2 restarted the process at minute 10; it climbs at 2.5 GiB/h for 20 minutes: a
+  // warm-up until restart_settle (2 h) says otherwise.
+  auto memory = Sampled(seconds(5), minutes(30), [](double t) {
+    return t < 600 ? 900 * kMiB : 300 * kMiB + (t - 600) * 2.5 * 1024 * kMiB / 3600;
+  });
+  const TimePoint restart = kStart + minutes(10);
+  EXPECT_TRUE(Steady(memory, minutes(10), minutes(30), seconds(5), std::span(&restart, 1)).empty());
+  // Unreported, the fall to a third is a restart too.
+  EXPECT_TRUE(Steady(memory, minutes(10), minutes(30), seconds(5)).empty());
 }
 
 TEST(LeakDetectorTest, PredictLinearFitsAStraightLine) {

@@ -3,8 +3,8 @@
 # `tools/demo.sh --short --no-setup` with OFFMON_BINARY and a temporary store, then checks
 #   - the demo succeeded and printed its report, trends, alert history and escalation;
 #   - the alerts recorded by the daemon include the seeded incidents: ParticipantDrop on
-#     the dropped channel, EpochUnpublished and EpochMissing on theirs, and no other
-#     WARNING or CRITICAL about the sandbox (e.g. EpochCountMismatch from participation
+#     the dropped channel, EpochUnpublished and EpochMissing on theirs, MemoryLeak on the
+#     leaking worker (cls-worker-1), and no other WARNING or CRITICAL about the sandbox (e.g. EpochCountMismatch from participation
 #     rows written in the second their epoch was sealed);
 #   - nothing it started is left running (no process with the sandbox directory in its
 #     command line or OFFMON_SANDBOX in its environment) and the directory is gone.
@@ -35,8 +35,10 @@ work=$(sed -n 's/^=== sandbox in //p' "$out" | head -1)
 drop=$(sed -n 's/^DROP_CHANNEL=//p' "$out" | head -1)
 missing=$(sed -n 's/^MISSING_CHANNEL=//p' "$out" | head -1)
 unpublished=$(sed -n 's/^UNPUBLISHED_CHANNEL=//p' "$out" | head -1)
+leaking=$(sed -n 's/^LEAKING_PROCESS=//p' "$out" | head -1)
 [ -n "$work" ] || fail "the demo did not print its sandbox directory"
 if [ -z "$drop" ] || [ -z "$missing" ] || [ -z "$unpublished" ]; then fail "the demo did not print the incidents' channels"; fi
+[ -n "$leaking" ] || fail "the demo did not print its leaking process"
 
 for heading in "health report" "participants of the dropped channel" "memory of the leaking worker" \
     "alert history" "escalation"; do
@@ -51,32 +53,34 @@ done
 
 # The alert transitions the daemon recorded, as JSON (one document).
 alerts_json=$("$offmon" alerts --since 24h --json 2>&1) || fail "offmon alerts --json failed: $alerts_json"
-# Whether an alert NAME with label channel=CHANNEL fired: the JSON is parsed by node,
-# which the demo needs anyway.
+# Whether an alert NAME with label LABEL=VALUE fired (LABEL default channel): the JSON is
+# parsed by node, which the demo needs anyway.
 fired() {
   node -e '
-    const [name, channel] = process.argv.slice(1);
+    const [name, value, label] = process.argv.slice(1);
     const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const found = [];
     (function walk(x) {
       if (Array.isArray(x)) { x.forEach(walk); return; }
       if (x && typeof x === "object") {
-        if (x.alert === name && x.labels && x.labels.channel === channel) found.push(x);
+        if (x.alert === name && x.labels && x.labels[label] === value) found.push(x);
         Object.values(x).forEach(walk);
       }
     })(doc);
-    process.exit(found.length > 0 ? 0 : 1);' "$1" "$2" <<<"$alerts_json"
+    process.exit(found.length > 0 ? 0 : 1);' "$1" "$2" "${3:-channel}" <<<"$alerts_json"
 }
 # Nothing fires that was not seeded: every WARNING or CRITICAL that fired is one of the
-# three incidents. The host's own resources (DiskSpaceLow, SystemMemoryLow, CpuHigh of a
+# four incidents. The host's own resources (DiskSpaceLow, SystemMemoryLow, CpuHigh of a
 # machine busy with other builds) are not the sandbox's and not judged here; INFO is not
-# an alert. The leaking worker cannot fire yet: MemoryLeak needs hours of samples.
+# an alert. The leaking worker's MemoryLeak is the steady horizon's WARNING (a climb of
+# gigabytes per hour, the limit hours away), found on the demo's first minute of samples.
 unseeded=$(node -e '
-  const [drop, unpublished, missing] = process.argv.slice(1);
+  const [drop, unpublished, missing, leaking] = process.argv.slice(1);
   const doc = JSON.parse(require("fs").readFileSync(0, "utf8"));
   const seeded = (a) => (a.alert === "ParticipantDrop" && a.labels.channel === drop) ||
     (a.alert === "EpochUnpublished" && a.labels.channel === unpublished) ||
-    (a.alert === "EpochMissing" && a.labels.channel === missing);
+    (a.alert === "EpochMissing" && a.labels.channel === missing) ||
+    (a.alert === "MemoryLeak" && a.labels.process === leaking);
   const host = new Set(["DiskSpaceLow", "SystemMemoryLow", "CpuHigh"]);
   const out = new Set();
   (function walk(x) {
@@ -89,11 +93,12 @@ unseeded=$(node -e '
       Object.values(x).forEach(walk);
     }
   })(doc);
-  process.stdout.write([...out].join("\n"));' "$drop" "$unpublished" "$missing" <<<"$alerts_json")
+  process.stdout.write([...out].join("\n"));' "$drop" "$unpublished" "$missing" "$leaking" <<<"$alerts_json")
 [ -z "$unseeded" ] || fail "alerts fired that were not seeded: $unseeded"
 fired ParticipantDrop "$drop" || fail "no ParticipantDrop alert for channel $drop"
 fired EpochUnpublished "$unpublished" || fail "no EpochUnpublished alert for channel $unpublished"
 fired EpochMissing "$missing" || fail "no EpochMissing alert for channel $missing"
+fired MemoryLeak "$leaking" process || fail "no MemoryLeak alert for process $leaking"
 
 # Nothing left running. The watchdogs of tools/sandbox notice within a second or two that
 # the demo's shell is gone; allow them that.
@@ -121,4 +126,5 @@ if [ "$failures" -gt 0 ]; then
   tail -80 "$out"
   exit 1
 fi
-echo "demo: incidents found (ParticipantDrop $drop, EpochUnpublished $unpublished, EpochMissing $missing); nothing left running"
+echo "demo: incidents found (ParticipantDrop $drop, EpochUnpublished $unpublished, EpochMissing $missing," \
+  "MemoryLeak $leaking); nothing left running"

@@ -19,7 +19,7 @@ class RecordingSink final : public SampleSink {
   void CollectorStillFailing(std::string_view collector, std::string_view reason) override {
     still_failing.emplace_back(std::string(collector), std::string(reason));
   }
-  void RecordEpoch(const EpochObservation& epoch) override { epochs.push_back(epoch); }
+  void RecordEpoch(EpochObservation epoch) override { epochs.push_back(std::move(epoch)); }
   void RecordEvent(EventKind kind, std::string payload) override { events.emplace_back(kind, std::move(payload)); }
 
   // The last value recorded for a series in canonical notation, or nullopt.

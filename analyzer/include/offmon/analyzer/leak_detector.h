@@ -120,6 +120,19 @@ struct LeakOptions {
   // sample of this span since the last restart (a GC sawtooth climbs back to its old
   // peaks, a leak past them). Default 2 h.
   Duration fast_history = std::chrono::hours(2);
+  // The steady horizon (DetectSteadyLeak): a steady climb, judged on the samples of the
+  // last `steady_window` (default 30 min) since the last restart, that reaches the limit
+  // within `steady_horizon` (default 3 h) but not within fast_horizon (the minutes
+  // horizon's, CRITICAL). A WARNING: the crash is hours away, the operator has time.
+  Duration steady_window = std::chrono::minutes(30);
+  Duration steady_horizon = std::chrono::hours(3);
+  // The climb must span at least `steady_min_span` (default 30 s) with at least
+  // `steady_min_samples` samples (default 8): a spike of a few samples is not a trend.
+  Duration steady_min_span = std::chrono::seconds(30);
+  int steady_min_samples = 8;
+  // ...and grow by at least this much over its span. Default 16 MiB: above allocator
+  // churn and the jitter of an idle Node process.
+  double steady_min_growth_bytes = 16.0 * 1024 * 1024;
   LeakThresholds fire;
   // A process with less than cycle_period of history: its longest window with coverage
   // fires without the near-crossing rules when the trend passes these stricter
@@ -182,6 +195,35 @@ struct LeakFinding {
 [[nodiscard]] std::optional<LeakFinding> DetectFastLeak(std::span<const Sample> memory,
                                                         std::span<const TimePoint> restarts, TimePoint now,
                                                         const LeakOptions& options);
+
+// The steady horizon: memory climbing at a steady pace that reaches options.limit_bytes
+// within options.steady_horizon, but not within fast_horizon (DetectFastLeak's), judged on
+// the samples of the last steady_window since the last restart (reported, or a fall to
+// under two thirds), leaving out the first restart_settle after a reported or inferred
+// restart (a warm-up). Windows of steady_window, half of it, a quarter, ... down to
+// steady_min_span, ending at now, each reduced to at most 32 points (the minimum of each
+// slice: the post-GC floor at that scale); the longest window that passes decides:
+//   - at least steady_min_samples samples over at least steady_min_span;
+//   - a significant rise (Mann–Kendall z, `fire`/`hold` min_mann_kendall_z), by at least
+//     steady_min_growth_bytes (scaled by min_growth_scale) and min_growth_spreads robust
+//     spreads of the points around the Theil–Sen line;
+//   - sustained and not slowing: each third's slope at least min_third_fraction of the
+//     window's, the last third's at least min_last_third_ratio of the middle one's, and
+//     the window's at least min_last_third_ratio of the window of the same length before
+//     it where the run has one (a warm-up approaching its plateau slows down; a step
+//     leaves a flat third), always with the strict `young` values;
+//   - fast in itself: the slope covers limit_bytes within twice steady_horizon (683 MiB/h
+//     for 4 GiB and 3 h), so a slow climb near the limit is left to DetectLeak;
+//   - a new high: the newest point above every earlier sample of the last fast_history
+//     since the restart by half the window's growth (a GC sawtooth climbs back to its old
+//     peaks, not past them).
+// `already_firing` judges z, growth and spreads with the `hold` thresholds, with twice the
+// horizon and no lower bound on the crossing (a leak that gets faster stays alerted). The finding is a WARNING
+// (critical false); nullopt otherwise. Cost: O(n) over the samples of fast_history plus
+// O(32²) per window.
+[[nodiscard]] std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory,
+                                                          std::span<const TimePoint> restarts, TimePoint now,
+                                                          bool already_firing, const LeakOptions& options);
 
 // The peer offmon is compared with: least squares over the last `window` (default 6 h) like
 // Prometheus' predict_linear; fires when the fit projects crossing limit_bytes within `horizon` (24 h).

@@ -25,8 +25,10 @@ class SampleSink {
   virtual void CollectorStillFailing(std::string_view collector, std::string_view reason) {
     CollectorFailed(collector, reason);
   }
-  // A sealed epoch seen for the first time, or seen again with something changed.
-  virtual void RecordEpoch(const EpochObservation& epoch) = 0;
+  // A sealed epoch seen for the first time, or seen again with something changed. By
+  // value: a caller that moves its observation in (a participant set of thousands of
+  // ids) hands it over without a copy.
+  virtual void RecordEpoch(EpochObservation epoch) = 0;
   // Any other typed event (a log tail, a process status change); payload is JSON.
   virtual void RecordEvent(EventKind kind, std::string payload) = 0;
 };
