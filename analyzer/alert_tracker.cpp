@@ -150,7 +150,8 @@ std::string InhibitedBy(const Finding& finding, const std::vector<Finding>& find
   const std::string_view target = finding.alert;
   for (const Finding& cause : findings) {
     if (cause.pending || cause.hold_only || &cause == &finding) continue;
-    const std::string_view process = SeriesKey("x", cause.labels).Label("process");
+    const SeriesKey cause_key("x", cause.labels);  // outlives `process`, a view into it
+    const std::string_view process = cause_key.Label("process");
     bool explains = false;
     if (cause.alert == "AllProcessesOffline") {
       explains = kDataFlow.contains(target) || kSealing.contains(target) || target == "ProcessOffline" ||

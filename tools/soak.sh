@@ -11,7 +11,8 @@
 #   pm2-killed      the PM2 daemon and its workers killed (pm2 kill), then started again
 #   crash-loop      a worker exits 1.5 s after each start; PM2 keeps restarting it
 #   disk-full       the store's filesystem filled to 97 %, then to the last byte, then freed
-#   clock-step      offmon's wall clock stepped 2 minutes forward (libfaketime), for good
+#   clock-step      offmon's wall clock stepped 2 minutes forward (libfaketime), for good;
+#                   not with a sanitizer build, which libfaketime cannot wrap (CI's)
 #   offmon-killed   SIGKILL of offmon, restarted at once
 #   receiver-hangs  the webhook receiver holds every request unanswered, while a worker
 #                   is stopped (so that there is something to notify)
@@ -76,7 +77,7 @@ trap cleanup EXIT
 RANDOM=$seed
 started=$SECONDS
 say() { printf '[soak %4ds] %s\n' $((SECONDS - started)) "$*"; }
-say "seed $seed, $rounds round(s) of 7 faults in ${slot}s slots; work dir $work"
+say "seed $seed, $rounds round(s) of the faults in ${slot}s slots; work dir $work"
 
 mkdir -p "$fs_dir"
 mount -t tmpfs -o size=48m,mode=0755 tmpfs "$fs_dir"
@@ -167,7 +168,23 @@ start_offmon() {
   "${on_offmons_clock[@]}" "$offmon" --config "$work/offmon.toml" collect >>"$work/collect.out" 2>&1 &
   offmon_pid=$!
 }
+# libfaketime cannot wrap a sanitizer build (ASan's start-up and libfaketime's wait on
+# each other): such a binary soaks without the clock-step fault, and says so.
+clock_step=1
+if ! timeout 10 "${on_offmons_clock[@]}" "$offmon" --version >/dev/null 2>&1; then
+  clock_step=0
+  on_offmons_clock=(env ASAN_OPTIONS="${ASAN_OPTIONS:-}" OFFMON_STORE="$store")
+  say "libfaketime cannot wrap this binary (a sanitizer build?): no clock-step fault"
+fi
 start_offmon
+# The daemon is up once it has opened its store and logged its listener.
+for _ in $(seq 120); do
+  grep -q 'http: listening on' "$work/monitor.log" 2>/dev/null && break
+  kill -0 "$offmon_pid" 2>/dev/null || break
+  sleep 0.5
+done
+grep -q 'http: listening on' "$work/monitor.log" 2>/dev/null ||
+  { say "offmon did not start within 60 s:"; tail -5 "$work/collect.out" >&2; exit 1; }
 
 # Snapshots: every sample the store holds, as min, mean, max and count per series and
 # second. An epoch's series (epoch_*) are stamped with the epoch's seal time and restated
@@ -175,7 +192,7 @@ start_offmon
 # of the sample counts.
 # One fixed grid for all of them, covering the run (and the clock step) with room to spare.
 run_epoch=$(date +%s)
-until_s=$((run_epoch + rounds * 7 * slot + 2 * slot + 600))
+until_s=$((run_epoch + rounds * (7 * slot + 120) + 2 * slot + 600))
 snapshot() {
   OFFMON_STORE="$store" "$offmon" trend '{__name__=~".+"}' --since "$((until_s - run_epoch + 3600))s" \
     --until "$until_s" --step 1s --csv 2>/dev/null |
@@ -194,7 +211,8 @@ healthz_log="$work/healthz.log"
 healthz() {
   local port status=none
   port=$(grep -o 'http: listening on 127.0.0.1:[0-9]*' "$work/monitor.log" 2>/dev/null | tail -1 | sed 's/.*://')
-  if [ -n "$port" ] && exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+  # (The group silences bash's "connection refused" while offmon restarts.)
+  if [ -n "$port" ] && { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3
     read -r -t 3 _ status _ <&3 || status=none
     exec 3<&-
@@ -216,6 +234,7 @@ wait_until() {
 
 clock_offset=0
 faults=(postgres-down pm2-killed crash-loop disk-full clock-step offmon-killed receiver-hangs)
+[ "$clock_step" -eq 1 ] || faults=(postgres-down pm2-killed crash-loop disk-full offmon-killed receiver-hangs)
 fault_start() {
   case "$1" in
     postgres-down) "$here/tools/sandbox/postgres.sh" stop "$work/sandbox/pg" >/dev/null 2>&1 ;;
@@ -282,7 +301,8 @@ say "run over; checking"
 export OFFMON_STORE="$store"
 results=()
 verdict=0
-row() { results+=("$(printf '%-16s %-4s %s' "$1" "$2" "$3")"); [ "$2" = ok ] || verdict=1; }
+row() { results+=("$(printf '%-16s %-4s %s' "$1" "$2" "$3")"); [ "$2" = ok ] || [ "$2" = skip ] || verdict=1; }
+[ "$clock_step" -eq 1 ] || row clock-step skip "libfaketime cannot wrap this (sanitizer) binary; run the soak on a release build for it"
 
 lost=0; checked=0
 for ((s = 1; s <= snapshots; s++)); do
@@ -341,7 +361,7 @@ else
 fi
 
 alerts_json="$work/alerts.json"
-"${on_offmons_clock[@]}" "$offmon" alerts --since 2d --json >"$alerts_json"
+"$offmon" alerts --since 2d --until "$until_s" --json >"$alerts_json"
 while read -r fault fault_epoch _ _; do
   case "$fault" in
     postgres-down) want=DatabaseUnreachable ;;

@@ -262,6 +262,21 @@ TEST_F(AnalyzerTest, DatabaseDownExplainsTheDataFlowSymptoms) {
   EXPECT_EQ(events[0].inhibited_by, "DatabaseUnreachable");
 }
 
+// The aggregator's name is longer than a short string's inline buffer, so the name the
+// rule compares lives on the heap (found by the fault soak under ASan: the name was read
+// from a temporary series key already destroyed).
+TEST_F(AnalyzerTest, AnOfflineAggregatorExplainsTheLowEventRate) {
+  config_.analyzer.aggregator = {"twzrd-aggregator-long-name"};
+  Series(R"(process_up{process="twzrd-aggregator-long-name"})", 0, 3 * kHour, 60,
+         [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  Series("db_events_last_hour", 0, 3 * kHour, 60, [](int64_t t) { return t < kHour ? 4000.0 : 50.0; });
+  auto all = Backtest(0, 3 * kHour, kMin);
+  ASSERT_THAT(Only(all, "ProcessOffline"), SizeIs(1));
+  auto events = Only(all, "EventRateLow");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].inhibited_by, R"(ProcessOffline{process="twzrd-aggregator-long-name"})");
+}
+
 TEST_F(AnalyzerTest, EventRateLowWarnsBelowOneHundredAndIsCriticalAtZero) {
   Series("db_events_last_hour", 0, 3 * kHour, 60, [](int64_t t) {
     return t < kHour ? 100.0 : t < 2 * kHour ? 99.0 : 0.0;
