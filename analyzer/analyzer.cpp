@@ -1,7 +1,10 @@
 #include "offmon/analyzer/analyzer.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
+
+#include <fmt/format.h>
 
 #include "event_ledger_impl.h"
 #include "offmon/analyzer/history.h"
@@ -12,6 +15,9 @@ namespace offmon::analyzer {
 namespace {
 // A backtest reads each series this far ahead of the evaluation time.
 constexpr Duration kReadAhead = std::chrono::hours(24);
+// Transitions kept for a store that cannot take them (a full disk); beyond this the oldest
+// go, as a flapping rule on a store full for days would otherwise grow without bound.
+constexpr size_t kMaxUnrecorded = 10'000;
 }  // namespace
 
 struct Analyzer::State {
@@ -25,6 +31,8 @@ struct Analyzer::State {
     std::vector<Finding> findings;
   };
   std::map<std::string, Cached, std::less<>> cached;
+  // Transitions the store refused, oldest first, recorded before any newer one.
+  std::deque<Transition> unrecorded;
 };
 
 Analyzer::Analyzer(const Config& config, store::Store& store, AnalyzerMode mode)
@@ -99,9 +107,16 @@ std::optional<Analyzer::LogPaths> Analyzer::ProcessLogs(std::string_view process
 }
 
 Status Analyzer::Record(const std::vector<Transition>& transitions) {
-  for (const Transition& t : transitions) {
+  std::deque<Transition>& queue = state_->unrecorded;
+  queue.insert(queue.end(), transitions.begin(), transitions.end());
+  while (queue.size() > kMaxUnrecorded) queue.pop_front();
+  while (!queue.empty()) {
+    const Transition& t = queue.front();
     auto seq = store_.AppendEvent(EventKind::kAlertTransition, "analyzer", EncodeTransition(t), t.at);
-    if (!seq) return seq.error();
+    if (!seq) {
+      return seq.error().WithContext(fmt::format("{} transition(s) kept for the next evaluation", queue.size()));
+    }
+    queue.pop_front();
   }
   return Status::Ok();
 }

@@ -40,7 +40,13 @@ std::string UntilTime(TimePoint until, TimePoint at) {
 }
 
 std::string Mebibytes(double bytes) { return fmt::format("{:.0f}MB", bytes / (1024.0 * 1024)); }
-std::string Gibibytes(double bytes) { return fmt::format("{:.1f}G", bytes / (1024.0 * 1024 * 1024)); }
+// The guide prints gibibytes; a small volume (a tmpfs, a container's disk) in them reads
+// "0.0G free of 0.0G", so under one gibibyte the unit is mebibytes.
+std::string Gibibytes(double bytes) {
+  constexpr double kMiB = 1024.0 * 1024;
+  if (bytes < 1024 * kMiB) return fmt::format("{:.0f}M", bytes / kMiB);
+  return fmt::format("{:.1f}G", bytes / (1024 * kMiB));
+}
 
 
 class TextRenderer {

@@ -129,7 +129,8 @@ interval = "3s"
 [postgres]
 url_file = "$OFFMON_URL_FILE"
 # 2 s, not 1: a catch-up cycle on a busy machine takes over 2 s, and a collector that has
-# not run for two intervals is a CollectorFailing WARNING, which the demo must not show.
+# not run for two intervals (and 30 s) is a CollectorFailing WARNING, which the demo must
+# not show.
 interval = "2s"
 [log]
 file = "$log_file"

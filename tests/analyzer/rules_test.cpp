@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "analyzer_fixture.h"
+#include "support/refusing_store.h"
 
 namespace offmon::testing {
 namespace {
@@ -167,6 +168,39 @@ TEST_F(AnalyzerTest, APendingAlertThatLapsesIsNotResolved) {
   EXPECT_THAT(resumed.tracker().active(), IsEmpty());
 }
 
+// A store that cannot take the transitions (its disk full) delays the alert history but
+// loses none of it: what was refused is recorded, in order and at its own time, once the
+// store takes writes again, before anything newer.
+TEST_F(AnalyzerTest, TransitionsAStoreRefusedAreRecordedWhenItTakesWritesAgain) {
+  Series(R"(process_cpu_percent{process="w"})", 0, kHour, 30,
+         [](int64_t t) { return t >= 10 * kMin && t < 25 * kMin ? 97.0 : 10.0; });
+  RefusingStore store(*store_);
+  analyzer::Analyzer live(config_, store, analyzer::AnalyzerMode::kLive);
+  std::vector<analyzer::Transition> all;
+  int refused = 0;
+  for (int64_t t = 0; t <= 40 * kMin; t += 30) {
+    // Full from before the pending transition until after the firing one.
+    if (t == 9 * kMin) store.refuse = {EventKind::kAlertTransition};
+    if (t == 20 * kMin) store.refuse.clear();
+    auto transitions = live.Evaluate(At(t));
+    ASSERT_TRUE(transitions.has_value());
+    if (!live.Record(*transitions).ok()) ++refused;
+    all.insert(all.end(), transitions->begin(), transitions->end());
+  }
+  auto events = store_->ReadEvents(0, EventKind::kAlertTransition, 100);
+  ASSERT_TRUE(events.has_value());
+  std::vector<std::pair<TimePoint, AlertState>> recorded, expected;
+  for (const store::Event& e : *events) {
+    auto t = analyzer::DecodeTransition(e.payload, e.time);
+    ASSERT_TRUE(t.has_value());
+    recorded.emplace_back(t->at, t->state);
+  }
+  for (const auto& t : all) expected.emplace_back(t.at, t.state);
+  ASSERT_THAT(Only(all, "CpuHigh", AlertState::kFiring), SizeIs(1));
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(recorded, expected);  // pending 10m, firing 15m (both refused), resolved 25m
+}
+
 TEST_F(AnalyzerTest, AMinuteScaleLeakIsCriticalWithinAMinuteBetweenTrendEvaluations) {
   // The trend rule runs every 30 minutes; a worker gaining 25 MB/s (sampled every 5 s)
   // reaches the limit in under three minutes and must not wait for it.
@@ -269,6 +303,7 @@ TEST_F(AnalyzerTest, AnOfflineAggregatorExplainsTheLowEventRate) {
   config_.analyzer.aggregator = {"twzrd-aggregator-long-name"};
   Series(R"(process_up{process="twzrd-aggregator-long-name"})", 0, 3 * kHour, 60,
          [](int64_t t) { return t < kHour ? 1.0 : 0.0; });
+  Series(R"(process_up{process="tree-builder-worker"})", 0, 3 * kHour, 60, [](int64_t) { return 1.0; });
   Series("db_events_last_hour", 0, 3 * kHour, 60, [](int64_t t) { return t < kHour ? 4000.0 : 50.0; });
   auto all = Backtest(0, 3 * kHour, kMin);
   ASSERT_THAT(Only(all, "ProcessOffline"), SizeIs(1));
@@ -494,6 +529,26 @@ TEST_F(AnalyzerTest, CollectorFailingWhileTheDaemonRuns) {
   EXPECT_EQ(fired[0].at, At(kHour));
   EXPECT_EQ(fired[1].severity, Severity::kCritical);     // blind for 30 minutes
   EXPECT_EQ(fired[1].at, At(kHour - kMin + 30 * kMin));  // since the last success
+}
+
+// On short intervals a starved machine skips a few seconds: a silence of two intervals is
+// no incident until 30 s have passed.
+TEST_F(AnalyzerTest, CollectorFailingIgnoresAFewSecondsOfSilenceOnShortIntervals) {
+  config_.system.interval = std::chrono::seconds(2);
+  config_.postgres.interval = std::chrono::seconds(2);
+  Series(R"(collector_up{collector="postgres"})", 0, 600, 2, [](int64_t) { return 1.0; });
+  Put(R"(collector_up{collector="system"})", [] {
+    std::vector<std::pair<int64_t, double>> points;
+    for (int64_t t = 0; t < 600; t += 2) {
+      if ((t > 100 && t < 110) || (t > 200 && t < 250)) continue;  // silent 10 s, then 50 s
+      points.emplace_back(t, 1.0);
+    }
+    return points;
+  }());
+  auto fired = Only(Backtest(0, 598, 2), "CollectorFailing");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].at, At(232));  // 30 s after the last run at 200 (the first past 30 s)
+  EXPECT_THAT(fired[0].summary, HasSubstr("has not run for 32s"));
 }
 
 // A daemon that starts while PM2 does not answer: a warning at once, CRITICAL ("blind")

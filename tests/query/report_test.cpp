@@ -80,6 +80,8 @@ class ReportTest : public ::testing::Test {
       csv += Line(t, "system_load15", 0.32);
       csv += Line(t, R"(disk_free_bytes{mount="/"})", 100 * kGiB);
       csv += Line(t, R"(disk_total_bytes{mount="/"})", 400 * kGiB);
+      csv += Line(t, R"(disk_free_bytes{mount="/run"})", 12.25 * 1024 * 1024);  // a small tmpfs
+      csv += Line(t, R"(disk_total_bytes{mount="/run"})", 48.0 * 1024 * 1024);
       if (t % 60 == 0) {
         csv += Line(t, "db_up", 1);
         csv += Line(t, "db_events_last_hour", 4523);
@@ -181,7 +183,7 @@ TEST_F(ReportTest, PlainReportShowsEverySection) {
   EXPECT_FALSE(Has(out, "ProcessOffline")) << out;  // resolved before the report time
   EXPECT_TRUE(Has(out,
                   "Memory: 8.0G used | 8.0G free\nCPU Load (1/5/15 min): 0.45, 0.38, 0.32\n"
-                  "Disk /: 100.0G free of 400.0G (25%)\n"))
+                  "Disk /: 100.0G free of 400.0G (25%)\nDisk /run: 12M free of 48M (26%)\n"))
       << out;
   // Not a terminal: no icons, no escape sequences.
   EXPECT_FALSE(Has(out, "\x1b[")) << out;

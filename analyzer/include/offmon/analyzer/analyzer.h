@@ -38,7 +38,10 @@ class Analyzer {
   // backtest, t must not move backwards.
   Result<std::vector<Transition>> Evaluate(TimePoint t);
 
-  // Records transitions in the store as events (the daemon does; a backtest does not).
+  // Records transitions in the store as events (the daemon does; a backtest does not),
+  // each at its own time. What the store refuses (a full disk) is kept, in order, and
+  // recorded first by the next call, so a full store delays the alert history but does
+  // not lose it.
   Status Record(const std::vector<Transition>& transitions);
 
   const AlertTracker& tracker() const { return tracker_; }
