@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,6 +30,9 @@ constexpr int64_t kApplicationId = 0x4F464D4E;  // "OFMN" in the SQLite header
 constexpr int kWriterCacheKiB = 512;
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+
+// An event kind as an SQL parameter: kinds are bound, never written into SQL as numbers.
+constexpr int64_t KindParam(EventKind kind) { return static_cast<int64_t>(kind); }
 
 // Rollup rows hold 24 buckets: 2 h of 5-minute buckets, a day of 1-hour buckets.
 struct RollupLayout {
@@ -311,8 +315,9 @@ Status SqliteStore::Init() {
     auto sealed = GetState("sealed_through_ms", kMinTime);
     if (!sealed) return sealed.error();
     sealed_through_ms_ = *sealed;
-    auto stmt = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = 2");
+    auto stmt = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = ?");
     if (!stmt) return stmt.error();
+    stmt->Bind(1, KindParam(EventKind::kSamples));
     Status status;
     if (stmt->Step(&status) && !stmt->IsNull(0)) {
       oldest_head_window_ = stmt->Int(0);
@@ -383,11 +388,11 @@ Result<int64_t> SqliteStore::InsertSamplesEvent(std::string_view source, int64_t
   }
   auto stmt = db_->Cached(
       "INSERT INTO events(time_ms, source, kind, window_start_ms, min_time_ms, max_time_ms, sample_count, payload)"
-      " VALUES (?, ?, 2, ?, ?, ?, ?, ?)");
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!stmt) return stmt.error();
-  (*stmt)->Bind(1, at_ms).Bind(2, source).Bind(3, window_start).Bind(4, lo).Bind(5, hi)
-      .Bind(6, static_cast<int64_t>(samples.size()))
-      .BindBlob(7, EncodeSampleBatch(samples, window_start));
+  (*stmt)->Bind(1, at_ms).Bind(2, source).Bind(3, KindParam(EventKind::kSamples)).Bind(4, window_start)
+      .Bind(5, lo).Bind(6, hi).Bind(7, static_cast<int64_t>(samples.size()))
+      .BindBlob(8, EncodeSampleBatch(samples, window_start));
   OFFMON_RETURN_IF_ERROR((*stmt)->Run());
   return hi;
 }
@@ -527,8 +532,9 @@ Status SqliteStore::Checkpoint() {
   OFFMON_RETURN_IF_ERROR(txn.begin_status());
   auto sealed = GetState("sealed_through_ms", kMinTime);
   if (!sealed) return sealed.error();
-  auto newest_stmt = db_->Prepare("SELECT max(max_time_ms) FROM events WHERE kind = 2");
+  auto newest_stmt = db_->Prepare("SELECT max(max_time_ms) FROM events WHERE kind = ?");
   if (!newest_stmt) return newest_stmt.error();
+  newest_stmt->Bind(1, KindParam(EventKind::kSamples));
   Status status;
   if (!newest_stmt->Step(&status) || newest_stmt->IsNull(0)) return status;
   const int64_t cutoff = std::max(FloorTo(newest_stmt->Int(0) - options_.seal_lag.count(), window), *sealed);
@@ -536,10 +542,10 @@ Status SqliteStore::Checkpoint() {
   if (!horizon) return horizon.error();
 
   auto events = db_->Prepare(
-      "SELECT seq, window_start_ms, payload FROM events WHERE kind = 2 AND window_start_ms <= ?"
+      "SELECT seq, window_start_ms, payload FROM events WHERE kind = ? AND window_start_ms <= ?"
       " ORDER BY window_start_ms, seq");
   if (!events) return events.error();
-  events->Bind(1, cutoff - window);
+  events->Bind(1, KindParam(EventKind::kSamples)).Bind(2, cutoff - window);
   int64_t windows = 0, sealed_samples = 0, dropped = 0, event_count = 0;
   std::unordered_map<SeriesId, std::vector<Sample>> by_series;
   std::optional<int64_t> current;
@@ -590,9 +596,9 @@ Status SqliteStore::Checkpoint() {
   if (!current) return txn.Commit();
   OFFMON_RETURN_IF_ERROR(seal_window(*current));
 
-  auto del = db_->Prepare("DELETE FROM events WHERE kind = 2 AND window_start_ms <= ?");
+  auto del = db_->Prepare("DELETE FROM events WHERE kind = ? AND window_start_ms <= ?");
   if (!del) return del.error();
-  del->Bind(1, cutoff - window);
+  del->Bind(1, KindParam(EventKind::kSamples)).Bind(2, cutoff - window);
   OFFMON_RETURN_IF_ERROR(del->Run());
   auto seq = InsertEvent(EventKind::kCheckpoint, "store",
                          nlohmann::json{{"windows", windows}, {"events", event_count}, {"samples", sealed_samples},
@@ -604,8 +610,9 @@ Status SqliteStore::Checkpoint() {
   OFFMON_RETURN_IF_ERROR(txn.Commit());
 
   sealed_through_ms_ = cutoff;
-  auto rest = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = 2");
+  auto rest = db_->Prepare("SELECT min(window_start_ms), max(max_time_ms) FROM events WHERE kind = ?");
   if (!rest) return rest.error();
+  rest->Bind(1, KindParam(EventKind::kSamples));
   oldest_head_window_.reset();
   if (rest->Step(&status) && !rest->IsNull(0)) {
     oldest_head_window_ = rest->Int(0);
@@ -665,28 +672,24 @@ Status SqliteStore::ApplyRetention(TimePoint now) {
   auto old_horizon = GetState("raw_horizon_ms", kMinTime);
   if (!old_horizon) return old_horizon.error();
   const int64_t horizon = std::max(*old_horizon, raw);
-  struct Deletion {
-    const char* sql;
-    int64_t bound;
-  };
-  const Deletion deletions[] = {
-      {"DELETE FROM chunks WHERE window_start_ms + ? <= ?", window_ms()},
-      {"DELETE FROM events WHERE kind = 2 AND window_start_ms + ? <= ?", window_ms()},
-  };
   int64_t deleted = 0;
-  for (const Deletion& d : deletions) {
-    auto stmt = db_->Prepare(d.sql);
+  // Runs one DELETE with `params` bound in order and counts the rows it removed.
+  auto delete_rows = [&](std::string_view sql, std::initializer_list<int64_t> params) -> Status {
+    auto stmt = db_->Prepare(sql);
     if (!stmt) return stmt.error();
-    stmt->Bind(1, d.bound).Bind(2, horizon);
+    int index = 0;
+    for (int64_t param : params) stmt->Bind(++index, param);
     OFFMON_RETURN_IF_ERROR(stmt->Run());
     deleted += sqlite3_changes(db_->raw());
-  }
+    return Status::Ok();
+  };
+  // Chunk windows wholly before the horizon: sealed chunks and the head's sample events.
+  OFFMON_RETURN_IF_ERROR(delete_rows("DELETE FROM chunks WHERE window_start_ms + ? <= ?", {window_ms(), horizon}));
+  OFFMON_RETURN_IF_ERROR(delete_rows("DELETE FROM events WHERE kind = ? AND window_start_ms + ? <= ?",
+                                     {KindParam(EventKind::kSamples), window_ms(), horizon}));
   for (const RollupLayout& layout : kLayouts) {
-    auto stmt = db_->Prepare("DELETE FROM rollups WHERE step_s = ? AND window_start_ms + ? <= ?");
-    if (!stmt) return stmt.error();
-    stmt->Bind(1, layout.step_ms / 1000).Bind(2, layout.row_ms).Bind(3, layout.step_ms == 300'000 ? r5 : r1);
-    OFFMON_RETURN_IF_ERROR(stmt->Run());
-    deleted += sqlite3_changes(db_->raw());
+    OFFMON_RETURN_IF_ERROR(delete_rows("DELETE FROM rollups WHERE step_s = ? AND window_start_ms + ? <= ?",
+                                       {layout.step_ms / 1000, layout.row_ms, layout.step_ms == 300'000 ? r5 : r1}));
   }
   auto seq = InsertEvent(EventKind::kRetention, "store",
                          nlohmann::json{{"raw_before_ms", horizon}, {"rollup_5m_before_ms", r5},
@@ -705,8 +708,9 @@ Status SqliteStore::Rebuild() {
   // The catalogue, from the SeriesDefined events.
   OFFMON_RETURN_IF_ERROR(db_->Exec("DELETE FROM series"));
   {
-    auto events = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 1 ORDER BY seq");
+    auto events = db_->Prepare("SELECT seq, payload FROM events WHERE kind = ? ORDER BY seq");
     if (!events) return events.error();
+    events->Bind(1, KindParam(EventKind::kSeriesDefined));
     auto insert = db_->Prepare("INSERT INTO series(id, key) VALUES (?, ?)");
     if (!insert) return insert.error();
     Status status;
@@ -883,8 +887,9 @@ Status SqliteStore::ProjectEpoch(const EpochRecord& e) {
 
 Status SqliteStore::RebuildEpochs() {
   OFFMON_RETURN_IF_ERROR(db_->Exec("DELETE FROM users; DELETE FROM epochs;"));
-  auto users = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 8 ORDER BY seq");
+  auto users = db_->Prepare("SELECT seq, payload FROM events WHERE kind = ? ORDER BY seq");
   if (!users) return users.error();
+  users->Bind(1, KindParam(EventKind::kUsersRegistered));
   auto insert = db_->Prepare("INSERT INTO users(id, hash) VALUES (?, ?)");
   if (!insert) return insert.error();
   Status status;
@@ -901,8 +906,9 @@ Status SqliteStore::RebuildEpochs() {
     }
   }
   OFFMON_RETURN_IF_ERROR(status);
-  auto epochs = db_->Prepare("SELECT seq, time_ms, source, payload FROM events WHERE kind = 7 ORDER BY seq");
+  auto epochs = db_->Prepare("SELECT seq, time_ms, source, payload FROM events WHERE kind = ? ORDER BY seq");
   if (!epochs) return epochs.error();
+  epochs->Bind(1, KindParam(EventKind::kEpochSealed));
   while (epochs->Step(&status)) {
     Event event{epochs->Int(0), FromMillis(epochs->Int(1)), std::string(epochs->Text(2)), EventKind::kEpochSealed,
                 std::string(epochs->Blob(3))};
@@ -1056,9 +1062,9 @@ Status SqliteStore::RefreshHead() {
     head_.generation = *generation;
   }
   // `+kind` keeps SQLite on the primary key: only events past max_seq are visited.
-  auto stmt = db_->Cached("SELECT seq, window_start_ms, payload FROM events WHERE seq > ? AND +kind = 2 ORDER BY seq");
+  auto stmt = db_->Cached("SELECT seq, window_start_ms, payload FROM events WHERE seq > ? AND +kind = ? ORDER BY seq");
   if (!stmt) return stmt.error();
-  (*stmt)->Bind(1, head_.max_seq);
+  (*stmt)->Bind(1, head_.max_seq).Bind(2, KindParam(EventKind::kSamples));
   while ((*stmt)->Step(&status)) {
     int64_t w = (*stmt)->Int(1);
     if (std::find(head_.windows.begin(), head_.windows.end(), w) == head_.windows.end()) head_.windows.push_back(w);
@@ -1236,10 +1242,11 @@ Result<StoreInfo> SqliteStore::Info() {
       "SELECT (SELECT count(*) FROM series),"
       " (SELECT count(*) FROM chunks), (SELECT coalesce(sum(sample_count), 0) FROM chunks),"
       " (SELECT min(min_time_ms) FROM chunks), (SELECT max(max_time_ms) FROM chunks),"
-      " (SELECT coalesce(sum(sample_count), 0) FROM events WHERE kind = 2),"
-      " (SELECT min(min_time_ms) FROM events WHERE kind = 2), (SELECT max(max_time_ms) FROM events WHERE kind = 2),"
+      " (SELECT coalesce(sum(sample_count), 0) FROM events WHERE kind = ?1),"
+      " (SELECT min(min_time_ms) FROM events WHERE kind = ?1), (SELECT max(max_time_ms) FROM events WHERE kind = ?1),"
       " (SELECT count(*) FROM events), (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events')");
   if (!stmt) return stmt.error();
+  stmt->Bind(1, KindParam(EventKind::kSamples));  // ?1: the sample events' kind
   Status status;
   if (!stmt->Step(&status)) return status.ok() ? Status::Corruption("store info: no row") : status;
   info.series = stmt->Int(0);
@@ -1281,8 +1288,9 @@ Result<std::vector<std::string>> SqliteStore::Check() {
   }
   std::unordered_map<SeriesId, std::string> defined;
   {
-    auto stmt = db_->Prepare("SELECT seq, payload FROM events WHERE kind = 1");
+    auto stmt = db_->Prepare("SELECT seq, payload FROM events WHERE kind = ?");
     if (!stmt) return stmt.error();
+    stmt->Bind(1, KindParam(EventKind::kSeriesDefined));
     while (stmt->Step(&status)) {
       auto payload = nlohmann::json::parse(stmt->Blob(1), nullptr, false);
       if (!payload.is_object() || !payload["id"].is_number_integer() || !payload["series"].is_string()) {
@@ -1333,8 +1341,9 @@ Result<std::vector<std::string>> SqliteStore::Check() {
     OFFMON_RETURN_IF_ERROR(status);
   }
   {
-    auto stmt = db_->Prepare("SELECT seq, window_start_ms, sample_count, payload FROM events WHERE kind = 2");
+    auto stmt = db_->Prepare("SELECT seq, window_start_ms, sample_count, payload FROM events WHERE kind = ?");
     if (!stmt) return stmt.error();
+    stmt->Bind(1, KindParam(EventKind::kSamples));
     while (stmt->Step(&status)) {
       int64_t count = 0;
       bool undefined = false, outside = false;
@@ -1352,8 +1361,9 @@ Result<std::vector<std::string>> SqliteStore::Check() {
     OFFMON_RETURN_IF_ERROR(status);
   }
   {
-    auto stmt = db_->Prepare("SELECT seq, time_ms, payload FROM events WHERE kind = 7");
+    auto stmt = db_->Prepare("SELECT seq, time_ms, payload FROM events WHERE kind = ?");
     if (!stmt) return stmt.error();
+    stmt->Bind(1, KindParam(EventKind::kEpochSealed));
     while (stmt->Step(&status)) {
       auto record = DecodeEpochEvent(Event{stmt->Int(0), FromMillis(stmt->Int(1)), "", EventKind::kEpochSealed,
                                            std::string(stmt->Blob(2))});
