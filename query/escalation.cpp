@@ -7,6 +7,7 @@
 #include <set>
 
 #include "escalation_impl.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 #include "text_format_impl.h"
 
@@ -165,7 +166,7 @@ class EscalationWriter {
   // report's "in the last hour").
   Result<Restarts> RestartsSince(std::string_view process, TimePoint since) {
     Restarts restarts;
-    auto selector = store::Selector::Parse("process_restarts_total");
+    auto selector = store::Selector::Parse(metric::kProcessRestartsTotal);
     if (!selector) return selector.error();
     auto series = store_.Select(*selector);
     if (!series) return series.error();
