@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "offmon/analyzer/leak_detector.h"
+#include "offmon/analyzer/series_stats.h"
 #include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 
@@ -19,34 +20,6 @@ std::string ProcessName(const store::SeriesInfo& info) { return std::string(info
 std::string StatusOf(const RuleContext& ctx, const std::string& process) {
   auto it = ctx.ledger.processes().find(process);
   return it != ctx.ledger.processes().end() && !it->second.status.empty() ? it->second.status : "not online";
-}
-
-// Counter increases over the samples, Prometheus-style: a decrease is a reset (PM2
-// `reset`, a deleted and re-added process) and counts the new value, not a burst.
-struct Increases {
-  double total = 0;
-  std::vector<TimePoint> at;  // times at which the counter went up
-};
-Increases CounterIncreases(std::span<const Sample> samples) {
-  Increases out;
-  for (size_t i = 1; i < samples.size(); ++i) {
-    const double before = samples[i - 1].value, after = samples[i].value;
-    const double delta = after >= before ? after - before : after;
-    if (delta > 0) {
-      out.total += delta;
-      out.at.push_back(samples[i].time);
-    }
-  }
-  return out;
-}
-
-// The last sample at or before t, and the samples after it: the counter's value at the
-// start of a window and everything in it.
-std::span<const Sample> FromBaseAt(std::span<const Sample> samples, TimePoint t) {
-  auto it =
-      std::upper_bound(samples.begin(), samples.end(), t, [](TimePoint x, const Sample& s) { return x < s.time; });
-  if (it != samples.begin()) --it;
-  return samples.subspan(static_cast<size_t>(it - samples.begin()));
 }
 
 }  // namespace
@@ -107,7 +80,7 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     std::span<const Sample> in_window = FromBaseAt(w.samples, ctx.now - window);
     if (in_window.size() < 2) continue;
-    const Increases restarts = CounterIncreases(in_window);
+    const CounterIncrease restarts = CounterIncreases(in_window);
     const bool firing = ctx.is_firing("RestartLoop", w.info->key.labels);
     if (restarts.total <= *rule.warning && !firing) continue;
     if (restarts.total == 0) continue;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "escalation_impl.h"
+#include "offmon/analyzer/series_stats.h"
 #include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 #include "text_format_impl.h"
@@ -162,8 +163,7 @@ class EscalationWriter {
   };
 
   // Increases of process_restarts_total{process} from its value when the alert began to
-  // the report time. A decrease is a counter reset: only the new value counts (as in the
-  // report's "in the last hour").
+  // the report time, counted as the report's "in the last hour" (analyzer::CounterIncreases).
   Result<Restarts> RestartsSince(std::string_view process, TimePoint since) {
     Restarts restarts;
     auto selector = store::Selector::Parse(metric::kProcessRestartsTotal);
@@ -176,15 +176,10 @@ class EscalationWriter {
       if (!samples) return samples.error();
       if (samples->empty()) continue;
       restarts.known = true;
-      auto first = std::upper_bound(samples->begin(), samples->end(), since,
-                                    [](TimePoint t, const Sample& s) { return t < s.time; });
-      if (first != samples->begin()) --first;
-      for (auto it = first; std::next(it) != samples->end(); ++it) {
-        const double before = it->value, after = std::next(it)->value;
-        const double increase = after >= before ? after - before : after;
-        if (increase <= 0) continue;
-        restarts.count += increase;
-        if (!restarts.last || std::next(it)->time > *restarts.last) restarts.last = std::next(it)->time;
+      const analyzer::CounterIncrease increase = analyzer::CounterIncreases(analyzer::FromBaseAt(*samples, since));
+      restarts.count += increase.total;
+      if (!increase.at.empty() && (!restarts.last || increase.at.back() > *restarts.last)) {
+        restarts.last = increase.at.back();
       }
     }
     return restarts;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "offmon/analyzer/alert_tracker.h"
+#include "offmon/analyzer/series_stats.h"
 #include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 
@@ -157,20 +158,12 @@ class ReportBuilder {
   }
 
   // Counter increases over the hour before the report time, from the last sample at or
-  // before the hour's start. A decrease is a reset and counts only the new value.
+  // before the hour's start (analyzer::CounterIncreases, as the RestartLoop rule counts).
   Result<double> RestartsInLastHour(store::SeriesId series) {
     const TimePoint start = at_ - kRestartWindow;
     auto samples = store_.ReadRange(series, start - kRestartWindow, End(at_));
     if (!samples) return samples.error();
-    auto first = std::upper_bound(samples->begin(), samples->end(), start,
-                                  [](TimePoint t, const Sample& s) { return t < s.time; });
-    if (first != samples->begin()) --first;
-    double total = 0;
-    for (auto it = first; it != samples->end() && std::next(it) != samples->end(); ++it) {
-      const double before = it->value, after = std::next(it)->value;
-      total += after >= before ? after - before : after;
-    }
-    return total;
+    return analyzer::CounterIncreases(analyzer::FromBaseAt(*samples, start)).total;
   }
 
   Status Database() {
