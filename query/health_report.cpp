@@ -293,12 +293,7 @@ class ReportBuilder {
 
   Status Alerts() {
     analyzer::AlertTracker tracker(config_.analyzer);
-    OFFMON_RETURN_IF_ERROR(ForEachEvent(EventKind::kAlertTransition, [&](const store::Event& event) {
-      auto transition = analyzer::DecodeTransition(event.payload, event.time);
-      if (!transition) return transition.error().WithContext(EventContext(event.seq));
-      tracker.Apply(*transition);
-      return Status::Ok();
-    }));
+    OFFMON_RETURN_IF_ERROR(analyzer::ReplayTransitions(store_, tracker, at_));
     std::vector<AlertRow> causes, explained;
     std::set<std::string> firing_causes;
     for (const auto& [fingerprint, a] : tracker.active()) {
@@ -370,8 +365,6 @@ class ReportBuilder {
     }
     return Status::Ok();
   }
-
-  static std::string EventContext(int64_t seq) { return "alert transition event " + std::to_string(seq); }
 
   Status System() {
     struct Field {

@@ -264,7 +264,7 @@ void RunTrend(CliContext& ctx, const TrendOptions& options) {
   view.selector = *text;
   view.since = options.since;
   view.until = *until;
-  auto transitions = ReadTransitions(**store, *until);
+  auto transitions = analyzer::ReadTransitions(**store, *until);
   if (!transitions) return ctx.Fail(transitions.error().WithContext("trend: alert history"));
   const std::vector<AlertEpisode> episodes = BuildEpisodes(*transitions);
   if (Status status = FillView(**store, *series, episodes, to - *since, to, step, view); !status.ok()) {
