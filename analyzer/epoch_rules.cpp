@@ -7,9 +7,9 @@
 #include <cmath>
 #include <set>
 
-#include "group_thousands_impl.h"
 #include "offmon/analyzer/participant_baseline.h"
 #include "offmon/analyzer/participant_insights.h"
+#include "offmon/common/format.h"
 #include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 

@@ -8,6 +8,7 @@
 
 #include "escalation_impl.h"
 #include "offmon/analyzer/series_stats.h"
+#include "offmon/common/format.h"
 #include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 #include "text_format_impl.h"
@@ -201,7 +202,7 @@ class EscalationWriter {
         continue;
       }
       total += restarts->count;
-      restarted.push_back(fmt::format("{} restarted {} time{} (last at {})", process, Thousands(restarts->count),
+      restarted.push_back(fmt::format("{} restarted {} time{} (last at {})", process, GroupThousands(restarts->count),
                                       restarts->count == 1 ? "" : "s", FormatRfc3339(*restarts->last)));
       if (!last || *restarts->last > *last) last = restarts->last;
     }
@@ -216,7 +217,7 @@ class EscalationWriter {
     out_ += fmt::format(
         "Attempted Fixes: {} restart{} since the alert began: {}; result: still {} {} after the last "
         "restart\n",
-        Thousands(total), total == 1 ? "" : "s", Join(restarted, ", "), alert_.firing ? "firing" : "pending",
+        GroupThousands(total), total == 1 ? "" : "s", Join(restarted, ", "), alert_.firing ? "firing" : "pending",
         FormatDurationShort(Since(*last)));
     return Status::Ok();
   }
@@ -328,7 +329,7 @@ class EscalationWriter {
     if (!stopped.empty()) return "YES: " + Join(stopped, "; ");
     const Reading& events = report_.database.events_last_hour;
     if (events.present()) {
-      running.push_back(fmt::format("{} events in the last hour{}", Thousands(*events.value),
+      running.push_back(fmt::format("{} events in the last hour{}", GroupThousands(*events.value),
                                     events.stale ? fmt::format(" (as of {})", FormatRfc3339(events.time)) : ""));
     }
     if (running.empty()) return "unknown: no aggregator process or event rate in the store";
@@ -399,11 +400,11 @@ class EscalationWriter {
       if (!channel.empty() && c.channel != channel) continue;
       if (!c.last_participants) continue;
       total += *c.last_participants;
-      parts.push_back(fmt::format("{} {}", c.channel, Thousands(*c.last_participants)));
+      parts.push_back(fmt::format("{} {}", c.channel, GroupThousands(*c.last_participants)));
     }
     if (parts.empty()) return "unknown: no participant counts in the store";
-    if (!channel.empty()) return fmt::format("{} participants in {}'s latest epoch", Thousands(total), channel);
-    return fmt::format("{} participants in the latest epochs of {} channel{} ({})", Thousands(total), parts.size(),
+    if (!channel.empty()) return fmt::format("{} participants in {}'s latest epoch", GroupThousands(total), channel);
+    return fmt::format("{} participants in the latest epochs of {} channel{} ({})", GroupThousands(total), parts.size(),
                        parts.size() == 1 ? "" : "s", Join(parts, ", "));
   }
 
