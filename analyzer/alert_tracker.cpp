@@ -1,12 +1,36 @@
 #include "offmon/analyzer/alert_tracker.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
 
+#include "offmon/store/store.h"
+
 namespace offmon::analyzer {
 
 namespace {
+
+constexpr size_t kEventPage = 1024;
+
+// Calls fn(transition) for each transition recorded at or before `until`, in record order.
+template <typename Fn>
+Status ForEachTransition(store::Store& store, TimePoint until, Fn fn) {
+  int64_t after = 0;
+  while (true) {
+    auto page = store.ReadEvents(after, EventKind::kAlertTransition, kEventPage);
+    if (!page) return page.error();
+    if (page->empty()) return Status::Ok();
+    for (store::Event& event : *page) {
+      if (event.time > until) continue;
+      auto transition = DecodeTransition(event.payload, event.time);
+      if (!transition) return transition.error().WithContext(fmt::format("alert transition event {}", event.seq));
+      fn(std::move(*transition));
+    }
+    after = page->back().seq;
+  }
+}
 
 Transition MakeTransition(TimePoint t, const ActiveAlert& a, AlertState state) {
   return Transition{t, a.alert, a.severity, state, a.labels, a.series, a.summary, a.active_since, a.inhibited_by};
@@ -137,6 +161,16 @@ void AlertTracker::Apply(const Transition& t) {
   }
   if (t.state == AlertState::kEscalated) a.escalated = true;
   active_names_.insert(a.alert);
+}
+
+Result<std::vector<Transition>> ReadTransitions(store::Store& store, TimePoint until) {
+  std::vector<Transition> out;
+  OFFMON_RETURN_IF_ERROR(ForEachTransition(store, until, [&](Transition t) { out.push_back(std::move(t)); }));
+  return out;
+}
+
+Status ReplayTransitions(store::Store& store, AlertTracker& tracker, TimePoint until) {
+  return ForEachTransition(store, until, [&](const Transition& t) { tracker.Apply(t); });
 }
 
 std::string InhibitedBy(const Finding& finding, const std::vector<Finding>& findings, const AnalyzerConfig& config) {

@@ -46,20 +46,7 @@ Analyzer::Analyzer(const Config& config, store::Store& store, AnalyzerMode mode)
 
 Analyzer::~Analyzer() = default;
 
-Status Analyzer::Restore() {
-  int64_t after = 0;
-  while (true) {
-    auto page = store_.ReadEvents(after, EventKind::kAlertTransition, 1024);
-    if (!page) return page.error();
-    if (page->empty()) return Status::Ok();
-    for (const store::Event& event : *page) {
-      auto transition = DecodeTransition(event.payload, event.time);
-      if (!transition) return transition.error();
-      tracker_.Apply(*transition);
-    }
-    after = page->back().seq;
-  }
-}
+Status Analyzer::Restore() { return ReplayTransitions(store_, tracker_); }
 
 Result<std::vector<Transition>> Analyzer::Evaluate(TimePoint t) {
   OFFMON_RETURN_IF_ERROR(state_->ledger.AdvanceTo(t));

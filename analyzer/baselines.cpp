@@ -3,14 +3,15 @@
 #include <string>
 
 #include "offmon/analyzer/participant_baseline.h"
+#include "offmon/common/metric_names.h"
 
 namespace offmon::analyzer {
 
 namespace {
 
 struct Source {
-  const char* metric;
-  const char* baseline;  // the written series are baseline + "_median" / "_spread"
+  std::string_view metric;
+  std::string_view median, spread;  // the series written
   BaselineOptions options;
 };
 
@@ -23,9 +24,13 @@ Status RecordBaselines(store::Store& store, const Config& config, TimePoint now)
   memory.window = kProcessBaselineWindow;
   BaselineOptions cpu = memory;
   cpu.include_zero = true;  // an idle worker's 0 % is its normal, not a missing value
-  const Source sources[] = {{"epoch_participants", "baseline_participants", participants},
-                            {"process_memory_bytes", "baseline_process_memory_bytes", memory},
-                            {"process_cpu_percent", "baseline_process_cpu_percent", cpu}};
+  const Source sources[] = {
+      {metric::kEpochParticipants, metric::kBaselineParticipantsMedian, metric::kBaselineParticipantsSpread,
+       participants},
+      {metric::kProcessMemoryBytes, metric::kBaselineProcessMemoryBytesMedian,
+       metric::kBaselineProcessMemoryBytesSpread, memory},
+      {metric::kProcessCpuPercent, metric::kBaselineProcessCpuPercentMedian, metric::kBaselineProcessCpuPercentSpread,
+       cpu}};
   auto appender = store.NewAppender("analyzer");
   for (const Source& source : sources) {
     auto series = store.Select(*store::Selector::Parse(source.metric));
@@ -35,9 +40,9 @@ Status RecordBaselines(store::Store& store, const Config& config, TimePoint now)
       if (!samples) return samples.error();
       auto baseline = ChannelBaseline(*samples, now, source.options);
       if (!baseline) continue;
-      auto median = appender->Ref(SeriesKey(std::string(source.baseline) + "_median", info.key.labels));
+      auto median = appender->Ref(SeriesKey(source.median, info.key.labels));
       if (!median) return median.error();
-      auto spread = appender->Ref(SeriesKey(std::string(source.baseline) + "_spread", info.key.labels));
+      auto spread = appender->Ref(SeriesKey(source.spread, info.key.labels));
       if (!spread) return spread.error();
       appender->Add(*median, now, baseline->median);
       appender->Add(*spread, now, baseline->spread);

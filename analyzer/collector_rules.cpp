@@ -1,6 +1,7 @@
 // offmon's own collectors: whether what the store holds has caught up with its source.
 #include <fmt/format.h>
 
+#include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 
 namespace offmon::analyzer {
@@ -11,7 +12,7 @@ namespace offmon::analyzer {
 // (a statement timeout on every slice, a database too slow for its slices).
 Status CollectorBehindRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "CollectorBehind", "db_backfill_done", /*above=*/false,
+      ctx, rule, "CollectorBehind", metric::kDbBackfillDone, /*above=*/false,
       [&](const store::SeriesInfo&, double) {
         return fmt::format("the PostgreSQL collector's backfill has not reached [postgres] backfill for {}: "
                            "baselines and drops are judged on partial history (offmon store info)",

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <set>
 
-#include "group_thousands_impl.h"
 #include "offmon/analyzer/participant_baseline.h"
 #include "offmon/analyzer/participant_insights.h"
+#include "offmon/common/format.h"
+#include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 
 namespace offmon::analyzer {
@@ -32,7 +33,7 @@ Status EpochSealingStaleRule(const RuleContext& ctx, const RuleConfig& rule, std
   // The newest sealed epoch: the database's own answer when current, else the newest
   // epoch sample (imported history has only those).
   std::optional<Duration> age;
-  auto db_age = Windows(ctx, "db_latest_epoch_age_seconds", hours(1));
+  auto db_age = Windows(ctx, metric::kDbLatestEpochAgeSeconds, hours(1));
   if (!db_age) return db_age.error();
   for (const SeriesWindow& w : *db_age) {
     if (auto latest = LatestFresh(w.samples, ctx.now, ctx.config.postgres.interval)) {
@@ -40,7 +41,7 @@ Status EpochSealingStaleRule(const RuleContext& ctx, const RuleConfig& rule, std
     }
   }
   if (!age) {
-    auto epochs = Windows(ctx, "epoch_participants", lookback);
+    auto epochs = Windows(ctx, metric::kEpochParticipants, lookback);
     if (!epochs) return epochs.error();
     std::optional<TimePoint> newest;
     bool any = false;
@@ -53,7 +54,7 @@ Status EpochSealingStaleRule(const RuleContext& ctx, const RuleConfig& rule, std
   }
   // No participation events at all means nothing to seal (channels offline, or the
   // aggregator down, which EventRateLow reports): not a sealing stall.
-  auto events = Windows(ctx, "db_events_last_hour", hours(1));
+  auto events = Windows(ctx, metric::kDbEventsLastHour, hours(1));
   if (!events) return events.error();
   for (const SeriesWindow& w : *events) {
     auto latest = LatestFresh(w.samples, ctx.now, ctx.config.postgres.interval);
@@ -66,7 +67,7 @@ Status EpochSealingStaleRule(const RuleContext& ctx, const RuleConfig& rule, std
         "EpochSealingStale",
         severity,
         {},
-        "db_latest_epoch_age_seconds",
+        std::string(metric::kDbLatestEpochAgeSeconds),
         fmt::format("latest sealed epoch is {} old ({} above {})", FormatDurationShort(*age), SeverityName(severity),
                     FormatDurationShort(Duration(static_cast<int64_t>(*level * 1000))))});
     break;
@@ -76,7 +77,7 @@ Status EpochSealingStaleRule(const RuleContext& ctx, const RuleConfig& rule, std
 
 Status ZeroParticipantsRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration hold = rule.ParamDuration("hold"), recent = rule.ParamDuration("recent");
-  auto epochs = Windows(ctx, "epoch_participants", std::max(hold, recent));
+  auto epochs = Windows(ctx, metric::kEpochParticipants, std::max(hold, recent));
   if (!epochs) return epochs.error();
   size_t recent_epochs = 0, recent_zero = 0;
   for (const SeriesWindow& w : *epochs) {
@@ -96,7 +97,7 @@ Status ZeroParticipantsRule(const RuleContext& ctx, const RuleConfig& rule, std:
     out.push_back(Finding{"ZeroParticipants",
                           Severity::kCritical,
                           {},
-                          "epoch_participants",
+                          std::string(metric::kEpochParticipants),
                           fmt::format("all {} epochs sealed in the last {} have zero participants", recent_epochs,
                                       FormatDurationShort(recent))});
   }
@@ -105,7 +106,7 @@ Status ZeroParticipantsRule(const RuleContext& ctx, const RuleConfig& rule, std:
 
 Status EpochUnpublishedRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration grace = rule.ParamDuration("grace");
-  auto published = Windows(ctx, "epoch_published", rule.ParamDuration("lookback"));
+  auto published = Windows(ctx, metric::kEpochPublished, rule.ParamDuration("lookback"));
   if (!published) return published.error();
   for (const SeriesWindow& w : *published) {
     size_t unpublished = 0;
@@ -131,7 +132,7 @@ Status ParticipantDropRule(const RuleContext& ctx, const RuleConfig& rule, std::
   options.min_sigmas = rule.Param("min_sigmas");
   options.resolve_ratio = rule.Param("resolve_ratio");
   options.baseline.window = rule.ParamDuration("baseline_window");
-  auto epochs = Windows(ctx, "epoch_participants", options.baseline.window + hours(48));
+  auto epochs = Windows(ctx, metric::kEpochParticipants, options.baseline.window + hours(48));
   if (!epochs) return epochs.error();
   // The open epochs' participation so far, where the collector writes it: enough hours
   // back to learn how much of an hour's count is seen by each minute.
@@ -169,7 +170,7 @@ Status ParticipantVarianceRule(const RuleContext& ctx, const RuleConfig& rule, s
   const double drop_ratio = ctx.config.analyzer.rules.at("ParticipantDrop").Param("drop_ratio");
   const double variance = rule.Param("variance");
   const Duration offline_after = rule.ParamDuration("offline_after");
-  auto epochs = Windows(ctx, "epoch_participants", options.window + offline_after);
+  auto epochs = Windows(ctx, metric::kEpochParticipants, options.window + offline_after);
   if (!epochs) return epochs.error();
   for (const SeriesWindow& w : *epochs) {
     const Sample& latest = w.samples.back();
@@ -191,7 +192,7 @@ Status ParticipantVarianceRule(const RuleContext& ctx, const RuleConfig& rule, s
 Status EpochMissingRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration hold = rule.ParamDuration("hold");
   const int64_t max_missing = static_cast<int64_t>(rule.Param("max_missing"));
-  auto epochs = Windows(ctx, "epoch_participants", hold + hours(max_missing + 2));
+  auto epochs = Windows(ctx, metric::kEpochParticipants, hold + hours(max_missing + 2));
   if (!epochs) return epochs.error();
   // Hours in which each channel sealed, to tell "the pipeline skipped this channel"
   // from "nothing was sealed anywhere" (EpochSealingStale's business).
@@ -235,7 +236,7 @@ Status EpochDataLossRule(const RuleContext& ctx, const RuleConfig& rule, std::ve
     out.push_back(Finding{
         "EpochDataLoss", Severity::kCritical,
         SeriesKey("x", {{"channel", loss.channel}, {"epoch", std::to_string(loss.epoch)}}).labels,
-        SeriesKey("epoch_participants", {{"channel", loss.channel}}).ToString(),
+        SeriesKey(metric::kEpochParticipants, {{"channel", loss.channel}}).ToString(),
         fmt::format("{} epoch {}: {} (data loss or corruption: escalate now)", loss.channel, loss.epoch, loss.what)});
   }
   return Status::Ok();
@@ -243,9 +244,9 @@ Status EpochDataLossRule(const RuleContext& ctx, const RuleConfig& rule, std::ve
 
 Status EpochCountMismatchRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration hold = rule.ParamDuration("hold");
-  auto collected = Windows(ctx, "epoch_participation_users", hold);
+  auto collected = Windows(ctx, metric::kEpochParticipationUsers, hold);
   if (!collected) return collected.error();
-  auto sealed = Windows(ctx, "epoch_participants", hold);
+  auto sealed = Windows(ctx, metric::kEpochParticipants, hold);
   if (!sealed) return sealed.error();
   for (const SeriesWindow& c : *collected) {
     for (const SeriesWindow& s : *sealed) {

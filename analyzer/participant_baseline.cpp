@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "group_thousands_impl.h"
+#include "offmon/common/format.h"
 
 namespace offmon::analyzer {
 namespace {

@@ -8,7 +8,7 @@
 #include <roaring/roaring.h>
 #include <roaring/roaring.hh>
 
-#include "group_thousands_impl.h"
+#include "offmon/common/format.h"
 
 namespace offmon::analyzer {
 namespace {

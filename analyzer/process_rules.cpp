@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "offmon/analyzer/leak_detector.h"
+#include "offmon/analyzer/series_stats.h"
+#include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 
 namespace offmon::analyzer {
@@ -20,39 +22,11 @@ std::string StatusOf(const RuleContext& ctx, const std::string& process) {
   return it != ctx.ledger.processes().end() && !it->second.status.empty() ? it->second.status : "not online";
 }
 
-// Counter increases over the samples, Prometheus-style: a decrease is a reset (PM2
-// `reset`, a deleted and re-added process) and counts the new value, not a burst.
-struct Increases {
-  double total = 0;
-  std::vector<TimePoint> at;  // times at which the counter went up
-};
-Increases CounterIncreases(std::span<const Sample> samples) {
-  Increases out;
-  for (size_t i = 1; i < samples.size(); ++i) {
-    const double before = samples[i - 1].value, after = samples[i].value;
-    const double delta = after >= before ? after - before : after;
-    if (delta > 0) {
-      out.total += delta;
-      out.at.push_back(samples[i].time);
-    }
-  }
-  return out;
-}
-
-// The last sample at or before t, and the samples after it: the counter's value at the
-// start of a window and everything in it.
-std::span<const Sample> FromBaseAt(std::span<const Sample> samples, TimePoint t) {
-  auto it =
-      std::upper_bound(samples.begin(), samples.end(), t, [](TimePoint x, const Sample& s) { return x < s.time; });
-  if (it != samples.begin()) --it;
-  return samples.subspan(static_cast<size_t>(it - samples.begin()));
-}
-
 }  // namespace
 
 Status ProcessOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "ProcessOffline", "process_up", /*above=*/false,
+      ctx, rule, "ProcessOffline", metric::kProcessUp, /*above=*/false,
       [&](const store::SeriesInfo& info, double) {
         const std::string name = ProcessName(info);
         return fmt::format("{} is {}", name, StatusOf(ctx, name));
@@ -61,8 +35,8 @@ Status ProcessOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::v
 }
 
 Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
-  const Duration interval = IntervalFor(ctx.config, "process_up");
-  auto windows = Windows(ctx, "process_up", ThresholdLookback(ctx.config, rule, "process_up"));
+  const Duration interval = IntervalFor(ctx.config, metric::kProcessUp);
+  auto windows = Windows(ctx, metric::kProcessUp, ThresholdLookback(ctx.config, rule, metric::kProcessUp));
   if (!windows) return windows.error();
   size_t watched = 0, offline = 0;
   bool sustained = true;
@@ -80,7 +54,7 @@ Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, s
   Finding finding{"AllProcessesOffline",
                   Severity::kCritical,
                   {},
-                  "process_up",
+                  std::string(metric::kProcessUp),
                   fmt::format("all {} watched processes are offline: {}", watched, fmt::join(names, ", "))};
   finding.pending = !sustained;
   out.push_back(std::move(finding));
@@ -89,13 +63,13 @@ Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, s
 
 Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration window = rule.ParamDuration("window");
-  const Duration interval = IntervalFor(ctx.config, "process_restarts_total");
+  const Duration interval = IntervalFor(ctx.config, metric::kProcessRestartsTotal);
   const Duration lookback = window + 4 * interval + minutes(90);
-  auto counters = Windows(ctx, "process_restarts_total", lookback);
+  auto counters = Windows(ctx, metric::kProcessRestartsTotal, lookback);
   if (!counters) return counters.error();
-  // The samples of `metric` with the same labels, read only for a process that loops.
-  auto same_process = [&](const std::string& metric, const store::SeriesInfo& info) -> Result<std::span<const Sample>> {
-    auto windows = Windows(ctx, metric, lookback);
+  // The samples of metric `name` with the same labels, read only for a process that loops.
+  auto same_process = [&](std::string_view name, const store::SeriesInfo& info) -> Result<std::span<const Sample>> {
+    auto windows = Windows(ctx, name, lookback);
     if (!windows) return windows.error();
     for (const SeriesWindow& w : *windows) {
       if (w.info->key.labels == info.key.labels) return w.samples;
@@ -106,7 +80,7 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     std::span<const Sample> in_window = FromBaseAt(w.samples, ctx.now - window);
     if (in_window.size() < 2) continue;
-    const Increases restarts = CounterIncreases(in_window);
+    const CounterIncrease restarts = CounterIncreases(in_window);
     const bool firing = ctx.is_firing("RestartLoop", w.info->key.labels);
     if (restarts.total <= *rule.warning && !firing) continue;
     if (restarts.total == 0) continue;
@@ -114,7 +88,7 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
     std::string kind = "crash loop";
     const double oom_level =
         rule.Param("oom_ratio") * ctx.config.analyzer.rules.at("ProcessMemoryHigh").critical.value_or(0);
-    auto mem = same_process("process_memory_bytes", *w.info);
+    auto mem = same_process(metric::kProcessMemoryBytes, *w.info);
     if (!mem) return mem.error();
     size_t near_limit = 0;
     for (TimePoint restart : restarts.at) {
@@ -124,7 +98,7 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
       }
       if (oom_level > 0 && peak >= oom_level) ++near_limit;
     }
-    auto up = same_process("process_up", *w.info);
+    auto up = same_process(metric::kProcessUp, *w.info);
     if (!up) return up.error();
     auto down = CurrentRun(*up, ctx.now, interval, [](double v) { return v < 1; });
     if (down && ctx.now - restarts.at.back() >= rule.ParamDuration("stalled_after")) {
@@ -145,8 +119,8 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
 
 Status ProcessRestartedRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration window = rule.ParamDuration("window");
-  const Duration interval = IntervalFor(ctx.config, "process_restarts_total");
-  auto counters = Windows(ctx, "process_restarts_total", window + 4 * interval);
+  const Duration interval = IntervalFor(ctx.config, metric::kProcessRestartsTotal);
+  auto counters = Windows(ctx, metric::kProcessRestartsTotal, window + 4 * interval);
   if (!counters) return counters.error();
   const double loop_level = ctx.config.analyzer.rules.at("RestartLoop").warning.value_or(0);
   for (const SeriesWindow& w : *counters) {
@@ -164,7 +138,7 @@ Status ProcessRestartedRule(const RuleContext& ctx, const RuleConfig& rule, std:
 
 Status ProcessMemoryHighRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "ProcessMemoryHigh", "process_memory_bytes", /*above=*/true,
+      ctx, rule, "ProcessMemoryHigh", metric::kProcessMemoryBytes, /*above=*/true,
       [&](const store::SeriesInfo& info, double value) {
         return fmt::format("{} uses {} (warning above {}, critical above {})", ProcessName(info), FormatBytes(value),
                            FormatBytes(rule.warning.value_or(0)), FormatBytes(rule.critical.value_or(0)));
@@ -215,11 +189,11 @@ Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, 
 
 Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const LeakOptions options = LeakOptionsFor(rule);
-  auto memory = Windows(ctx, "process_memory_bytes", options.lookback);
+  auto memory = Windows(ctx, metric::kProcessMemoryBytes, options.lookback);
   if (!memory) return memory.error();
-  auto counters = Windows(ctx, "process_restarts_total", options.lookback);
+  auto counters = Windows(ctx, metric::kProcessRestartsTotal, options.lookback);
   if (!counters) return counters.error();
-  const Duration interval = IntervalFor(ctx.config, "process_memory_bytes");
+  const Duration interval = IntervalFor(ctx.config, metric::kProcessMemoryBytes);
   // The detector keeps the lowest sample per fine bucket (the shortest window over
   // buckets_per_window, 15 min by default); thirds of that keep its floors exact when
   // evaluations fall on the cell grid, as a backtest's do, and within a cell otherwise.
@@ -241,11 +215,11 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
 Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const LeakOptions options = LeakOptionsFor(rule);
   const Duration lookback = std::max(options.fast_history, options.steady_window) + options.fast_window;
-  auto memory = Windows(ctx, "process_memory_bytes", lookback);
+  auto memory = Windows(ctx, metric::kProcessMemoryBytes, lookback);
   if (!memory) return memory.error();
-  auto counters = Windows(ctx, "process_restarts_total", lookback);
+  auto counters = Windows(ctx, metric::kProcessRestartsTotal, lookback);
   if (!counters) return counters.error();
-  const Duration interval = IntervalFor(ctx.config, "process_memory_bytes");
+  const Duration interval = IntervalFor(ctx.config, metric::kProcessMemoryBytes);
   for (const SeriesWindow& w : *memory) {
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     auto restarts = RestartsOf(ctx, *counters, *w.info, lookback);
@@ -262,7 +236,7 @@ Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::v
 
 Status CpuHighRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "CpuHigh", "process_cpu_percent", /*above=*/true,
+      ctx, rule, "CpuHigh", metric::kProcessCpuPercent, /*above=*/true,
       [&](const store::SeriesInfo& info, double value) {
         return fmt::format("{} CPU {:.0f}% (above {:.0f}% for {} or more)", ProcessName(info), value,
                            rule.critical.value_or(0), FormatDurationShort(rule.for_duration));

@@ -101,8 +101,8 @@ std::string FormatBytes(double bytes) {
   return fmt::format("{:.0f} MB", bytes / kMiB);
 }
 
-Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, const std::string& metric, Duration lookback) {
-  auto series = ctx.history.Series(metric, lookback);
+Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, std::string_view metric, Duration lookback) {
+  auto series = ctx.history.Series(std::string(metric), lookback);
   if (!series) return series.error();
   std::vector<SeriesWindow> out;
   for (const store::SeriesInfo& info : *series) {
@@ -157,7 +157,7 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
   if (finding) out.push_back(std::move(*finding));
 }
 
-Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, const std::string& metric,
+Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, std::string_view metric,
                      bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
                      std::vector<Finding>& out) {
   const Duration interval = IntervalFor(ctx.config, metric);

@@ -115,7 +115,7 @@ struct SeriesWindow {
   const store::SeriesInfo* info;
   std::span<const Sample> samples;
 };
-Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, const std::string& metric, Duration lookback);
+Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, std::string_view metric, Duration lookback);
 
 // A finding about `info`'s subject (its labels), for `alert`.
 Finding MakeFinding(std::string_view alert, Severity severity, const store::SeriesInfo& info, std::string summary);
@@ -124,7 +124,7 @@ Finding MakeFinding(std::string_view alert, Severity severity, const store::Seri
 // beyond a level (above when `above`, else below) sustained for rule.for_duration; a
 // firing alert holds until the value is back past level * resolve_ratio. `describe`
 // writes the summary from the series and its latest value.
-Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, const std::string& metric,
+Status ThresholdRule(const RuleContext& ctx, const RuleConfig& rule, std::string_view alert, std::string_view metric,
                      bool above, const std::function<std::string(const store::SeriesInfo&, double)>& describe,
                      std::vector<Finding>& out);
 

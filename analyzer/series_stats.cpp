@@ -38,4 +38,28 @@ std::optional<SeriesStats> Summarize(std::span<const Sample> samples) {
   return stats;
 }
 
+CounterIncrease CounterIncreases(std::span<const Sample> samples) {
+  CounterIncrease out;
+  const Sample* before = nullptr;
+  for (const Sample& s : samples) {
+    if (!std::isfinite(s.value)) continue;
+    if (before != nullptr) {
+      const double delta = s.value >= before->value ? s.value - before->value : s.value;
+      if (delta > 0) {
+        out.total += delta;
+        out.at.push_back(s.time);
+      }
+    }
+    before = &s;
+  }
+  return out;
+}
+
+std::span<const Sample> FromBaseAt(std::span<const Sample> samples, TimePoint t) {
+  auto it =
+      std::upper_bound(samples.begin(), samples.end(), t, [](TimePoint x, const Sample& s) { return x < s.time; });
+  if (it != samples.begin()) --it;
+  return samples.subspan(static_cast<size_t>(it - samples.begin()));
+}
+
 }  // namespace offmon::analyzer

@@ -17,7 +17,6 @@ namespace offmon::analyzer {
 
 namespace {
 
-constexpr size_t kEventPage = 1024;
 constexpr std::string_view kSource = "cli";
 
 struct SilenceAddOptions {
@@ -194,18 +193,7 @@ void RunSilenceExpire(CliContext& ctx, const SilenceExpireOptions& options) {
 // The active alerts: the recorded transitions replayed, as the daemon restores them.
 Result<std::map<std::string, ActiveAlert>> ActiveAlerts(store::Store& store, const Config& config) {
   AlertTracker tracker(config.analyzer);
-  int64_t after = 0;
-  while (true) {
-    auto page = store.ReadEvents(after, EventKind::kAlertTransition, kEventPage);
-    if (!page) return page.error();
-    if (page->empty()) break;
-    for (const store::Event& event : *page) {
-      auto transition = DecodeTransition(event.payload, event.time);
-      if (!transition) return transition.error().WithContext(fmt::format("alert transition event {}", event.seq));
-      tracker.Apply(*transition);
-    }
-    after = page->back().seq;
-  }
+  OFFMON_RETURN_IF_ERROR(ReplayTransitions(store, tracker));
   return tracker.active();
 }
 

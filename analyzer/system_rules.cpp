@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "offmon/common/metric_names.h"
 #include "rules_impl.h"
 
 namespace offmon::analyzer {
@@ -36,7 +37,7 @@ Duration SilentAfter(const Config& config, std::string_view collector) {
 
 Status SystemMemoryLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "SystemMemoryLow", "system_memory_available_bytes", /*above=*/false,
+      ctx, rule, "SystemMemoryLow", metric::kSystemMemoryAvailableBytes, /*above=*/false,
       [&](const store::SeriesInfo&, double value) {
         return fmt::format("system memory available {} (below {})", FormatBytes(value),
                            FormatBytes(rule.critical.value_or(0)));
@@ -45,10 +46,10 @@ Status SystemMemoryLowRule(const RuleContext& ctx, const RuleConfig& rule, std::
 }
 
 Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
-  const Duration lookback = ThresholdLookback(ctx.config, rule, "disk_free_bytes");
-  auto free = Windows(ctx, "disk_free_bytes", lookback);
+  const Duration lookback = ThresholdLookback(ctx.config, rule, metric::kDiskFreeBytes);
+  auto free = Windows(ctx, metric::kDiskFreeBytes, lookback);
   if (!free) return free.error();
-  auto total = Windows(ctx, "disk_total_bytes", lookback);
+  auto total = Windows(ctx, metric::kDiskTotalBytes, lookback);
   if (!total) return total.error();
   for (const SeriesWindow& f : *free) {
     std::optional<double> size;
@@ -60,7 +61,7 @@ Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vec
     std::vector<Sample> percent(f.samples.begin(), f.samples.end());
     for (Sample& s : percent) s.value = 100 * s.value / *size;
     JudgeThreshold(
-        ctx, rule, "DiskSpaceLow", IntervalFor(ctx.config, "disk_free_bytes"), *f.info, percent, /*above=*/false,
+        ctx, rule, "DiskSpaceLow", IntervalFor(ctx.config, metric::kDiskFreeBytes), *f.info, percent, /*above=*/false,
         [&](const store::SeriesInfo& info, double value) {
           return fmt::format("{} has {} free ({:.1f}%; warning below {:.0f}%, critical below {:.0f}%)",
                              info.key.Label("mount"), FormatBytes(value * *size / 100), value, rule.warning.value_or(0),
@@ -73,7 +74,7 @@ Status DiskSpaceLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vec
 
 Status DatabaseUnreachableRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "DatabaseUnreachable", "db_up", /*above=*/false,
+      ctx, rule, "DatabaseUnreachable", metric::kDbUp, /*above=*/false,
       [&](const store::SeriesInfo&, double) {
         // The collector's own words: refused, auth failed, timeout, TLS, ... (no secrets).
         std::string reason = LastFailure(ctx, "postgres", ctx.now - 3 * ctx.config.postgres.interval);
@@ -84,7 +85,7 @@ Status DatabaseUnreachableRule(const RuleContext& ctx, const RuleConfig& rule, s
 
 Status DatabaseSlowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "DatabaseSlow", "db_response_seconds", /*above=*/true,
+      ctx, rule, "DatabaseSlow", metric::kDbResponseSeconds, /*above=*/true,
       [&](const store::SeriesInfo&, double value) {
         return fmt::format("database answers in {:.0f} ms (warning above {:.0f} ms)", value * 1000,
                            rule.warning.value_or(0) * 1000);
@@ -94,7 +95,7 @@ Status DatabaseSlowRule(const RuleContext& ctx, const RuleConfig& rule, std::vec
 
 Status EventRateLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   return ThresholdRule(
-      ctx, rule, "EventRateLow", "db_events_last_hour", /*above=*/false,
+      ctx, rule, "EventRateLow", metric::kDbEventsLastHour, /*above=*/false,
       [&](const store::SeriesInfo&, double value) {
         return value < 1 ? std::string("no participation events in the last hour: no data flowing")
                          : fmt::format("{:.0f} participation events in the last hour (below {:.0f})", value,
@@ -105,7 +106,7 @@ Status EventRateLowRule(const RuleContext& ctx, const RuleConfig& rule, std::vec
 
 Status CollectorFailingRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration critical_after = rule.ParamDuration("critical_after");
-  auto windows = Windows(ctx, "collector_up", critical_after + minutes(10));
+  auto windows = Windows(ctx, metric::kCollectorUp, critical_after + minutes(10));
   if (!windows) return windows.error();
   // Staleness only means something while the daemon runs: some collector is current.
   bool daemon_alive = false;

@@ -261,7 +261,7 @@ void BM_Trend(benchmark::State& state) {
   for (auto _ : state) {
     auto selector = store::Selector::Parse(R"(process_memory_bytes{process="twzrd-aggregator"})");
     auto series = g_trend->store->Select(*selector);
-    auto transitions = query::ReadTransitions(*g_trend->store, At(kEnd));
+    auto transitions = analyzer::ReadTransitions(*g_trend->store, At(kEnd));
     if (!series || series->empty() || !transitions) {
       state.SkipWithError("no series");
       return;

@@ -8,6 +8,7 @@
 #include "offmon/collector/postgres_collector.h"
 #include "offmon/collector/process_collector.h"
 #include "offmon/collector/system_collector.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/store/store.h"
 
 namespace offmon::collector {
@@ -53,7 +54,7 @@ std::shared_ptr<Collector> MakePostgresCollector(const PostgresConfig& config, s
   }
   std::optional<TimePoint> events_stored_until;
   if (auto latest = store.ReadLatest(now - std::chrono::hours(1))) {
-    const SeriesKey events_key("db_events_last_hour", {});
+    const SeriesKey events_key(metric::kDbEventsLastHour, {});
     for (const store::LatestSample& s : *latest) {
       if (s.key == events_key) events_stored_until = s.sample.time;
     }

@@ -27,6 +27,7 @@
 #include "offmon/collector/notification_sender.h"
 #include "offmon/collector/scheduler.h"
 #include "offmon/common/cli.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/store/store.h"
 
 namespace offmon::collector {
@@ -134,10 +135,10 @@ class DaemonLoop {
     ReportFailures(name, sink);
     health_.RecordRun(name, clock_.Now(), sink.failures());
     const Labels labels{{"collector", name}};
-    if (auto id = appender->Ref(SeriesKey("collector_up", labels))) {
+    if (auto id = appender->Ref(SeriesKey(metric::kCollectorUp, labels))) {
       appender->Add(*id, grid, sink.failures().empty() ? 1 : 0);
     }
-    if (auto id = appender->Ref(SeriesKey("collector_duration_seconds", labels))) {
+    if (auto id = appender->Ref(SeriesKey(metric::kCollectorDurationSeconds, labels))) {
       appender->Add(*id, grid, std::round(static_cast<double>(took.count())) / 1000);
     }
     sink.MoveTo(*appender);

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "offmon/collector/pm2_collector.h"
+#include "offmon/common/metric_names.h"
 
 namespace offmon::collector {
 
@@ -46,7 +47,7 @@ const std::vector<PipelineTable>& PipelineTables() {
 class DiscoverySink final : public SampleSink {
  public:
   void Append(const SeriesKey& series, Sample) override {
-    if (series.name != "process_up") return;
+    if (series.name != metric::kProcessUp) return;
     const std::string name(series.Label("process"));
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "offmon/common/metric_names.h"
+
 namespace offmon::collector {
 
 namespace {
@@ -15,34 +17,34 @@ struct Help {
 };
 // docs/metrics.md, "Metrics offmon records".
 constexpr Help kHelp[] = {
-    {"process_up", "1 when the process is online, 0 otherwise (stopped, errored, not listed)."},
-    {"process_restarts_total", "Restarts of the process (PM2 restart_time, or PID changes)."},
-    {"process_unstable_restarts_total", "PM2 restarts within min_uptime."},
-    {"process_uptime_seconds", "Seconds since the process started; 0 when not online."},
-    {"process_memory_bytes", "Resident memory of the process."},
-    {"process_cpu_percent", "CPU use of the process in percent of one core."},
-    {"system_memory_total_bytes", "Total memory (/proc/meminfo MemTotal)."},
-    {"system_memory_available_bytes", "Available memory (/proc/meminfo MemAvailable)."},
-    {"system_cpu_percent", "Busy share of all cores in percent."},
-    {"system_load1", "1-minute load average."},
-    {"system_load5", "5-minute load average."},
-    {"system_load15", "15-minute load average."},
-    {"system_uptime_seconds", "Seconds since boot."},
-    {"disk_total_bytes", "Size of the file system at the mount point."},
-    {"disk_free_bytes", "Bytes available to non-root users at the mount point."},
-    {"db_up", "1 when PostgreSQL is connected and answering."},
-    {"db_response_seconds", "Round trip of SELECT 1 to PostgreSQL."},
-    {"db_events_last_hour", "Participation rows first seen in the last hour."},
-    {"db_latest_epoch", "Newest sealed epoch."},
-    {"db_latest_epoch_age_seconds", "Age of the newest sealed epoch."},
-    {"epoch_participants", "Participants of the channel's latest sealed epoch."},
-    {"epoch_published", "1 when the channel's latest sealed epoch is published."},
-    {"epoch_participation_users", "Distinct participating users of the channel's latest sealed epoch."},
-    {"offmon_resident_memory_bytes", "offmon's resident memory, as its self collector last saw it."},
-    {"offmon_cpu_seconds_total", "CPU time offmon has used."},
-    {"offmon_open_fds", "File descriptors offmon has open."},
-    {"collector_up", "1 when the collector's last run reported no failure."},
-    {"collector_duration_seconds", "Wall time of the collector's last run."},
+    {metric::kProcessUp, "1 when the process is online, 0 otherwise (stopped, errored, not listed)."},
+    {metric::kProcessRestartsTotal, "Restarts of the process (PM2 restart_time, or PID changes)."},
+    {metric::kProcessUnstableRestartsTotal, "PM2 restarts within min_uptime."},
+    {metric::kProcessUptimeSeconds, "Seconds since the process started; 0 when not online."},
+    {metric::kProcessMemoryBytes, "Resident memory of the process."},
+    {metric::kProcessCpuPercent, "CPU use of the process in percent of one core."},
+    {metric::kSystemMemoryTotalBytes, "Total memory (/proc/meminfo MemTotal)."},
+    {metric::kSystemMemoryAvailableBytes, "Available memory (/proc/meminfo MemAvailable)."},
+    {metric::kSystemCpuPercent, "Busy share of all cores in percent."},
+    {metric::kSystemLoad1, "1-minute load average."},
+    {metric::kSystemLoad5, "5-minute load average."},
+    {metric::kSystemLoad15, "15-minute load average."},
+    {metric::kSystemUptimeSeconds, "Seconds since boot."},
+    {metric::kDiskTotalBytes, "Size of the file system at the mount point."},
+    {metric::kDiskFreeBytes, "Bytes available to non-root users at the mount point."},
+    {metric::kDbUp, "1 when PostgreSQL is connected and answering."},
+    {metric::kDbResponseSeconds, "Round trip of SELECT 1 to PostgreSQL."},
+    {metric::kDbEventsLastHour, "Participation rows first seen in the last hour."},
+    {metric::kDbLatestEpoch, "Newest sealed epoch."},
+    {metric::kDbLatestEpochAgeSeconds, "Age of the newest sealed epoch."},
+    {metric::kEpochParticipants, "Participants of the channel's latest sealed epoch."},
+    {metric::kEpochPublished, "1 when the channel's latest sealed epoch is published."},
+    {metric::kEpochParticipationUsers, "Distinct participating users of the channel's latest sealed epoch."},
+    {metric::kOffmonResidentMemoryBytes, "offmon's resident memory, as its self collector last saw it."},
+    {metric::kOffmonCpuSecondsTotal, "CPU time offmon has used."},
+    {metric::kOffmonOpenFds, "File descriptors offmon has open."},
+    {metric::kCollectorUp, "1 when the collector's last run reported no failure."},
+    {metric::kCollectorDurationSeconds, "Wall time of the collector's last run."},
 };
 
 bool ByNameThenLabels(const store::LatestSample& a, const store::LatestSample& b) {

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "offmon/common/metric_names.h"
 #include "pm2_jlist_parser_impl.h"
 
 namespace offmon::collector {
@@ -62,8 +63,8 @@ std::string FirstLine(std::string_view text) {
   return line;
 }
 
-void Append(SampleSink& sink, const char* metric, const Labels& labels, TimePoint now, double value) {
-  sink.Append(SeriesKey(metric, labels), Sample{now, value});
+void Append(SampleSink& sink, std::string_view name, const Labels& labels, TimePoint now, double value) {
+  sink.Append(SeriesKey(name, labels), Sample{now, value});
 }
 
 }  // namespace
@@ -164,18 +165,18 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
       key.second = p.pm_id;
     }
     const bool online = p.status == "online";
-    Append(sink, "process_up", labels, now, online ? 1 : 0);
-    Append(sink, "process_restarts_total", labels, now, static_cast<double>(p.restart_time));
-    Append(sink, "process_unstable_restarts_total", labels, now, static_cast<double>(p.unstable_restarts));
+    Append(sink, metric::kProcessUp, labels, now, online ? 1 : 0);
+    Append(sink, metric::kProcessRestartsTotal, labels, now, static_cast<double>(p.restart_time));
+    Append(sink, metric::kProcessUnstableRestartsTotal, labels, now, static_cast<double>(p.unstable_restarts));
     if (!online) {
-      Append(sink, "process_uptime_seconds", labels, now, 0);
+      Append(sink, metric::kProcessUptimeSeconds, labels, now, 0);
     } else if (p.pm_uptime) {
       // The cycle time sits on the sampling grid and may precede a very recent start.
       const auto uptime = std::chrono::duration<double>(now - *p.pm_uptime).count();
-      Append(sink, "process_uptime_seconds", labels, now, std::max(0.0, uptime));
+      Append(sink, metric::kProcessUptimeSeconds, labels, now, std::max(0.0, uptime));
     }
-    if (p.memory_bytes) Append(sink, "process_memory_bytes", labels, now, static_cast<double>(*p.memory_bytes));
-    if (p.cpu_percent) Append(sink, "process_cpu_percent", labels, now, *p.cpu_percent);
+    if (p.memory_bytes) Append(sink, metric::kProcessMemoryBytes, labels, now, static_cast<double>(*p.memory_bytes));
+    if (p.cpu_percent) Append(sink, metric::kProcessCpuPercent, labels, now, *p.cpu_percent);
     ReportInfo(key, p.pm_id, Reported{p.status, p.pid, p.out_log_path, p.err_log_path}, sink);
   }
 
@@ -186,8 +187,8 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
 
 void Pm2Collector::ReportOffline(const std::string& name, TimePoint now, SampleSink& sink) {
   Labels labels{{"process", name}};
-  Append(sink, "process_up", labels, now, 0);
-  Append(sink, "process_uptime_seconds", labels, now, 0);
+  Append(sink, metric::kProcessUp, labels, now, 0);
+  Append(sink, metric::kProcessUptimeSeconds, labels, now, 0);
   // The logs of a vanished process are what an escalation wants: keep their paths.
   Reported offline{"offline", 0, {}, {}};
   if (auto it = reported_.find(InstanceKey{name, std::nullopt}); it != reported_.end()) {

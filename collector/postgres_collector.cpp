@@ -21,6 +21,8 @@
 #include <pqxx/pqxx>
 #pragma GCC diagnostic pop
 
+#include "offmon/common/metric_names.h"
+
 namespace offmon::collector {
 
 namespace {
@@ -335,7 +337,7 @@ struct PostgresCollector::State {
   void Fail(SampleSink& sink, const Failure& f) { Fail(sink, f.cls, f.message); }
 
   static void Up(SampleSink& sink, TimePoint now, bool up) {
-    sink.Append(SeriesKey("db_up", {}), Sample{now, up ? 1.0 : 0.0});
+    sink.Append(SeriesKey(metric::kDbUp, {}), Sample{now, up ? 1.0 : 0.0});
   }
 
   void ScheduleRetry(TimePoint now) {
@@ -463,10 +465,12 @@ struct PostgresCollector::State {
     if (h.set) obs.participants = std::move(*h.set);
     if (h.samples) {
       const Labels labels{{"channel", e.channel}};
-      sink.Append(SeriesKey("epoch_participants", labels), Sample{obs.sealed_at, static_cast<double>(h.participants)});
-      sink.Append(SeriesKey("epoch_published", labels), Sample{obs.sealed_at, e.published ? 1.0 : 0.0});
+      sink.Append(SeriesKey(metric::kEpochParticipants, labels),
+                  Sample{obs.sealed_at, static_cast<double>(h.participants)});
+      sink.Append(SeriesKey(metric::kEpochPublished, labels), Sample{obs.sealed_at, e.published ? 1.0 : 0.0});
       if (h.users) {
-        sink.Append(SeriesKey("epoch_participation_users", labels), Sample{obs.sealed_at, static_cast<double>(*h.users)});
+        sink.Append(SeriesKey(metric::kEpochParticipationUsers, labels),
+                    Sample{obs.sealed_at, static_cast<double>(*h.users)});
       }
     }
     sink.RecordEpoch(std::move(obs));
@@ -561,9 +565,9 @@ struct PostgresCollector::State {
     }
     backfill_done = *backfill_before <= *backfill_floor;
     if (backfill_done) stored.clear();
-    sink.Append(SeriesKey("db_backfill_oldest_epoch", {}),
+    sink.Append(SeriesKey(metric::kDbBackfillOldestEpoch, {}),
                 Sample{now, static_cast<double>(std::max(*backfill_before, *backfill_floor))});
-    sink.Append(SeriesKey("db_backfill_done", {}), Sample{now, backfill_done ? 1.0 : 0.0});
+    sink.Append(SeriesKey(metric::kDbBackfillDone, {}), Sample{now, backfill_done ? 1.0 : 0.0});
   }
 
   // db_events_last_hour now and, on the first cycle or after a gap, at each of the ten
@@ -574,7 +578,7 @@ struct PostgresCollector::State {
   // the hour before t belongs to an epoch that started at most 2 h before t.
   void EventsLastHour(ReadTx& tx, int64_t db_now, TimePoint now, SampleSink& sink) {
     constexpr int64_t kMinute = 60, kReconstructedMinutes = 10;
-    const SeriesKey key("db_events_last_hour", {});
+    const SeriesKey key(metric::kDbEventsLastHour, {});
     const int64_t interval = std::max<int64_t>(1, SecondsOf(config.interval));
     if (!events_at || db_now - *events_at > 2 * interval) {
       const int64_t last = db_now - db_now % kMinute - kMinute;
@@ -639,8 +643,8 @@ struct PostgresCollector::State {
     const pqxx::row latest = tx.exec1("SELECT max(epoch), max(sealed_at) FROM sealed_epochs");
     probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *probe_start).count();
     if (!latest[0].is_null() && !latest[1].is_null()) {
-      sink.Append(SeriesKey("db_latest_epoch", {}), Sample{now, latest[0].as<double>()});
-      sink.Append(SeriesKey("db_latest_epoch_age_seconds", {}),
+      sink.Append(SeriesKey(metric::kDbLatestEpoch, {}), Sample{now, latest[0].as<double>()});
+      sink.Append(SeriesKey(metric::kDbLatestEpochAgeSeconds, {}),
                   Sample{now, static_cast<double>(db_now - latest[1].as<int64_t>())});
     }
     const int64_t sets_start = HourFloor(db_now - SecondsOf(config.participant_sets));
@@ -690,7 +694,8 @@ struct PostgresCollector::State {
       if (probe_start && !probe_seconds) {
         probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *probe_start).count();
       }
-      sink.Append(SeriesKey("db_response_seconds", {}), Sample{now, std::max(response_seconds, probe_seconds.value_or(0))});
+      sink.Append(SeriesKey(metric::kDbResponseSeconds, {}),
+                  Sample{now, std::max(response_seconds, probe_seconds.value_or(0))});
     };
     try {
       Queries(*tx, now, sink);

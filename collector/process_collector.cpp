@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "offmon/common/metric_names.h"
+
 namespace offmon::collector {
 
 namespace {
@@ -85,7 +87,7 @@ void ProcessCollector::Observe(const std::string& label, std::optional<int64_t> 
                                SampleSink& sink) {
   Labels labels{{"process", label}};
   Seen& seen = seen_[label];
-  auto up = [&](double value) { sink.Append(SeriesKey("process_up", labels), Sample{now, value}); };
+  auto up = [&](double value) { sink.Append(SeriesKey(metric::kProcessUp, labels), Sample{now, value}); };
   Result<ProcStat> stat = Status::NotFound("no pid");
   if (pid) stat = [&]() -> Result<ProcStat> {
       auto text = proc_.Read(fmt::format("{}/stat", *pid));
@@ -94,20 +96,21 @@ void ProcessCollector::Observe(const std::string& label, std::optional<int64_t> 
     }();
   if (!stat || stat->state == 'Z' || stat->state == 'X') {
     up(0);
-    sink.Append(SeriesKey("process_restarts_total", labels), Sample{now, static_cast<double>(seen.restarts)});
+    sink.Append(SeriesKey(metric::kProcessRestartsTotal, labels), Sample{now, static_cast<double>(seen.restarts)});
     return;
   }
   if (seen.pid != 0 && seen.pid != *pid) ++seen.restarts;
   up(1);
-  sink.Append(SeriesKey("process_restarts_total", labels), Sample{now, static_cast<double>(seen.restarts)});
-  sink.Append(SeriesKey("process_memory_bytes", labels), Sample{now, static_cast<double>(stat->rss_bytes)});
+  sink.Append(SeriesKey(metric::kProcessRestartsTotal, labels), Sample{now, static_cast<double>(seen.restarts)});
+  sink.Append(SeriesKey(metric::kProcessMemoryBytes, labels), Sample{now, static_cast<double>(stat->rss_bytes)});
   if (auto uptime = Uptime(proc_)) {
-    sink.Append(SeriesKey("process_uptime_seconds", labels), Sample{now, std::max(0.0, *uptime - stat->start_seconds)});
+    sink.Append(SeriesKey(metric::kProcessUptimeSeconds, labels),
+                Sample{now, std::max(0.0, *uptime - stat->start_seconds)});
   }
   if (seen.pid == *pid && now > seen.at) {
     double wall = std::chrono::duration<double>(now - seen.at).count();
     double percent = std::round(1000 * (stat->cpu_seconds - seen.cpu_seconds) / wall) / 10;
-    sink.Append(SeriesKey("process_cpu_percent", labels), Sample{now, std::max(0.0, percent)});
+    sink.Append(SeriesKey(metric::kProcessCpuPercent, labels), Sample{now, std::max(0.0, percent)});
   }
   seen.pid = *pid;
   seen.cpu_seconds = stat->cpu_seconds;
@@ -139,15 +142,15 @@ void SelfCollector::Collect(TimePoint now, SampleSink& sink) {
   if (!text) return sink.CollectorFailed("self", text.error().message());
   auto stat = ParseProcStat(*text);
   if (!stat) return sink.CollectorFailed("self", stat.error().message());
-  sink.Append(SeriesKey("offmon_resident_memory_bytes", {}), Sample{now, static_cast<double>(stat->rss_bytes)});
-  sink.Append(SeriesKey("offmon_cpu_seconds_total", {}), Sample{now, std::round(stat->cpu_seconds * 100) / 100});
+  sink.Append(SeriesKey(metric::kOffmonResidentMemoryBytes, {}), Sample{now, static_cast<double>(stat->rss_bytes)});
+  sink.Append(SeriesKey(metric::kOffmonCpuSecondsTotal, {}), Sample{now, std::round(stat->cpu_seconds * 100) / 100});
   std::error_code ec;
   int64_t fds = 0;
   for (auto it = std::filesystem::directory_iterator(proc_.root() / "self/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     ++fds;
   }
-  if (!ec) sink.Append(SeriesKey("offmon_open_fds", {}), Sample{now, static_cast<double>(fds)});
+  if (!ec) sink.Append(SeriesKey(metric::kOffmonOpenFds, {}), Sample{now, static_cast<double>(fds)});
 }
 
 }  // namespace offmon::collector

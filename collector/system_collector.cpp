@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "offmon/common/metric_names.h"
+
 namespace offmon::collector {
 
 namespace {
@@ -25,12 +27,12 @@ void CollectMeminfo(const ProcFs& proc, TimePoint now, SampleSink& sink) {
   while (lines.Next(&line)) {
     std::string_view key, value;
     if (!NextWord(&line, &key) || !NextWord(&line, &value)) continue;
-    const char* metric = key == "MemTotal:" ? "system_memory_total_bytes"
-                         : key == "MemAvailable:" ? "system_memory_available_bytes"
-                                                  : nullptr;
+    const std::string_view name = key == "MemTotal:"       ? metric::kSystemMemoryTotalBytes
+                                  : key == "MemAvailable:" ? metric::kSystemMemoryAvailableBytes
+                                                           : std::string_view();
     double kib;
-    if (metric == nullptr || !ParseDouble(value, &kib)) continue;
-    sink.Append(SeriesKey(metric, {}), Sample{now, kib * 1024});
+    if (name.empty() || !ParseDouble(value, &kib)) continue;
+    sink.Append(SeriesKey(name, {}), Sample{now, kib * 1024});
     ++found;
   }
   if (found < 2) sink.CollectorFailed("system", "meminfo: MemTotal or MemAvailable missing");
@@ -40,12 +42,12 @@ void CollectLoadavg(const ProcFs& proc, TimePoint now, SampleSink& sink) {
   auto text = proc.Read("loadavg");
   if (!text) return sink.CollectorFailed("system", text.error().message());
   std::string_view line = *text, word;
-  for (const char* metric : {"system_load1", "system_load5", "system_load15"}) {
+  for (const std::string_view name : {metric::kSystemLoad1, metric::kSystemLoad5, metric::kSystemLoad15}) {
     double load;
     if (!NextWord(&line, &word) || !ParseDouble(word, &load)) {
       return sink.CollectorFailed("system", fmt::format("loadavg: cannot parse '{}'", *text));
     }
-    sink.Append(SeriesKey(metric, {}), Sample{now, load});
+    sink.Append(SeriesKey(name, {}), Sample{now, load});
   }
 }
 
@@ -57,7 +59,7 @@ void CollectUptime(const ProcFs& proc, TimePoint now, SampleSink& sink) {
   if (!NextWord(&line, &word) || !ParseDouble(word, &seconds)) {
     return sink.CollectorFailed("system", "uptime: cannot parse");
   }
-  sink.Append(SeriesKey("system_uptime_seconds", {}), Sample{now, seconds});
+  sink.Append(SeriesKey(metric::kSystemUptimeSeconds, {}), Sample{now, seconds});
 }
 
 }  // namespace
@@ -80,7 +82,7 @@ void SystemCollector::CollectCpu(TimePoint now, SampleSink& sink) {
   const std::pair<double, double> current{total - idle, total};
   if (previous_cpu_ && current.second > previous_cpu_->second) {
     double percent = 100 * (current.first - previous_cpu_->first) / (current.second - previous_cpu_->second);
-    sink.Append(SeriesKey("system_cpu_percent", {}), Sample{now, std::round(percent * 10) / 10});
+    sink.Append(SeriesKey(metric::kSystemCpuPercent, {}), Sample{now, std::round(percent * 10) / 10});
   }
   previous_cpu_ = current;
 }
@@ -98,8 +100,8 @@ void SystemCollector::Collect(TimePoint now, SampleSink& sink) {
     }
     Labels labels{{"mount", mount}};
     auto block = static_cast<double>(fs.f_frsize);
-    sink.Append(SeriesKey("disk_total_bytes", labels), Sample{now, static_cast<double>(fs.f_blocks) * block});
-    sink.Append(SeriesKey("disk_free_bytes", labels), Sample{now, static_cast<double>(fs.f_bavail) * block});
+    sink.Append(SeriesKey(metric::kDiskTotalBytes, labels), Sample{now, static_cast<double>(fs.f_blocks) * block});
+    sink.Append(SeriesKey(metric::kDiskFreeBytes, labels), Sample{now, static_cast<double>(fs.f_bavail) * block});
   }
 }
 

@@ -397,7 +397,7 @@ bool ParseUnixSecondsToMillis(std::string_view text, int64_t* millis) {
 
 }  // namespace internal
 
-SeriesKey::SeriesKey(std::string metric_name, Labels label_list) : name(std::move(metric_name)) {
+SeriesKey::SeriesKey(std::string_view metric_name, Labels label_list) : name(metric_name) {
   std::stable_sort(label_list.begin(), label_list.end(),
                    [](const offmon::Label& a, const offmon::Label& b) { return a.name < b.name; });
   labels.reserve(label_list.size());

@@ -10,26 +10,6 @@ namespace offmon::query {
 
 using analyzer::AlertState;
 
-Result<std::vector<analyzer::Transition>> ReadTransitions(store::Store& store, TimePoint until) {
-  std::vector<analyzer::Transition> out;
-  int64_t after = 0;
-  while (true) {
-    auto page = store.ReadEvents(after, EventKind::kAlertTransition, 1024);
-    if (!page) return page.error();
-    if (page->empty()) break;
-    for (const store::Event& event : *page) {
-      if (event.time > until) continue;
-      auto transition = analyzer::DecodeTransition(event.payload, event.time);
-      if (!transition) return transition.error().WithContext(fmt::format("event {}", event.seq));
-      out.push_back(std::move(*transition));
-    }
-    after = page->back().seq;
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const analyzer::Transition& a, const analyzer::Transition& b) { return a.at < b.at; });
-  return out;
-}
-
 std::vector<AlertEpisode> BuildEpisodes(const std::vector<analyzer::Transition>& transitions) {
   std::vector<AlertEpisode> episodes;
   std::map<std::string, size_t> open;  // fingerprint -> index in episodes

@@ -4,8 +4,7 @@
 // episodes, as in `offmon analyze`. Shared by `offmon trend` (markers) and `offmon alerts`.
 // The notification outbox (analyzer/notification.h) read back as deliveries, attached to
 // the episodes they were about (`offmon alerts`, docs/notifications.md "Delivery state").
-// Thread safety: pure functions over values, except ReadTransitions and ReadDeliveries,
-// which read the store.
+// Thread safety: pure functions over values, except ReadDeliveries, which reads the store.
 #pragma once
 
 #include <optional>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "offmon/analyzer/alert.h"
+#include "offmon/analyzer/alert_tracker.h"
 #include "offmon/common/series_key.h"
 #include "offmon/store/store.h"
 
@@ -53,11 +53,8 @@ struct AlertEpisode {
   bool Overlaps(TimePoint from, TimePoint to) const { return fired_at < to && (!resolved_at || *resolved_at >= from); }
 };
 
-// Every recorded transition at or before `until`, ordered by time (then record order).
-// Corruption when a transition does not decode; the store's read errors otherwise.
-Result<std::vector<analyzer::Transition>> ReadTransitions(store::Store& store, TimePoint until);
-
-// Folds transitions (ordered by time) into episodes, ordered by fired_at.
+// Folds transitions, in record order (analyzer::ReadTransitions), into episodes, in the
+// order they first fired.
 std::vector<AlertEpisode> BuildEpisodes(const std::vector<analyzer::Transition>& transitions);
 
 // Every notification queued at or before `until`, in queue order, with its outcome when

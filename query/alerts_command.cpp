@@ -162,10 +162,8 @@ struct RuleStats {
   }
 };
 
-void PrintActive(CliContext& ctx, const AlertsOptions& options, const std::vector<analyzer::Transition>& transitions,
+void PrintActive(CliContext& ctx, const AlertsOptions& options, const analyzer::AlertTracker& tracker,
                  TimePoint until) {
-  analyzer::AlertTracker tracker(ctx.config.analyzer);
-  for (const analyzer::Transition& t : transitions) tracker.Apply(t);
   std::vector<const analyzer::ActiveAlert*> active;
   for (const auto& [fingerprint, alert] : tracker.active()) active.push_back(&alert);
   auto since = [](const analyzer::ActiveAlert& a) { return a.firing ? a.firing_since : a.active_since; };
@@ -310,9 +308,15 @@ void RunAlerts(CliContext& ctx, const AlertsOptions& options) {
   if (!until) return ctx.Fail(until.error().WithContext("alerts: --until"));
   auto store = store::OpenStoreForCommand(ctx, /*read_only=*/true);
   if (!store) return ctx.Fail(store.error());
-  auto transitions = ReadTransitions(**store, *until);
+  if (options.active) {
+    analyzer::AlertTracker tracker(ctx.config.analyzer);
+    if (Status status = analyzer::ReplayTransitions(**store, tracker, *until); !status.ok()) {
+      return ctx.Fail(status.WithContext("alerts"));
+    }
+    return PrintActive(ctx, options, tracker, *until);
+  }
+  auto transitions = analyzer::ReadTransitions(**store, *until);
   if (!transitions) return ctx.Fail(transitions.error().WithContext("alerts"));
-  if (options.active) return PrintActive(ctx, options, *transitions, *until);
   auto deliveries = ReadDeliveries(**store, *until);
   if (!deliveries) return ctx.Fail(deliveries.error().WithContext("alerts"));
   PrintHistory(ctx, options, *transitions, std::move(*deliveries), *until - *since, *until);

@@ -7,6 +7,9 @@
 #include <set>
 
 #include "escalation_impl.h"
+#include "offmon/analyzer/series_stats.h"
+#include "offmon/common/format.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 #include "text_format_impl.h"
 
@@ -161,11 +164,10 @@ class EscalationWriter {
   };
 
   // Increases of process_restarts_total{process} from its value when the alert began to
-  // the report time. A decrease is a counter reset: only the new value counts (as in the
-  // report's "in the last hour").
+  // the report time, counted as the report's "in the last hour" (analyzer::CounterIncreases).
   Result<Restarts> RestartsSince(std::string_view process, TimePoint since) {
     Restarts restarts;
-    auto selector = store::Selector::Parse("process_restarts_total");
+    auto selector = store::Selector::Parse(metric::kProcessRestartsTotal);
     if (!selector) return selector.error();
     auto series = store_.Select(*selector);
     if (!series) return series.error();
@@ -175,15 +177,10 @@ class EscalationWriter {
       if (!samples) return samples.error();
       if (samples->empty()) continue;
       restarts.known = true;
-      auto first = std::upper_bound(samples->begin(), samples->end(), since,
-                                    [](TimePoint t, const Sample& s) { return t < s.time; });
-      if (first != samples->begin()) --first;
-      for (auto it = first; std::next(it) != samples->end(); ++it) {
-        const double before = it->value, after = std::next(it)->value;
-        const double increase = after >= before ? after - before : after;
-        if (increase <= 0) continue;
-        restarts.count += increase;
-        if (!restarts.last || std::next(it)->time > *restarts.last) restarts.last = std::next(it)->time;
+      const analyzer::CounterIncrease increase = analyzer::CounterIncreases(analyzer::FromBaseAt(*samples, since));
+      restarts.count += increase.total;
+      if (!increase.at.empty() && (!restarts.last || increase.at.back() > *restarts.last)) {
+        restarts.last = increase.at.back();
       }
     }
     return restarts;
@@ -205,7 +202,7 @@ class EscalationWriter {
         continue;
       }
       total += restarts->count;
-      restarted.push_back(fmt::format("{} restarted {} time{} (last at {})", process, Thousands(restarts->count),
+      restarted.push_back(fmt::format("{} restarted {} time{} (last at {})", process, GroupThousands(restarts->count),
                                       restarts->count == 1 ? "" : "s", FormatRfc3339(*restarts->last)));
       if (!last || *restarts->last > *last) last = restarts->last;
     }
@@ -220,7 +217,7 @@ class EscalationWriter {
     out_ += fmt::format(
         "Attempted Fixes: {} restart{} since the alert began: {}; result: still {} {} after the last "
         "restart\n",
-        Thousands(total), total == 1 ? "" : "s", Join(restarted, ", "), alert_.firing ? "firing" : "pending",
+        GroupThousands(total), total == 1 ? "" : "s", Join(restarted, ", "), alert_.firing ? "firing" : "pending",
         FormatDurationShort(Since(*last)));
     return Status::Ok();
   }
@@ -332,7 +329,7 @@ class EscalationWriter {
     if (!stopped.empty()) return "YES: " + Join(stopped, "; ");
     const Reading& events = report_.database.events_last_hour;
     if (events.present()) {
-      running.push_back(fmt::format("{} events in the last hour{}", Thousands(*events.value),
+      running.push_back(fmt::format("{} events in the last hour{}", GroupThousands(*events.value),
                                     events.stale ? fmt::format(" (as of {})", FormatRfc3339(events.time)) : ""));
     }
     if (running.empty()) return "unknown: no aggregator process or event rate in the store";
@@ -403,11 +400,11 @@ class EscalationWriter {
       if (!channel.empty() && c.channel != channel) continue;
       if (!c.last_participants) continue;
       total += *c.last_participants;
-      parts.push_back(fmt::format("{} {}", c.channel, Thousands(*c.last_participants)));
+      parts.push_back(fmt::format("{} {}", c.channel, GroupThousands(*c.last_participants)));
     }
     if (parts.empty()) return "unknown: no participant counts in the store";
-    if (!channel.empty()) return fmt::format("{} participants in {}'s latest epoch", Thousands(total), channel);
-    return fmt::format("{} participants in the latest epochs of {} channel{} ({})", Thousands(total), parts.size(),
+    if (!channel.empty()) return fmt::format("{} participants in {}'s latest epoch", GroupThousands(total), channel);
+    return fmt::format("{} participants in the latest epochs of {} channel{} ({})", GroupThousands(total), parts.size(),
                        parts.size() == 1 ? "" : "s", Join(parts, ", "));
   }
 

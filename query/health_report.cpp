@@ -7,6 +7,8 @@
 #include <set>
 
 #include "offmon/analyzer/alert_tracker.h"
+#include "offmon/analyzer/series_stats.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/query/runbook.h"
 
 namespace offmon::query {
@@ -113,11 +115,11 @@ class ReportBuilder {
       std::string_view metric;
       Reading ProcessStatus::*reading;
     };
-    constexpr Field kFields[] = {{"process_up", &ProcessStatus::up},
-                                 {"process_uptime_seconds", &ProcessStatus::uptime_seconds},
-                                 {"process_restarts_total", &ProcessStatus::restarts_total},
-                                 {"process_memory_bytes", &ProcessStatus::memory_bytes},
-                                 {"process_cpu_percent", &ProcessStatus::cpu_percent}};
+    constexpr Field kFields[] = {{metric::kProcessUp, &ProcessStatus::up},
+                                 {metric::kProcessUptimeSeconds, &ProcessStatus::uptime_seconds},
+                                 {metric::kProcessRestartsTotal, &ProcessStatus::restarts_total},
+                                 {metric::kProcessMemoryBytes, &ProcessStatus::memory_bytes},
+                                 {metric::kProcessCpuPercent, &ProcessStatus::cpu_percent}};
     for (const Field& field : kFields) {
       auto series = Select(field.metric);
       if (!series) return series.error();
@@ -129,8 +131,8 @@ class ReportBuilder {
         if (!reading->present()) continue;
         Reading& slot = ProcessNamed(name).*field.reading;
         // Cluster mode has one process_up per instance: one offline instance shows.
-        if (!slot.present() || (field.metric == "process_up" && *reading->value < *slot.value)) slot = *reading;
-        if (field.metric == "process_restarts_total") {
+        if (!slot.present() || (field.metric == metric::kProcessUp && *reading->value < *slot.value)) slot = *reading;
+        if (field.metric == metric::kProcessRestartsTotal) {
           auto increase = RestartsInLastHour(info.id);
           if (!increase) return increase.error();
           ProcessNamed(name).restarts_last_hour = *increase;
@@ -156,20 +158,12 @@ class ReportBuilder {
   }
 
   // Counter increases over the hour before the report time, from the last sample at or
-  // before the hour's start. A decrease is a reset and counts only the new value.
+  // before the hour's start (analyzer::CounterIncreases, as the RestartLoop rule counts).
   Result<double> RestartsInLastHour(store::SeriesId series) {
     const TimePoint start = at_ - kRestartWindow;
     auto samples = store_.ReadRange(series, start - kRestartWindow, End(at_));
     if (!samples) return samples.error();
-    auto first = std::upper_bound(samples->begin(), samples->end(), start,
-                                  [](TimePoint t, const Sample& s) { return t < s.time; });
-    if (first != samples->begin()) --first;
-    double total = 0;
-    for (auto it = first; it != samples->end() && std::next(it) != samples->end(); ++it) {
-      const double before = it->value, after = std::next(it)->value;
-      total += after >= before ? after - before : after;
-    }
-    return total;
+    return analyzer::CounterIncreases(analyzer::FromBaseAt(*samples, start)).total;
   }
 
   Status Database() {
@@ -177,13 +171,13 @@ class ReportBuilder {
       std::string_view metric;
       Reading DatabaseHealth::*reading;
     };
-    constexpr Field kFields[] = {{"db_up", &DatabaseHealth::up},
-                                 {"db_events_last_hour", &DatabaseHealth::events_last_hour},
-                                 {"db_latest_epoch", &DatabaseHealth::latest_epoch},
-                                 {"db_latest_epoch_age_seconds", &DatabaseHealth::latest_epoch_age_seconds},
-                                 {"db_response_seconds", &DatabaseHealth::response_seconds},
-                                 {"db_backfill_oldest_epoch", &DatabaseHealth::backfill_oldest_epoch},
-                                 {"db_backfill_done", &DatabaseHealth::backfill_done}};
+    constexpr Field kFields[] = {{metric::kDbUp, &DatabaseHealth::up},
+                                 {metric::kDbEventsLastHour, &DatabaseHealth::events_last_hour},
+                                 {metric::kDbLatestEpoch, &DatabaseHealth::latest_epoch},
+                                 {metric::kDbLatestEpochAgeSeconds, &DatabaseHealth::latest_epoch_age_seconds},
+                                 {metric::kDbResponseSeconds, &DatabaseHealth::response_seconds},
+                                 {metric::kDbBackfillOldestEpoch, &DatabaseHealth::backfill_oldest_epoch},
+                                 {metric::kDbBackfillDone, &DatabaseHealth::backfill_done}};
     for (const Field& field : kFields) {
       auto reading = LatestOf(field.metric);
       if (!reading) return reading.error();
@@ -202,7 +196,7 @@ class ReportBuilder {
   }
 
   Status Epochs() {
-    auto published = ByChannel("epoch_published");
+    auto published = ByChannel(metric::kEpochPublished);
     if (!published) return published.error();
     std::vector<store::EpochRecord> records;
     for (Duration lookback : {Duration(hours(48)), kLongLookback}) {
@@ -238,7 +232,7 @@ class ReportBuilder {
   // Imported history has epoch_participants samples but no epoch_sealed events: list its
   // epochs without their ids.
   Status EpochsFromSamples(const std::map<std::string, store::SeriesId>& published) {
-    auto participants = ByChannel("epoch_participants");
+    auto participants = ByChannel(metric::kEpochParticipants);
     if (!participants) return participants.error();
     std::vector<EpochRow> rows;
     for (const auto& [channel, id] : *participants) {
@@ -260,11 +254,11 @@ class ReportBuilder {
   }
 
   Status Channels() {
-    auto participants = ByChannel("epoch_participants");
+    auto participants = ByChannel(metric::kEpochParticipants);
     if (!participants) return participants.error();
-    auto medians = ByChannel("baseline_participants_median");
+    auto medians = ByChannel(metric::kBaselineParticipantsMedian);
     if (!medians) return medians.error();
-    auto spreads = ByChannel("baseline_participants_spread");
+    auto spreads = ByChannel(metric::kBaselineParticipantsSpread);
     if (!spreads) return spreads.error();
     const analyzer::BaselineOptions options;
     for (const auto& [channel, id] : *participants) {
@@ -279,9 +273,9 @@ class ReportBuilder {
       auto median = medians->find(channel);
       auto spread = spreads->find(channel);
       if (median != medians->end() && spread != spreads->end()) {
-        auto m = Latest(median->second, "baseline_participants_median");
+        auto m = Latest(median->second, metric::kBaselineParticipantsMedian);
         if (!m) return m.error();
-        auto s = Latest(spread->second, "baseline_participants_spread");
+        auto s = Latest(spread->second, metric::kBaselineParticipantsSpread);
         if (!s) return s.error();
         if (m->present() && s->present()) {
           row.baseline = analyzer::Baseline{*m->value, *s->value, 0, false};
@@ -299,12 +293,7 @@ class ReportBuilder {
 
   Status Alerts() {
     analyzer::AlertTracker tracker(config_.analyzer);
-    OFFMON_RETURN_IF_ERROR(ForEachEvent(EventKind::kAlertTransition, [&](const store::Event& event) {
-      auto transition = analyzer::DecodeTransition(event.payload, event.time);
-      if (!transition) return transition.error().WithContext(EventContext(event.seq));
-      tracker.Apply(*transition);
-      return Status::Ok();
-    }));
+    OFFMON_RETURN_IF_ERROR(analyzer::ReplayTransitions(store_, tracker, at_));
     std::vector<AlertRow> causes, explained;
     std::set<std::string> firing_causes;
     for (const auto& [fingerprint, a] : tracker.active()) {
@@ -377,38 +366,36 @@ class ReportBuilder {
     return Status::Ok();
   }
 
-  static std::string EventContext(int64_t seq) { return "alert transition event " + std::to_string(seq); }
-
   Status System() {
     struct Field {
       std::string_view metric;
       Reading SystemResources::*reading;
     };
-    constexpr Field kFields[] = {{"system_memory_total_bytes", &SystemResources::memory_total_bytes},
-                                 {"system_memory_available_bytes", &SystemResources::memory_available_bytes},
-                                 {"system_cpu_percent", &SystemResources::cpu_percent},
-                                 {"system_load1", &SystemResources::load1},
-                                 {"system_load5", &SystemResources::load5},
-                                 {"system_load15", &SystemResources::load15}};
+    constexpr Field kFields[] = {{metric::kSystemMemoryTotalBytes, &SystemResources::memory_total_bytes},
+                                 {metric::kSystemMemoryAvailableBytes, &SystemResources::memory_available_bytes},
+                                 {metric::kSystemCpuPercent, &SystemResources::cpu_percent},
+                                 {metric::kSystemLoad1, &SystemResources::load1},
+                                 {metric::kSystemLoad5, &SystemResources::load5},
+                                 {metric::kSystemLoad15, &SystemResources::load15}};
     for (const Field& field : kFields) {
       auto reading = LatestOf(field.metric);
       if (!reading) return reading.error();
       report_.system.*field.reading = *reading;
     }
-    auto free = Select("disk_free_bytes");
+    auto free = Select(metric::kDiskFreeBytes);
     if (!free) return free.error();
-    auto total = Select("disk_total_bytes");
+    auto total = Select(metric::kDiskTotalBytes);
     if (!total) return total.error();
     for (const store::SeriesInfo& info : *free) {
       DiskRow row;
       row.mount = info.key.Label("mount");
-      auto reading = Latest(info.id, "disk_free_bytes");
+      auto reading = Latest(info.id, metric::kDiskFreeBytes);
       if (!reading) return reading.error();
       if (!reading->present()) continue;
       row.free_bytes = *reading;
       for (const store::SeriesInfo& t : *total) {
         if (t.key.Label("mount") != row.mount) continue;
-        auto total_reading = Latest(t.id, "disk_total_bytes");
+        auto total_reading = Latest(t.id, metric::kDiskTotalBytes);
         if (!total_reading) return total_reading.error();
         row.total_bytes = *total_reading;
       }

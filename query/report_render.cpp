@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "offmon/common/format.h"
 #include "offmon/common/series_key.h"
 #include "text_format_impl.h"
 
@@ -268,7 +269,7 @@ class TextRenderer {
         }
       }
       out_ += fmt::format("{:<{}}{:<14}{:<21}{}\n", c.channel, channel_width,
-                          c.last_participants ? Thousands(*c.last_participants) : "-",
+                          c.last_participants ? GroupThousands(*c.last_participants) : "-",
                           c.last_sealed_at ? ShortTime(*c.last_sealed_at) : "-", baseline);
     }
     BehindNote();

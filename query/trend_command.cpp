@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "alert_history_impl.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/query/query_command.h"
 #include "offmon/store/buckets.h"
 #include "offmon/store/store_command.h"
@@ -41,9 +42,9 @@ struct Shortcut {
   std::string_view label;  // the label --process / --channel sets; empty for none
 };
 constexpr Shortcut kShortcuts[] = {
-    {"memory", "process_memory_bytes", "process"},     {"cpu", "process_cpu_percent", "process"},
-    {"restarts", "process_restarts_total", "process"}, {"uptime", "process_uptime_seconds", "process"},
-    {"participants", "epoch_participants", "channel"}, {"events", "db_events_last_hour", ""},
+    {"memory", metric::kProcessMemoryBytes, "process"},     {"cpu", metric::kProcessCpuPercent, "process"},
+    {"restarts", metric::kProcessRestartsTotal, "process"}, {"uptime", metric::kProcessUptimeSeconds, "process"},
+    {"participants", metric::kEpochParticipants, "channel"}, {"events", metric::kDbEventsLastHour, ""},
 };
 
 // The series whose bucket means, ± the second's, draw a metric's baseline band.
@@ -51,9 +52,9 @@ struct BaselineSeries {
   std::string_view metric, median, spread;
 };
 constexpr BaselineSeries kBaselines[] = {
-    {"epoch_participants", "baseline_participants_median", "baseline_participants_spread"},
-    {"process_memory_bytes", "baseline_process_memory_bytes_median", "baseline_process_memory_bytes_spread"},
-    {"process_cpu_percent", "baseline_process_cpu_percent_median", "baseline_process_cpu_percent_spread"},
+    {metric::kEpochParticipants, metric::kBaselineParticipantsMedian, metric::kBaselineParticipantsSpread},
+    {metric::kProcessMemoryBytes, metric::kBaselineProcessMemoryBytesMedian, metric::kBaselineProcessMemoryBytesSpread},
+    {metric::kProcessCpuPercent, metric::kBaselineProcessCpuPercentMedian, metric::kBaselineProcessCpuPercentSpread},
 };
 
 // Raw samples are read for an exact p95 up to this range; beyond, p95 is estimated from
@@ -176,8 +177,8 @@ Status ReadBaseline(store::Store& store, const TrendGrid& grid, TimePoint to, Se
       }
       s.baseline.push_back(point);
     }
-    s.baseline_median = SeriesKey(std::string(b.median), s.key.labels).ToString();
-    s.baseline_spread = SeriesKey(std::string(b.spread), s.key.labels).ToString();
+    s.baseline_median = SeriesKey(b.median, s.key.labels).ToString();
+    s.baseline_spread = SeriesKey(b.spread, s.key.labels).ToString();
   }
   return Status::Ok();
 }
@@ -263,7 +264,7 @@ void RunTrend(CliContext& ctx, const TrendOptions& options) {
   view.selector = *text;
   view.since = options.since;
   view.until = *until;
-  auto transitions = ReadTransitions(**store, *until);
+  auto transitions = analyzer::ReadTransitions(**store, *until);
   if (!transitions) return ctx.Fail(transitions.error().WithContext("trend: alert history"));
   const std::vector<AlertEpisode> episodes = BuildEpisodes(*transitions);
   if (Status status = FillView(**store, *series, episodes, to - *since, to, step, view); !status.ok()) {

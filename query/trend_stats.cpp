@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "offmon/analyzer/robust_trend.h"
+#include "offmon/store/buckets.h"
 #include "trend_stats_impl.h"
 
 namespace offmon::query {
@@ -65,8 +66,12 @@ std::optional<TrendStats> ComputeTrendStats(std::span<const store::RollupBucket>
   bool any = false;
   for (const store::RollupBucket& b : buckets) {
     if (b.count <= 0) continue;
-    if (!any || b.min < stats.min) stats.min = b.min;
-    if (!any || b.max > stats.max) stats.max = b.max;
+    if (!any) {
+      stats.min = b.min;
+      stats.max = b.max;
+    } else {
+      store::FoldMinMax(b.min, b.max, &stats.min, &stats.max);  // a NaN bucket does not hide the others
+    }
     any = true;
     sum += b.sum;
     stats.count += b.count;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "alert_history_impl.h"
@@ -428,6 +430,20 @@ TEST(TrendStatsTest, BucketsGiveExactMinMaxMeanAndRobustSlope) {
   EXPECT_FALSE(query::ComputeTrendStats({}, std::nullopt, Sample{}).has_value());
   // One bucket: no slope.
   EXPECT_FALSE(query::ComputeTrendStats(std::span(buckets).first(1), std::nullopt, Sample{})->slope_per_hour);
+}
+
+// Min and max fold as the store folds buckets (store::FoldMinMax): a bucket of NaN samples
+// does not hide the others' (the trend used to keep a leading NaN bucket's NaN).
+TEST(TrendStatsTest, NanBucketDoesNotHideTheOthersMinAndMax) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<store::RollupBucket> buckets{{At(kStart), nan, nan, nan, 1},
+                                                 {At(kStart + 3600), 3, 7, 10, 2},
+                                                 {At(kStart + 7200), nan, nan, nan, 1},
+                                                 {At(kStart + 10800), 1, 5, 6, 2}};
+  auto stats = query::ComputeTrendStats(buckets, std::nullopt, Sample{});
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_DOUBLE_EQ(stats->min, 1);
+  EXPECT_DOUBLE_EQ(stats->max, 7);
 }
 
 TEST(TrendStatsTest, ManyBucketsAreMergedBeforeTheSlope) {

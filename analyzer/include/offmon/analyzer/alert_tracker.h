@@ -2,7 +2,9 @@
 // (pending -> firing -> resolved, plus escalation; a pending alert that lapses is
 // recorded as `lapsed`, not resolved) with one alert per rule and label set, and keeps
 // the set of active alerts, which is the projection of those transitions:
-// replaying recorded transitions through Apply() restores it after a restart.
+// replaying recorded transitions through Apply() restores it after a restart
+// (ReplayTransitions: the daemon, the report, `offmon alerts --active` and `ack` all
+// fold the log this one way).
 //
 // Damping: rules judge "sustained" on their samples and report hold-only findings while
 // only their resolve condition holds (hysteresis); a rule's keep_firing_for keeps an
@@ -19,6 +21,10 @@
 
 #include "offmon/analyzer/alert.h"
 #include "offmon/common/config.h"
+
+namespace offmon::store {
+class Store;
+}
 
 namespace offmon::analyzer {
 
@@ -66,6 +72,16 @@ class AlertTracker {
   // and most are about alerts with nothing active, answered without a fingerprint.
   std::set<std::string, std::less<>> active_names_;
 };
+
+// Every transition recorded in `store` at or before `until`, in record order: the order
+// the analyzer applied them in, which is the order to fold them in (a transition recorded
+// after a clock stepped back has an earlier time than the one before it). Corruption,
+// naming the event, when one does not decode; the store's read errors otherwise.
+Result<std::vector<Transition>> ReadTransitions(store::Store& store, TimePoint until = TimePoint::max());
+
+// Applies ReadTransitions' transitions to `tracker`, page by page: the active set as of
+// `until`. Errors as ReadTransitions; `tracker` then holds what was applied before it.
+Status ReplayTransitions(store::Store& store, AlertTracker& tracker, TimePoint until = TimePoint::max());
 
 // Pipeline-aware inhibition: the firing upstream cause (as "Alert{labels}") that explains
 // `finding`, or empty. The chain is aggregator -> events -> tree builder -> sealed epochs

@@ -1,9 +1,11 @@
 // Summary statistics of a run of samples: what `offmon trend` prints per series and
-// what the rules will build on. Pure functions.
+// what the rules build on, and a counter's increases (the restart rules, the report's
+// restarts in the last hour and the escalation's attempted fixes). Pure functions.
 #pragma once
 
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "offmon/common/sample.h"
 
@@ -21,5 +23,20 @@ struct SeriesStats {
 // Statistics over the finite values of `samples` (NaN and ±Inf are skipped); nullopt
 // when none are finite. p95 uses the nearest-rank method.
 std::optional<SeriesStats> Summarize(std::span<const Sample> samples);
+
+// A counter's increases over time-sorted samples, Prometheus-style without extrapolation:
+// each rise between consecutive samples counts; a decrease is a reset (PM2 `reset`, a
+// deleted and re-added process) and counts the new value, not a drop. Non-finite samples
+// are skipped (the next one is compared with the last finite one). Fewer than two finite
+// samples: no increase.
+struct CounterIncrease {
+  double total = 0;
+  std::vector<TimePoint> at;  // the times of the samples at which it went up, in order
+};
+CounterIncrease CounterIncreases(std::span<const Sample> samples);
+
+// The last sample at or before `t` and every sample after it: a counter's value at the
+// start of a window and its samples in it. All of `samples` when none is at or before `t`.
+std::span<const Sample> FromBaseAt(std::span<const Sample> samples, TimePoint t);
 
 }  // namespace offmon::analyzer

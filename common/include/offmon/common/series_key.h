@@ -26,8 +26,9 @@ struct SeriesKey {
   SeriesKey() = default;
   // Sorts `labels`; callers pass them in any order. Labels with an empty value are
   // dropped (Prometheus: empty means absent) and of repeated names the last one wins, so
-  // every key has one canonical form.
-  SeriesKey(std::string metric_name, Labels labels);
+  // every key has one canonical form. The name is copied (offmon::metric's constants
+  // are views).
+  SeriesKey(std::string_view metric_name, Labels labels);
 
   // Canonical Prometheus notation; label values escaped (\\, \", \n).
   std::string ToString() const;
