@@ -30,11 +30,7 @@ Result<std::vector<RollupBucket>> ReadBuckets(Store& store, SeriesId series, Tim
     if (out.empty() || out.back().start != start) {
       out.push_back(RollupBucket{start, b.min, b.max, 0, 0});
     }
-    RollupBucket& m = out.back();
-    if (b.min < m.min || std::isnan(m.min)) m.min = b.min;
-    if (b.max > m.max || std::isnan(m.max)) m.max = b.max;
-    m.sum += b.sum;
-    m.count += b.count;
+    FoldBucket(b, &out.back());
   }
   return out;
 }

@@ -1,7 +1,6 @@
 #include "rollup_codec_impl.h"
 
-#include <cmath>
-
+#include "offmon/store/buckets.h"
 #include "offmon/store/chunk_codec.h"
 #include "varint_impl.h"
 
@@ -55,12 +54,7 @@ std::vector<RollupBucket> ComputeBuckets(std::span<const Sample> samples, int64_
     if (buckets.empty() || buckets.back().start != start) {
       buckets.push_back(RollupBucket{start, s.value, s.value, 0, 0});
     }
-    RollupBucket& b = buckets.back();
-    // NaN never wins a comparison, so a NaN sample does not poison min or max.
-    if (s.value < b.min || std::isnan(b.min)) b.min = s.value;
-    if (s.value > b.max || std::isnan(b.max)) b.max = s.value;
-    b.sum += s.value;
-    ++b.count;
+    FoldSample(s.value, &buckets.back());
   }
   return buckets;
 }
