@@ -581,7 +581,9 @@ TEST_F(PostgresCollectorTest, BackfillReachesItsHorizonAndResumesAfterAGap) {
   std::set<std::pair<std::string, int64_t>> sets;
   for (const auto& e : sink.epochs) {
     EXPECT_EQ(e.count(), 5);
-    if (e.has_participant_set) EXPECT_TRUE(sets.insert({e.channel, e.epoch}).second);
+    if (e.has_participant_set) {
+      EXPECT_TRUE(sets.insert({e.channel, e.epoch}).second);
+    }
   }
   for (const char* channel : {"a", "b"}) {
     const auto& samples = sink.samples[fmt::format("epoch_participants{{channel=\"{}\"}}", channel)];
