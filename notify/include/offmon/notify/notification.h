@@ -1,6 +1,6 @@
 // Notifications: what the outbox holds. Routing (notification_router.h) decides from each
 // recorded alert transition and [notify] which receivers get a notification; each one is
-// queued as a kNotificationQueued event, and the sender (collector/) records a
+// queued as a kNotificationQueued event, and the sender (notification_sender.h) records a
 // kNotificationDelivered or kNotificationFailed event for it. The store is the queue:
 // a queued notification without such an event is still to be sent, also after a restart.
 // docs/notifications.md.
