@@ -1,6 +1,5 @@
 #include "offmon/collector/database_url.h"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -19,7 +18,6 @@ namespace offmon::collector {
 
 namespace {
 
-constexpr std::string_view kRedacted = "***";
 constexpr std::string_view kBlanks = " \t\r\n\f\v";
 // The connection parameters that hold secrets.
 constexpr std::array<std::string_view, 2> kSecretKeys = {"password", "sslpassword"};
@@ -280,14 +278,6 @@ Result<std::optional<std::string>> ReadEnvFileValue(const std::filesystem::path&
   return found;
 }
 
-std::string SecretFileModeWarning(const std::filesystem::path& path, std::string_view what) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  const unsigned mode = static_cast<unsigned>(st.st_mode) & 0777U;
-  if ((mode & 077U) == 0) return {};
-  return fmt::format("{} {} is readable by group or others (mode {:04o}); chmod 600 it", what, path.string(), mode);
-}
-
 namespace {
 
 // A resolved URL that libpq cannot parse is refused here, with the mistake hidden, so no
@@ -412,19 +402,6 @@ std::vector<std::string> UrlSecrets(std::string_view url) {
   // Longest first, so a piece never leaves a longer secret half-replaced.
   std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return secrets;
-}
-
-std::string ScrubSecret(std::string text, std::string_view secret) {
-  if (secret.empty()) return text;
-  for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + kRedacted.size())) {
-    text.replace(pos, secret.size(), kRedacted);
-  }
-  return text;
-}
-
-std::string ScrubSecrets(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) text = ScrubSecret(std::move(text), secret);
-  return text;
 }
 
 }  // namespace offmon::collector

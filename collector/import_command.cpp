@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "offmon/collector/collect_command.h"
+#include "offmon/collector/import_command.h"
 #include "offmon/collector/import_parsers.h"
 #include "offmon/store/store_command.h"
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "alert_history_impl.h"
-#include "offmon/analyzer/notification.h"
+#include "offmon/notify/notification.h"
 
 namespace offmon::query {
 
@@ -86,7 +86,7 @@ Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint unti
   std::vector<Delivery> out;
   std::map<int64_t, size_t> by_seq;  // queued_seq -> index in out
   Status status = ForEachEvent(store, EventKind::kNotificationQueued, until, [&](const store::Event& event) {
-    auto n = analyzer::DecodeNotification(event.payload, event.seq);
+    auto n = notify::DecodeNotification(event.payload, event.seq);
     if (!n) return n.error();
     Delivery d;
     d.queued_seq = event.seq;
@@ -105,7 +105,7 @@ Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint unti
   // one, and does not send a notification again once it has one).
   for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
     status = ForEachEvent(store, kind, until, [&](const store::Event& event) {
-      auto outcome = analyzer::DecodeOutcome(event.payload);
+      auto outcome = notify::DecodeOutcome(event.payload);
       if (!outcome) return outcome.error();
       auto it = by_seq.find(outcome->queued_seq);
       if (it == by_seq.end()) return Status::Ok();  // its notification is after `until`

@@ -1,16 +1,14 @@
-// offmon: only builds the subcommand tree and wires the modules together.
+// offmon: only builds the subcommand tree; each subcommand lives in its module.
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
-#include "check_command.h"
-#include "http_report.h"
-#include "monitor_log_report.h"
 #include "offmon/analyzer/analyze_command.h"
 #include "offmon/analyzer/silence_command.h"
-#include "offmon/collector/collect_command.h"
+#include "offmon/collector/import_command.h"
 #include "offmon/common/cli.h"
+#include "offmon/daemon/commands.h"
 #include "offmon/query/query_command.h"
 #include "offmon/store/store_command.h"
 
@@ -32,20 +30,17 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   offmon::store::AddStoreCommand(app, ctx);
-  // The daemon appends the report to the monitor log, and serves it on /api/report,
-  // through these hooks.
-  offmon::collector::AddCollectCommand(app, ctx, offmon::tools::MonitorLogReport(),
-                                       offmon::tools::HttpReportJson());
+  offmon::daemon::AddCollectCommand(app, ctx);
   offmon::collector::AddImportCommand(app, ctx);
-  offmon::collector::AddConfigCommand(app, ctx);
-  offmon::collector::AddInitCommand(app, ctx);
+  offmon::daemon::AddConfigCommand(app, ctx);
+  offmon::daemon::AddInitCommand(app, ctx);
   offmon::query::AddReportCommand(app, ctx);
   offmon::query::AddTrendCommand(app, ctx);
   offmon::query::AddAlertsCommand(app, ctx);
   offmon::query::AddEscalateCommand(app, ctx);
   offmon::analyzer::AddAnalyzeCommand(app, ctx);
   offmon::analyzer::AddSilenceCommands(app, ctx);
-  offmon::tools::AddCheckCommand(app, ctx);
+  offmon::daemon::AddCheckCommand(app, ctx);
 
   // The config and store path are settled before any subcommand callback runs.
   app.parse_complete_callback([&] {

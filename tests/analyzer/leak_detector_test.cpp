@@ -337,82 +337,77 @@ TEST(LeakDetectorTest, WorksAtSamplingIntervalsFromThirtySecondsToThirtyMinutes)
 
 // --- Non-leaks: zero findings at every evaluation --------------------------------------
 
-TEST(LeakDetectorTest, FlatWithNoiseNeverFires) {
+// One row per shape that is not a leak; each must give zero findings at every evaluation
+// (ExpectNeverFires: every sampling interval, several seeds).
+struct NeverFiresCase {
+  std::string name;  // the test's name: NonLeaks/LeakDetectorNeverFiresTest.NeverFires/<name>
   Shape shape;
-  shape.base_bytes = 1200 * kMiB;
-  shape.noise_bytes = 25 * kMiB;
-  shape.length = hours(120);
-  ExpectNeverFires(shape);
+};
+
+// Every non-leak shape below shares these: five days of one process.
+Shape FiveDays(double base_mib, double gc_mib = 0) {
+  Shape s;
+  s.base_bytes = base_mib * kMiB;
+  s.gc_bytes = gc_mib * kMiB;
+  s.length = hours(120);
+  return s;
 }
 
-TEST(LeakDetectorTest, GcSawtoothNeverFires) {
-  Shape shape;
-  shape.base_bytes = 900 * kMiB;
-  shape.gc_bytes = 250 * kMiB;
-  shape.gc_period = minutes(20);
-  shape.length = hours(120);
-  ExpectNeverFires(shape);
-}
-
-TEST(LeakDetectorTest, OneTimeStepUpNeverFires) {
-  for (double step_mib : {150.0, 600.0, 1500.0}) {
-    SCOPED_TRACE(std::to_string(step_mib) + " MiB step");
-    Shape shape;
-    shape.base_bytes = 1000 * kMiB;
-    shape.gc_bytes = 60 * kMiB;
-    shape.step_bytes = step_mib * kMiB;
-    shape.step_at = hours(50);
-    shape.length = hours(120);
-    ExpectNeverFires(shape);
+std::vector<NeverFiresCase> NeverFiresCases() {
+  std::vector<NeverFiresCase> cases;
+  {
+    Shape s = FiveDays(1200);
+    s.noise_bytes = 25 * kMiB;
+    cases.push_back({"FlatWithNoise", s});
   }
-}
-
-TEST(LeakDetectorTest, GrowthThatLevelsOffNeverFires) {
-  // +1 GiB approached exponentially, 95 % reached after 1.5 h to 7.5 h. (With a time
-  // constant of 3 h or more the steep start of a 1 GiB rise can fire briefly: see
-  // docs/memory-leak-detection.md.)
-  for (Duration tau : {minutes(30), minutes(90), minutes(150)}) {
-    SCOPED_TRACE("τ " + std::to_string(Hours(tau)) + " h");
-    Shape shape;
-    shape.base_bytes = 800 * kMiB;
-    shape.gc_bytes = 60 * kMiB;
-    shape.level_off_bytes = 1000 * kMiB;
-    shape.level_off_at = hours(50);
-    shape.level_off_tau = tau;
-    shape.length = hours(120);
-    ExpectNeverFires(shape);
+  {
+    Shape s = FiveDays(900, 250);
+    s.gc_period = minutes(20);
+    cases.push_back({"GcSawtooth", s});
   }
-}
-
-TEST(LeakDetectorTest, DailyCycleNeverFires) {
-  // Far from the limit and near it: at 2.6 GiB ± 20 % the rising half climbs ~110 MiB/h
-  // towards 3.1 GiB, which a 6 h window alone would project across 4 GiB within a day.
-  for (double base_mib : {1000.0, 2600.0}) {
-    SCOPED_TRACE(std::to_string(base_mib) + " MiB ± 20 %");
-    Shape shape;
-    shape.base_bytes = base_mib * kMiB;
-    shape.gc_bytes = 60 * kMiB;
-    shape.daily_fraction = 0.2;
-    shape.length = hours(120);
-    ExpectNeverFires(shape);
+  // A one-time step up (cache warm-up) at hour 50.
+  for (int step_mib : {150, 600, 1500}) {
+    Shape s = FiveDays(1000, 60);
+    s.step_bytes = step_mib * kMiB;
+    s.step_at = hours(50);
+    cases.push_back({"OneTimeStepUpOf" + std::to_string(step_mib) + "MiB", s});
   }
-}
-
-TEST(LeakDetectorTest, SlowRestartsNeverFire) {
+  // Growth that levels off: +1 GiB approached exponentially, 95 % reached after 1.5 h to
+  // 7.5 h. (With a time constant of 3 h or more the steep start of a 1 GiB rise can fire
+  // briefly: see docs/memory-leak-detection.md.)
+  for (int tau_minutes : {30, 90, 150}) {
+    Shape s = FiveDays(800, 60);
+    s.level_off_bytes = 1000 * kMiB;
+    s.level_off_at = hours(50);
+    s.level_off_tau = minutes(tau_minutes);
+    cases.push_back({"GrowthThatLevelsOffWithTau" + std::to_string(tau_minutes) + "Min", s});
+  }
+  // A daily cycle, far from the limit and near it: at 2.6 GiB ± 20 % the rising half
+  // climbs ~110 MiB/h towards 3.1 GiB, which a 6 h window alone would project across 4 GiB
+  // within a day.
+  for (int base_mib : {1000, 2600}) {
+    Shape s = FiveDays(base_mib, 60);
+    s.daily_fraction = 0.2;
+    cases.push_back({"DailyCycleAt" + std::to_string(base_mib) + "MiB", s});
+  }
+  // Restarts every ~14 h; after each the memory takes about an hour to warm back up (from
+  // 30 %, time constant 20 min), a climb that repeats after every restart.
   for (bool reported : {true, false}) {
-    SCOPED_TRACE(reported ? "restarts reported" : "restarts inferred");
-    // Restarts every ~14 h; after each the memory takes about an hour to warm back up
-    // (from 30 %, time constant 20 min), a climb that repeats after every restart.
-    Shape shape;
-    shape.base_bytes = 1100 * kMiB;
-    shape.gc_bytes = 60 * kMiB;
-    shape.restart_every = hours(14);
-    shape.warmup_tau = minutes(20);
-    shape.report_restarts = reported;
-    shape.length = hours(120);
-    ExpectNeverFires(shape);
+    Shape s = FiveDays(1100, 60);
+    s.restart_every = hours(14);
+    s.warmup_tau = minutes(20);
+    s.report_restarts = reported;
+    cases.push_back({std::string("SlowRestarts") + (reported ? "Reported" : "Inferred"), s});
   }
+  return cases;
 }
+
+class LeakDetectorNeverFiresTest : public ::testing::TestWithParam<NeverFiresCase> {};
+
+TEST_P(LeakDetectorNeverFiresTest, NeverFires) { ExpectNeverFires(GetParam().shape); }
+
+INSTANTIATE_TEST_SUITE_P(NonLeaks, LeakDetectorNeverFiresTest, ::testing::ValuesIn(NeverFiresCases()),
+                         [](const ::testing::TestParamInfo<NeverFiresCase>& row) { return row.param.name; });
 
 TEST(LeakDetectorTest, TinyStepsAfterALongTiedRunNeverFire) {
   // Memory reported as exactly the same number for hours, then one page more: the

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/analyzer/alert.h"
-#include "offmon/analyzer/notification.h"
+#include "offmon/notify/notification.h"
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -66,8 +66,8 @@ class AlertsTest : public ::testing::Test {
 
   // A notification of `receiver` about the transition recorded at `at` (or a repeat),
   // queued at `at`, as the daemon's sender queues it. Returns it with its seq.
-  analyzer::Notification Queue(std::string receiver, std::string reason, std::string alert, Labels labels, int64_t at) {
-    analyzer::Notification n;
+  notify::Notification Queue(std::string receiver, std::string reason, std::string alert, Labels labels, int64_t at) {
+    notify::Notification n;
     n.receiver = std::move(receiver);
     n.reason = std::move(reason);
     n.transition.at = TimePoint(std::chrono::seconds(kStart + at));
@@ -77,21 +77,21 @@ class AlertsTest : public ::testing::Test {
     n.transition.active_since = n.transition.at;
     n.key = analyzer::Fingerprint(n.transition.alert, n.transition.labels);
     n.id = n.receiver + "-" + n.reason + "-" + std::to_string(at);
-    auto seq = store_handle_->AppendEvent(EventKind::kNotificationQueued, "notify", analyzer::EncodeNotification(n),
+    auto seq = store_handle_->AppendEvent(EventKind::kNotificationQueued, "notify", notify::EncodeNotification(n),
                                           n.transition.at);
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
     n.seq = seq.has_value() ? *seq : 0;
     return n;
   }
-  void Delivered(const analyzer::Notification& n, int64_t at, int status, int attempts) {
+  void Delivered(const notify::Notification& n, int64_t at, int status, int attempts) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationDelivered, "notify",
-                                          analyzer::EncodeDelivered(n, status, attempts),
+                                          notify::EncodeDelivered(n, status, attempts),
                                           TimePoint(std::chrono::seconds(kStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }
-  void Failed(const analyzer::Notification& n, int64_t at, int status, std::string_view reason, int attempts) {
+  void Failed(const notify::Notification& n, int64_t at, int status, std::string_view reason, int attempts) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationFailed, "notify",
-                                          analyzer::EncodeFailed(n, status, reason, attempts),
+                                          notify::EncodeFailed(n, status, reason, attempts),
                                           TimePoint(std::chrono::seconds(kStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }

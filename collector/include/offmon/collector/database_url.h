@@ -16,6 +16,7 @@
 
 #include "offmon/common/config.h"
 #include "offmon/common/result.h"
+#include "offmon/common/secrets.h"  // ScrubSecrets, SecretFileModeWarning: what callers scrub with
 
 namespace offmon::collector {
 
@@ -85,14 +86,5 @@ std::string UrlPassword(std::string_view url);
 // would split at '@', and, when libpq cannot parse the string, the whole of it and each
 // word of it. Longest first.
 std::vector<std::string> UrlSecrets(std::string_view url);
-
-// Replaces every occurrence of `secret` (when non-empty) in `text` with "***".
-std::string ScrubSecret(std::string text, std::string_view secret);
-// ScrubSecret for each of `secrets`, in order.
-std::string ScrubSecrets(std::string text, const std::vector<std::string>& secrets);
-
-// A warning when `path` can be read or written by group or others (mode & 077), naming
-// `what` ("url_file /x") and the mode; empty otherwise or when stat fails.
-std::string SecretFileModeWarning(const std::filesystem::path& path, std::string_view what);
 
 }  // namespace offmon::collector

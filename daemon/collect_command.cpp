@@ -1,0 +1,37 @@
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "offmon/daemon/commands.h"
+#include "collector_registry_impl.h"
+#include "daemon_impl.h"
+#include "offmon/store/daemon_lock.h"
+#include "offmon/store/store_command.h"
+
+namespace offmon::daemon {
+
+void AddCollectCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("collect",
+                                 "Run the collectors in the foreground until SIGTERM/SIGINT (SIGHUP reloads the config)");
+  auto* once = cmd->add_flag("--once")->description("Run one cycle of every collector, store it and exit");
+  cmd->callback([&ctx, once] {
+    // Held until the command returns; a second daemon on this store refuses (exit 16) before it
+    // touches the running one's log.
+    auto lock = store::LockStoreForDaemon(ctx.store_path);
+    if (!lock) return ctx.Fail(lock.error());
+    auto log = MakeDaemonLogger(ctx.config.log);
+    if (!log) return ctx.Fail(log.error());
+    auto store = store::OpenStoreForCommand(ctx, /*read_only=*/false);
+    if (!store) return ctx.Fail(store.error());
+    DaemonOptions options{ctx.config, ctx.config_path, ctx.store_path, once->count() > 0, &BuildCollectors};
+    ctx.exit_code = RunDaemon(options, **store, *ctx.clock, **log);
+    if (once->count() > 0 && ctx.exit_code == kExitOk) {
+      auto info = (*store)->Info();
+      if (info) *ctx.out << fmt::format("stored one cycle in {} ({} series)\n", ctx.store_path, info->series);
+    }
+  });
+}
+
+}  // namespace offmon::daemon

@@ -1,0 +1,553 @@
+#include "offmon/notify/notification_sender.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <iterator>
+#include <optional>
+#include <random>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "offmon/common/secrets.h"
+#include "offmon/notify/notification_payload.h"
+#include "offmon/store/store.h"
+#include "tls_client_impl.h"
+
+namespace offmon::notify {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kEventPage = 512;
+// Notifications kept in memory while the store refuses to queue them (disk full, busy).
+constexpr size_t kMaxUnwritten = 10'000;
+constexpr size_t kMaxResponseBytes = 64 * 1024;
+constexpr size_t kMaxReasonBytes = 200;
+// Path and query pieces this long are scrubbed from receivers' error texts ("api",
+// "v2", "hooks" are not secrets; tokens are long).
+constexpr size_t kMinSecretPiece = 8;
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+// The whole content of a secret file, trimmed. Errors name the file, never the content.
+Result<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::NotFound(fmt::format("{} {}: cannot read", what, path));
+  std::string text;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  const size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return Status::InvalidArgument(fmt::format("{} {} is empty", what, path));
+  text = text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+  return text;
+}
+
+bool Retryable(int status) { return status >= 500 || status == 408 || status == 429; }
+
+bool PowerOfTwo(int n) { return n > 0 && (n & (n - 1)) == 0; }
+
+}  // namespace
+
+Duration RetryDelay(int attempt, Duration initial, Duration max, double unit_random) {
+  Duration d = initial;
+  for (int i = 1; i < attempt && d < max; ++i) d *= 2;
+  d = std::min(d, max);
+  const double jitter = std::clamp(unit_random, 0.0, 1.0);
+  return Duration(d.count() / 2 + static_cast<int64_t>(static_cast<double>(d.count() - d.count() / 2) * jitter));
+}
+
+class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
+ public:
+  Lane(asio::io_context& io, store::Store& store, const ReceiverConfig& config, const NotifyConfig& notify,
+       const Clock& clock, spdlog::logger& log, UnitRandom random, std::string host_name)
+      : io_(io),
+        store_(store),
+        config_(config),
+        notify_(notify),
+        clock_(clock),
+        log_(log),
+        random_(std::move(random)),
+        host_name_(std::move(host_name)),
+        retry_timer_(io),
+        watchdog_(io),
+        resolver_(io) {}
+
+  const std::string& name() const { return config_.name; }
+
+  // Resolves the receiver's URL and key; on failure the lane stays idle (logged once).
+  void Start(int64_t cursor, int64_t pending) {
+    cursor_ = scan_ = cursor;
+    pending_ = pending;
+    std::string url = config_.url;
+    if (!config_.url_file.empty()) {
+      auto text = ReadSecretFile(config_.url_file, "url_file");
+      if (!text) return Disable(text.error().message());
+      url = std::move(*text);
+      if (std::string warning = SecretFileModeWarning(config_.url_file, "url_file " + config_.url_file); !warning.empty()) {
+        log_.warn("notify: receiver {}: {}", name(), warning);
+      }
+    }
+    if (url.empty() && config_.type == "pagerduty") url = "https://events.pagerduty.com/v2/enqueue";
+    if (!config_.routing_key_file.empty()) {
+      auto key = ReadSecretFile(config_.routing_key_file, "routing_key_file");
+      if (!key) return Disable(key.error().message());
+      routing_key_ = std::move(*key);
+    }
+    auto parsed = ParseHttpUrl(url);
+    if (!parsed) return Disable(parsed.error().message());
+    url_ = std::move(*parsed);
+    if (url_.https) {
+      auto context = NewTlsClientContext({config_.ca_file, config_.tls_insecure_skip_verify});
+      if (!context) return Disable(context.error().message());
+      tls_context_ = std::move(*context);
+      if (config_.tls_insecure_skip_verify) {
+        log_.warn("notify: receiver {}: tls_insecure_skip_verify: its certificate is NOT verified, so anyone on the "
+                  "path can read and change its notifications",
+                  name());
+      }
+    } else if (!config_.ca_file.empty() || config_.tls_insecure_skip_verify) {
+      log_.warn("notify: receiver {}: ca_file and tls_insecure_skip_verify are for https:// URLs; this one is http://",
+                name());
+    }
+    // What a receiver's error text might echo: the URL, its target, and the pieces of
+    // its path and query (webhook tokens), longest first; and the routing key.
+    secrets_ = {url, url_.target, routing_key_};
+    size_t begin = 0;
+    const std::string& target = url_.target;
+    while (begin < target.size()) {
+      const size_t end = std::min(target.find_first_of("/?&=", begin), target.size());
+      if (end - begin >= kMinSecretPiece) secrets_.push_back(target.substr(begin, end - begin));
+      begin = end + 1;
+    }
+    std::erase_if(secrets_, [](const std::string& piece) { return piece.size() < 2; });
+    std::sort(secrets_.begin(), secrets_.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    Wake();
+  }
+
+  void Wake() {
+    if (busy_ || stopped_ || disabled_) return;
+    busy_ = true;
+    Next();
+  }
+
+  void Stop() {
+    stopped_ = true;
+    retry_timer_.cancel();
+    watchdog_.cancel();
+    resolver_.cancel();
+    CloseSocket();
+  }
+
+  void Queued() { ++pending_; }
+  int64_t pending() const { return pending_; }
+
+ private:
+  void Disable(const std::string& why) {
+    disabled_ = true;
+    log_.error("notify: receiver {}: not sending, notifications stay queued: {}", name(), why);
+  }
+
+  // Finds the next queued notification of this receiver after scan_.
+  void Next() {
+    while (true) {
+      auto page = store_.ReadEvents(scan_, EventKind::kNotificationQueued, kEventPage);
+      if (!page) {
+        log_.error("notify: receiver {}: cannot read the outbox: {}", name(), page.error().ToString());
+        busy_ = false;
+        return;
+      }
+      if (page->empty()) {
+        busy_ = false;
+        return;
+      }
+      for (const store::Event& e : *page) {
+        scan_ = e.seq;
+        auto n = DecodeNotification(e.payload, e.seq);
+        if (!n) {
+          log_.error("notify: event {}: {}", e.seq, n.error().ToString());
+          continue;
+        }
+        if (n->receiver != name()) continue;
+        current_ = std::move(*n);
+        attempts_ = 0;
+        Attempt();
+        return;
+      }
+    }
+  }
+
+  void Attempt() {
+    ++attempts_;
+    const uint64_t attempt = ++attempt_id_;
+    const HttpPost post = BuildPost(config_, url_, *current_, clock_.Now(), routing_key_, host_name_);
+    request_ = {};
+    request_.method(http::verb::post);
+    request_.target(post.target);
+    request_.version(11);
+    request_.set(http::field::host, HttpHostHeader(url_));
+    request_.set(http::field::user_agent, "offmon");
+    request_.set(http::field::content_type, "application/json");
+    request_.set("Idempotency-Key", current_->id);
+    request_.set(http::field::connection, "close");
+    request_.body() = post.body;
+    request_.prepare_payload();
+    timed_out_ = false;
+    watchdog_.expires_after(notify_.timeout);
+    watchdog_.async_wait([self = shared_from_this(), attempt](const boost::system::error_code& ec) {
+      if (ec || self->stopped_ || attempt != self->attempt_id_) return;
+      self->timed_out_ = true;  // covers resolving, connecting, the TLS handshake and the exchange
+      self->resolver_.cancel();
+      self->CloseSocket();
+    });
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this(), attempt](const boost::system::error_code& ec,
+                                                                 tcp::resolver::results_type results) {
+                              if (self->stopped_ || attempt != self->attempt_id_) return;
+                              if (ec) return self->OnError("cannot resolve the host", ec);
+                              self->Connect(attempt, results);
+                            });
+  }
+
+  void Connect(uint64_t attempt, const tcp::resolver::results_type& results) {
+    auto connected = [self = shared_from_this(), attempt](const boost::system::error_code& ec, const tcp::endpoint&) {
+      if (self->stopped_ || attempt != self->attempt_id_) return;
+      if (ec) return self->OnError("cannot connect", ec);
+      if (self->tls_stream_) return self->Handshake(attempt);
+      self->Write(*self->stream_, attempt);
+    };
+    if (!tls_context_) {
+      stream_.emplace(io_);
+      stream_->async_connect(results, std::move(connected));
+      return;
+    }
+    tls_stream_.emplace(io_, *tls_context_);
+    if (std::string why; !PrepareTlsConnection(tls_stream_->native_handle(), url_.host, &why)) {
+      EndAttempt();
+      return Retry("TLS: " + why);
+    }
+    beast::get_lowest_layer(*tls_stream_).async_connect(results, std::move(connected));
+  }
+
+  void Handshake(uint64_t attempt) {
+    tls_stream_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), attempt](
+                                                                     const boost::system::error_code& ec) {
+      if (self->stopped_ || attempt != self->attempt_id_) return;
+      if (ec) {
+        if (auto rejection = CertificateRejection(self->tls_stream_->native_handle())) {
+          return self->OnCertificateRejected(*rejection);
+        }
+        return self->OnError("TLS handshake failed", ec);
+      }
+      self->Write(*self->tls_stream_, attempt);
+    });
+  }
+
+  // `stream` is stream_ or tls_stream_. A callback touches it only while its attempt is
+  // current and the lane not stopped: EndAttempt, which resets both, moves the attempt
+  // id on, and Stop only closes the socket.
+  template <typename Stream>
+  void Write(Stream& stream, uint64_t attempt) {
+    http::async_write(stream, request_,
+                      [self = shared_from_this(), &stream, attempt](const boost::system::error_code& ec, size_t) {
+                        if (self->stopped_ || attempt != self->attempt_id_) return;
+                        if (ec) return self->OnError("cannot send", ec);
+                        self->Read(stream, attempt);
+                      });
+  }
+
+  template <typename Stream>
+  void Read(Stream& stream, uint64_t attempt) {
+    buffer_.clear();
+    parser_.emplace();
+    parser_->body_limit(kMaxResponseBytes);
+    http::async_read(stream, buffer_, *parser_,
+                     [self = shared_from_this(), attempt](const boost::system::error_code& ec, size_t) {
+                       if (self->stopped_ || attempt != self->attempt_id_) return;
+                       if (ec && !self->CompleteDespiteTruncation(ec)) return self->OnError("no response", ec);
+                       self->OnResponse();
+                     });
+  }
+
+  // A receiver may close TLS without close_notify right after a body that ends at the
+  // close (no Content-Length): OpenSSL calls that "stream truncated", but the response
+  // is whole. Anything cut short before its end is still an error.
+  bool CompleteDespiteTruncation(const boost::system::error_code& ec) {
+    if (ec != asio::ssl::error::stream_truncated || !parser_->is_header_done()) return false;
+    boost::system::error_code eof;
+    parser_->put_eof(eof);
+    return !eof && parser_->is_done();
+  }
+
+  void CloseSocket() {
+    boost::system::error_code ignored;
+    if (stream_) stream_->socket().close(ignored);
+    if (tls_stream_) beast::get_lowest_layer(*tls_stream_).socket().close(ignored);
+  }
+
+  // No TLS close_notify is sent: the request said Connection: close and the response is
+  // complete, so there is nothing left to protect from truncation.
+  void EndAttempt() {
+    ++attempt_id_;  // late callbacks of this attempt are ignored
+    watchdog_.cancel();
+    CloseSocket();
+    stream_.reset();
+    tls_stream_.reset();
+  }
+
+  void OnResponse() {
+    const auto& response = parser_->get();
+    const int status = static_cast<int>(response.result_int());
+    std::string body = response.body().substr(0, kMaxReasonBytes);
+    parser_.reset();
+    EndAttempt();
+    rejection_logged_.clear();  // the certificate was accepted: a later rejection is news
+    if (status >= 200 && status < 300) return Finish(true, status, "");
+    std::string reason = fmt::format("HTTP {}", status);
+    for (char& c : body) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    if (!body.empty()) reason += ": " + body;
+    for (const std::string& secret : secrets_) reason = ScrubSecret(std::move(reason), secret);
+    if (Retryable(status)) return Retry(reason);
+    Finish(false, status, reason);
+  }
+
+  void OnError(std::string_view what, const boost::system::error_code& ec) {
+    EndAttempt();
+    std::string reason = timed_out_ ? fmt::format("timed out after {}", FormatDurationShort(notify_.timeout))
+                                    : fmt::format("{}: {}", what, ec.message());
+    Retry(reason);
+  }
+
+  // A rejected certificate is retried like a receiver that is down (a renewed
+  // certificate or a fixed ca_file ends it; nothing is lost), but it is a configuration
+  // problem, so it is one error line per reason instead of a warning per retry.
+  void OnCertificateRejected(const std::string& reason) {
+    EndAttempt();
+    if (reason != rejection_logged_) {
+      log_.error("notify: receiver {}: {} (host {}); not delivered, notifications stay queued and are retried", name(),
+                 reason, url_.host);
+      rejection_logged_ = reason;
+    }
+    Retry(reason, /*logged=*/true);
+  }
+
+  // `logged`: the caller has logged this failure; no retry warning.
+  void Retry(const std::string& reason, bool logged = false) {
+    const Duration delay = RetryDelay(attempts_, notify_.retry_initial, notify_.retry_max, Random());
+    if (!logged && PowerOfTwo(attempts_)) {
+      log_.warn("notify: receiver {}: {} {} attempt {} failed ({}), retrying in {}", name(), current_->reason,
+                current_->key, attempts_, reason, FormatDurationShort(delay));
+    }
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->stopped_) return;
+      self->Attempt();
+    });
+  }
+
+  void Finish(bool delivered, int status, const std::string& reason) {
+    const Notification& n = *current_;
+    const auto kind = delivered ? EventKind::kNotificationDelivered : EventKind::kNotificationFailed;
+    const std::string payload =
+        delivered ? EncodeDelivered(n, status, attempts_) : EncodeFailed(n, status, reason, attempts_);
+    if (auto seq = store_.AppendEvent(kind, "notify", payload, clock_.Now()); !seq) {
+      // Delivered all the same; after a restart it is sent again (at least once).
+      log_.error("notify: receiver {}: cannot record the outcome of {}: {}", name(), n.id, seq.error().ToString());
+    }
+    if (delivered) {
+      log_.info("notify: receiver {}: delivered {} {} (attempt {})", name(), n.reason, n.key, attempts_);
+    } else {
+      log_.error("notify: receiver {}: {} {} failed permanently: {}", name(), n.reason, n.key, reason);
+    }
+    cursor_ = n.seq;
+    pending_ = std::max<int64_t>(0, pending_ - 1);
+    current_.reset();
+    asio::post(io_, [self = shared_from_this()] {
+      if (self->stopped_) return;
+      self->Next();
+    });
+  }
+
+  double Random() {
+    if (random_) return random_();
+    return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
+  }
+
+  asio::io_context& io_;
+  store::Store& store_;
+  const ReceiverConfig& config_;
+  const NotifyConfig& notify_;
+  const Clock& clock_;
+  spdlog::logger& log_;
+  UnitRandom random_;
+  std::minstd_rand engine_{std::random_device{}()};
+  std::string host_name_;
+  HttpUrl url_;
+  std::vector<std::string> secrets_;  // the URL and its pieces: scrubbed from error texts
+  std::string routing_key_;  // secret
+  asio::steady_timer retry_timer_;
+  asio::steady_timer watchdog_;
+  tcp::resolver resolver_;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // https:// receivers only
+  std::optional<beast::tcp_stream> stream_;          // http://
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;  // https://
+  std::string rejection_logged_;  // the certificate rejection last logged; "" after a success
+  http::request<http::string_body> request_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  beast::flat_buffer buffer_;
+  std::optional<Notification> current_;
+  int64_t cursor_ = 0;  // the last queued notification with an outcome
+  int64_t scan_ = 0;    // how far the outbox has been read
+  int64_t pending_ = 0;
+  int attempts_ = 0;
+  uint64_t attempt_id_ = 0;
+  bool busy_ = false, stopped_ = false, disabled_ = false, timed_out_ = false;
+};
+
+NotificationSender::NotificationSender(asio::io_context& io, store::Store& store, const NotifyConfig& config,
+                                       const Clock& clock, spdlog::logger& log, UnitRandom random)
+    : store_(store), config_(config), clock_(clock), log_(log), router_(config) {
+  const std::string host = HostName();
+  for (const ReceiverConfig& r : config_.receivers) {
+    lanes_.push_back(std::make_shared<Lane>(io, store, r, config_, clock, log, random, host));
+  }
+  if (Status status = Restore(); !status.ok()) {
+    log_.error("notify: cannot restore the outbox, not sending: {}", status.ToString());
+    lanes_.clear();
+  }
+}
+
+NotificationSender::~NotificationSender() {
+  for (const auto& lane : lanes_) lane->Stop();
+}
+
+Status NotificationSender::Restore() {
+  std::map<std::string, int64_t> cursor;
+  for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
+    int64_t after = 0;
+    while (true) {
+      auto page = store_.ReadEvents(after, kind, kEventPage);
+      if (!page) return page.error();
+      if (page->empty()) break;
+      for (const store::Event& e : *page) {
+        after = e.seq;
+        auto outcome = DecodeOutcome(e.payload);
+        if (!outcome) continue;
+        int64_t& c = cursor[outcome->receiver];
+        c = std::max(c, outcome->queued_seq);
+      }
+    }
+  }
+  std::map<std::string, int64_t> pending;
+  int64_t after = 0;
+  while (true) {
+    auto page = store_.ReadEvents(after, EventKind::kNotificationQueued, kEventPage);
+    if (!page) return page.error();
+    if (page->empty()) break;
+    for (const store::Event& e : *page) {
+      after = e.seq;
+      auto n = DecodeNotification(e.payload, e.seq);
+      if (!n) continue;
+      router_.Apply(*n);
+      if (e.seq > cursor[n->receiver]) ++pending[n->receiver];
+    }
+  }
+  if (Status status = ReadNewSuppressions(); !status.ok()) return status;
+  for (const auto& lane : lanes_) lane->Start(cursor[lane->name()], pending[lane->name()]);
+  return Status::Ok();
+}
+
+Status NotificationSender::ReadNewSuppressions() {
+  // By kind: the log's other events (sample batches) are never read for this.
+  for (auto& [kind, seen] : suppression_seq_) {
+    while (true) {
+      auto page = store_.ReadEvents(seen, kind, kEventPage);
+      if (!page) return page.error();
+      if (page->empty()) break;
+      for (const store::Event& e : *page) {
+        seen = e.seq;
+        if (Status status = suppressions_.Apply(e); !status.ok()) log_.error("notify: {}", status.ToString());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+size_t NotificationSender::Queue(const std::vector<analyzer::Transition>& transitions, TimePoint now,
+                                 const std::map<std::string, analyzer::ActiveAlert>& active) {
+  if (Status status = ReadNewSuppressions(); !status.ok()) {
+    // Routing goes on with the silences and acknowledgements known so far.
+    log_.error("notify: cannot read silences and acknowledgements: {}", status.ToString());
+  }
+  // After a restart, the resolves a crash lost come before this evaluation's news.
+  std::vector<Notification> batch = router_.HealResolves(now, active);
+  for (Notification& n : router_.Route(transitions, suppressions_)) batch.push_back(std::move(n));
+  for (Notification& n : router_.Reconcile(now, active, suppressions_)) batch.push_back(std::move(n));
+  for (Notification& n : router_.Repeats(now, active, suppressions_)) batch.push_back(std::move(n));
+  // Those a failed write left over go first, in their order; they were routed already.
+  if (!unwritten_.empty()) {
+    batch.insert(batch.begin(), std::make_move_iterator(unwritten_.begin()), std::make_move_iterator(unwritten_.end()));
+    unwritten_.clear();
+  }
+  size_t queued = 0;
+  for (const Notification& n : batch) {
+    auto seq = store_.AppendEvent(EventKind::kNotificationQueued, "notify", EncodeNotification(n), now);
+    if (!seq) {
+      log_.error("notify: cannot queue {} notification(s), retrying at the next evaluation: {}", batch.size() - queued,
+                 seq.error().ToString());
+      break;
+    }
+    ++queued;
+    for (const auto& lane : lanes_) {
+      if (lane->name() == n.receiver) lane->Queued();
+    }
+  }
+  if (queued < batch.size()) {
+    unwritten_.assign(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(queued)),
+                      std::make_move_iterator(batch.end()));
+    if (unwritten_.size() > kMaxUnwritten) {
+      // A store that has refused writes for very long: the oldest go. A restart sends what
+      // is still true (Reconcile, HealResolves); only the history between is lost.
+      log_.error("notify: {} notifications could not be queued and are dropped", unwritten_.size() - kMaxUnwritten);
+      unwritten_.erase(unwritten_.begin(),
+                       unwritten_.begin() + static_cast<std::ptrdiff_t>(unwritten_.size() - kMaxUnwritten));
+    }
+  }
+  Wake();
+  return queued;
+}
+
+void NotificationSender::Wake() {
+  for (const auto& lane : lanes_) lane->Wake();
+}
+
+std::map<std::string, int64_t> NotificationSender::Backlog() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& lane : lanes_) out[lane->name()] = lane->pending();
+  for (const Notification& n : unwritten_) ++out[n.receiver];
+  return out;
+}
+
+}  // namespace offmon::notify
