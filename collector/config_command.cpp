@@ -7,6 +7,7 @@
 
 #include "offmon/collector/collect_command.h"
 #include "offmon/collector/database_url.h"
+#include "offmon/collector/http_endpoints.h"
 #include "offmon/collector/notification_payload.h"
 
 namespace offmon::collector {
@@ -76,8 +77,18 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
   if (config.http.listen.empty()) {
     out << "http: disabled\n";
   } else {
-    out << fmt::format("http: listening on {} (/metrics, /healthz, /api/report), up to {} connections\n",
-                       config.http.listen, config.http.max_connections);
+    out << fmt::format("http: listening on {} (/metrics, /healthz, /api/report), up to {} connections{}\n",
+                       config.http.listen, config.http.max_connections,
+                       config.http.token_file.empty()
+                           ? ""
+                           : fmt::format("; bearer token from token_file {}", config.http.token_file));
+    if (!config.http.token_file.empty()) {
+      if (auto token = ReadHttpToken(config.http); !token) out << "warning: " << token.error().message() << '\n';
+    } else if (!IsLoopbackListen(config.http.listen)) {
+      out << fmt::format("warning: http: {} is not a loopback address and [http] token_file is not set: anyone who "
+                         "can reach it reads the metrics and the dashboard\n",
+                         config.http.listen);
+    }
   }
   for (const ReceiverConfig& r : config.notify.receivers) {
     const std::string where = !r.url_file.empty() ? fmt::format("url from url_file {}", r.url_file)

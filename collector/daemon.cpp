@@ -326,6 +326,7 @@ class DaemonLoop {
     sources.clock = &clock_;
     sources.store_path = options_.store_path;
     sources.report_json = options_.report_json;
+    sources.dashboard = options_.dashboard;
     sources.outbox_backlog = [this] { return sender_ ? sender_->Backlog() : std::map<std::string, int64_t>{}; };
     http_ = std::make_unique<DaemonHttp>(io_, std::move(sources), log_);
     http_->Apply(config_.http);

@@ -32,10 +32,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   offmon::store::AddStoreCommand(app, ctx);
-  // The daemon appends the report to the monitor log, and serves it on /api/report,
-  // through these hooks.
+  // The daemon appends the report to the monitor log, serves it on /api/report and the
+  // dashboard on /, through these hooks.
   offmon::collector::AddCollectCommand(app, ctx, offmon::tools::MonitorLogReport(),
-                                       offmon::tools::HttpReportJson());
+                                       offmon::tools::HttpReportJson(), offmon::tools::HttpDashboard());
   offmon::collector::AddImportCommand(app, ctx);
   offmon::collector::AddConfigCommand(app, ctx);
   offmon::collector::AddInitCommand(app, ctx);

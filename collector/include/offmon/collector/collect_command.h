@@ -11,9 +11,10 @@ class App;
 
 namespace offmon::collector {
 
-// `after_analysis` and `report_json` are passed to the daemon (DaemonOptions); default none.
+// `after_analysis`, `report_json` and `dashboard` are passed to the daemon
+// (DaemonOptions); default none.
 void AddCollectCommand(CLI::App& app, CliContext& ctx, AfterAnalysis after_analysis = nullptr,
-                       ReportJson report_json = nullptr);
+                       ReportJson report_json = nullptr, Dashboard dashboard = nullptr);
 void AddImportCommand(CLI::App& app, CliContext& ctx);
 void AddConfigCommand(CLI::App& app, CliContext& ctx);
 void AddInitCommand(CLI::App& app, CliContext& ctx);

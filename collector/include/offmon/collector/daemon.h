@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "offmon/collector/collector.h"
@@ -62,6 +64,19 @@ using AfterAnalysis = std::function<void(const AnalysisDone&)>;
 // becomes a 500 response with its message.
 using ReportJson = std::function<Result<std::string>(store::Store& store, const Config& config, TimePoint at)>;
 
+// One answer of the web dashboard (query/dashboard.h) for the HTTP listener.
+struct DashboardReply {
+  unsigned status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // security headers
+};
+// The dashboard's answer to GET `target` as of `at` (a 404 reply for a path it does not
+// serve), for every path the listener has no endpoint of its own for. Set by the app
+// layer for the same reason as ReportJson; same thread and error rules.
+using Dashboard = std::function<Result<DashboardReply>(store::Store& store, const Config& config, TimePoint at,
+                                                       std::string_view target)>;
+
 struct DaemonOptions {
   Config config;
   std::string config_path;  // reread on SIGHUP; empty: nothing to reload
@@ -70,6 +85,7 @@ struct DaemonOptions {
   CollectorFactory factory = nullptr;
   AfterAnalysis after_analysis = nullptr;  // default: none
   ReportJson report_json = nullptr;        // GET /api/report; default none (404)
+  Dashboard dashboard = nullptr;           // GET /, /charts, /alerts, /static/*, /api/*; default none
 };
 
 // Runs until a signal (or, with once, one cycle), writing to `store`, which it uses from

@@ -6,7 +6,14 @@
 //   GET /healthz     200 "ok" when every collector succeeded within twice its interval,
 //                    else 503 with one reason per line
 //   GET /api/report  the health report as JSON (through the app layer's ReportJson)
-//   GET /            a short index; anything else 404
+//   anything else    the web dashboard (through the app layer's Dashboard hook:
+//                    /, /charts, /alerts, /static/*, /api/overview, ...); without the
+//                    hook, / is a short index and anything else 404
+//
+// With a bearer token ([http] token_file, docs/dashboard.md), every path but /healthz
+// needs `Authorization: Bearer TOKEN`, else 401; the comparison takes the same time
+// wherever the given token differs. Every response carries X-Content-Type-Options:
+// nosniff; the dashboard's carry its own security headers too (a Content-Security-Policy).
 //
 // Thread safety: the daemon's event loop thread only (it reads the store and the
 // daemon's status in place).
@@ -15,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "offmon/collector/daemon.h"
@@ -39,12 +47,17 @@ class HttpEndpoints {
     const Clock* clock = nullptr;
     std::string store_path;  // for offmon_daemon_store_size_bytes
     ReportJson report_json;
+    Dashboard dashboard;
     OutboxBacklog outbox_backlog;
     std::shared_ptr<const HttpStats> http_stats;
   };
   explicit HttpEndpoints(Sources sources) : sources_(std::move(sources)) {}
 
   HttpResponse Handle(const HttpRequest& request);
+
+  // The bearer token every path but /healthz requires from now on: nullopt for none; an
+  // empty string refuses every such request (a token_file that cannot be read).
+  void SetToken(std::optional<std::string> token) { token_ = std::move(token); }
 
   // The daemon's own families (offmon_daemon_*) at `now`.
   std::vector<OwnFamily> OwnFamilies(TimePoint now) const;
@@ -53,8 +66,16 @@ class HttpEndpoints {
   HttpResponse Metrics(const HttpRequest& request);
   HttpResponse Healthz();
   HttpResponse Report();
+  HttpResponse DashboardPage(const HttpRequest& request);
+  bool Authorized(const HttpRequest& request) const;
 
   Sources sources_;
+  std::optional<std::string> token_;
 };
+
+// The token of [http] token_file: the file's content without surrounding blanks and
+// newlines. nullopt when token_file is "" (no token); IOError naming the file (never its
+// content) when it cannot be read, InvalidArgument when it holds no token.
+Result<std::optional<std::string>> ReadHttpToken(const HttpConfig& config);
 
 }  // namespace offmon::collector
