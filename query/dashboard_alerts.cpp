@@ -72,15 +72,17 @@ Result<std::string> RenderAlertsFragment(store::Store& store, const Config& conf
       "as of {}</p>\n",
       ChartRangeName(range), episodes.size(), open, DashboardTime(at));
   if (!episodes.empty()) {
-    out += "<table><thead><tr><th>Severity</th><th>Alert</th><th>Fired</th><th>Resolved</th><th>Duration</th>"
-           "<th>Summary</th><th>Notifications</th></tr></thead><tbody>\n";
+    out +=
+        "<table><thead><tr><th>Severity</th><th>Alert</th><th>Fired</th><th>Resolved</th><th>Duration</th>"
+        "<th>Summary</th><th>Notifications</th></tr></thead><tbody>\n";
   }
   size_t listed = 0;
   for (const AlertEpisode* e : episodes) {
     if (++listed > kMaxEpisodes) break;
     const std::string_view severity = analyzer::SeverityName(e->severity);
     std::string summary = HtmlEscape(e->summary);
-    if (!e->inhibited_by.empty()) summary += " <span class=\"muted\">[caused by " + HtmlEscape(e->inhibited_by) + "]</span>";
+    if (!e->inhibited_by.empty())
+      summary += " <span class=\"muted\">[caused by " + HtmlEscape(e->inhibited_by) + "]</span>";
     out += fmt::format(
         "<tr class=\"episode\" data-alert=\"{1}\"><td class=\"{0}\">{0}{2}</td><td class=\"mono\">{3}</td>"
         "<td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td><td>{8}</td></tr>\n",

@@ -3,6 +3,7 @@
 // for the database (events/hour, response time), each with its alert markers.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "alert_history_impl.h"
@@ -48,15 +49,19 @@ Status Group(store::Store& store, std::string_view metric, std::string_view labe
 
 // One chart: `series` over the range, rendered as inline SVG (the XML declaration of the
 // standalone document dropped).
+// `min_step`: epochs are hourly, so a channel's chart takes at least an hour a point, else
+// its line would be dots with gaps between them (as `offmon trend` widens a sparse step).
 Result<std::string> Chart(store::Store& store, const std::vector<store::SeriesInfo>& series,
                           const std::vector<AlertEpisode>& episodes, TimePoint at, ChartRange range,
-                          const std::string& title, std::string_view kind, const std::string& name) {
+                          const std::string& title, std::string_view kind, const std::string& name,
+                          Duration min_step = Duration(0)) {
   const TimePoint to = at + Duration(1);
   TrendView view;
   view.selector = title;
   view.since = std::string(ChartRangeName(range));
   view.until = at;
-  OFFMON_RETURN_IF_ERROR(FillView(store, series, episodes, to - ChartRangeLength(range), to, StepOf(range), view));
+  const Duration step = std::max(StepOf(range), min_step);
+  OFFMON_RETURN_IF_ERROR(FillView(store, series, episodes, to - ChartRangeLength(range), to, step, view));
   std::string svg = RenderSvg(view);
   if (svg.starts_with("<?xml")) svg.erase(0, svg.find('\n') + 1);
   return fmt::format("<div class=\"chart\" data-kind=\"{}\" data-name=\"{}\">\n{}</div>\n", kind, HtmlEscape(name),
@@ -88,7 +93,8 @@ Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, Char
   out += "</section>\n<section id=\"channel-charts\"><h2>Channels: participants per epoch, baseline band</h2>\n";
   if (channels.empty()) out += "<p class=\"muted\">no data: no epoch_participants series in the store</p>\n";
   for (const auto& [name, series] : channels) {
-    auto chart = Chart(store, series, episodes, at, range, "participants of " + name, "channel", name);
+    auto chart =
+        Chart(store, series, episodes, at, range, "participants of " + name, "channel", name, std::chrono::hours(1));
     if (!chart) return chart.error();
     out += *chart;
   }

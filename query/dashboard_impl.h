@@ -17,8 +17,8 @@ enum class DashboardPage { kOverview, kCharts, kAlerts };
 // current, and <main> holding `fragment`, which the script replaces every
 // `refresh_seconds` by what `live_src` returns. `range_bar`: the charts' range links
 // (empty: none).
-std::string PageShell(DashboardPage page, std::string_view title, std::string_view live_src,
-                      std::string_view range_bar, const std::string& fragment, TimePoint at);
+std::string PageShell(DashboardPage page, std::string_view title, std::string_view live_src, std::string_view range_bar,
+                      const std::string& fragment, TimePoint at);
 
 // The embedded assets (generated from query/dashboard/ by CMake): nullptr for an unknown
 // name. `content_type` is set for a known one.

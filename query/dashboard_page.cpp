@@ -6,7 +6,6 @@
 
 #include "dashboard_impl.h"
 #include "offmon/query/dashboard.h"
-#include "offmon/store/buckets.h"
 #include "offmon/store/selector.h"
 #include "svg_chart_impl.h"
 #include "text_format_impl.h"
@@ -16,7 +15,7 @@ namespace offmon::query {
 namespace {
 
 constexpr Duration kSparklineRange = std::chrono::hours(1);
-constexpr Duration kSparklineStep = std::chrono::minutes(1);
+constexpr size_t kSparklinePoints = 60;
 constexpr double kSparkWidth = 120, kSparkHeight = 24;
 
 std::string Mebibytes(double bytes) { return fmt::format("{:.0f} MB", bytes / (1024.0 * 1024)); }
@@ -72,7 +71,8 @@ void StatusSection(const HealthReport& r, std::string& out) {
   out += fmt::format(
       "<section id=\"status\"><div class=\"status {0}\" data-status=\"{0}\">Status: {0}{1}</div>"
       "<div class=\"muted\">Report at {2}</div></section>\n",
-      status, r.soft() ? " <span class=\"muted\">(pending: seen, not yet held for its rule's <code>for</code>)</span>" : "",
+      status,
+      r.soft() ? " <span class=\"muted\">(pending: seen, not yet held for its rule's <code>for</code>)</span>" : "",
       HtmlEscape(FormatRfc3339(r.at)));
 }
 
@@ -81,8 +81,9 @@ void AlertsSection(const HealthReport& r, std::string& out) {
   if (r.alerts.empty()) out += "<p class=\"ok\">No alerts</p>\n";
   for (const AlertRow& a : r.alerts) {
     const std::string_view severity = analyzer::SeverityName(a.severity);
-    out += fmt::format("<div class=\"alert sev-{}{}\" data-alert=\"{}\" data-state=\"{}\">", severity,
-                       a.inhibited_by.empty() ? "" : " inhibited", HtmlEscape(a.alert), a.firing ? "firing" : "pending");
+    out +=
+        fmt::format("<div class=\"alert sev-{}{}\" data-alert=\"{}\" data-state=\"{}\">", severity,
+                    a.inhibited_by.empty() ? "" : " inhibited", HtmlEscape(a.alert), a.firing ? "firing" : "pending");
     out += fmt::format("<span class=\"{0}\">{0}</span> <span class=\"subject\">{1}</span>{2}<br>\n", severity,
                        HtmlEscape(SeriesKey(a.alert, a.labels).ToString()),
                        a.firing ? (a.escalated ? " <span class=\"muted\">(escalated)</span>" : "")
@@ -115,8 +116,9 @@ void ProcessesSection(const OverviewData& d, std::string& out) {
     out += "<p class=\"muted\">no data: no process series in the store</p></section>\n";
     return;
   }
-  out += "<table><thead><tr><th>Process</th><th>State</th><th>Uptime</th><th>Restarts (last hour)</th>"
-         "<th>Memory</th><th>CPU</th></tr></thead><tbody>\n";
+  out +=
+      "<table><thead><tr><th>Process</th><th>State</th><th>Uptime</th><th>Restarts (last hour)</th>"
+      "<th>Memory</th><th>CPU</th></tr></thead><tbody>\n";
   for (const ProcessStatus& p : r.processes) {
     const Reading* stale = StaleOf(p);
     const bool online = p.status == "online" || (p.status.empty() && p.up.present() && *p.up.value >= 1);
@@ -134,10 +136,9 @@ void ProcessesSection(const OverviewData& d, std::string& out) {
         "<td>{5}</td><td>{6}</td><td>{7}</td></tr>\n",
         HtmlEscape(p.name), stale != nullptr ? StaleMark(*stale, r.at) : "", online ? "ok" : "down",
         HtmlEscape(p.status.empty() ? "unknown" : p.status),
-        p.uptime_seconds.present()
-            ? HtmlEscape(FormatDurationShort(
-                  std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*p.uptime_seconds.value))))
-            : "no data",
+        p.uptime_seconds.present() ? HtmlEscape(FormatDurationShort(std::chrono::duration_cast<Duration>(
+                                         std::chrono::duration<double>(*p.uptime_seconds.value))))
+                                   : "no data",
         restarts, memory, cpu);
   }
   out += "</tbody></table></section>\n";
@@ -158,9 +159,9 @@ void DatabaseSection(const HealthReport& r, std::string& out) {
       "<tr><th>Response time</th><td>{}</td></tr>\n",
       Value(db.response_seconds,
             db.response_seconds.present() ? fmt::format("{:.0f} ms", *db.response_seconds.value * 1000) : "", r.at));
-  out += fmt::format("<tr><th>Events (last hour)</th><td>{}</td></tr>\n",
-                     Value(db.events_last_hour,
-                           db.events_last_hour.present() ? Thousands(*db.events_last_hour.value) : "", r.at));
+  out += fmt::format(
+      "<tr><th>Events (last hour)</th><td>{}</td></tr>\n",
+      Value(db.events_last_hour, db.events_last_hour.present() ? Thousands(*db.events_last_hour.value) : "", r.at));
   std::string latest;
   if (db.latest_epoch.present()) {
     latest = fmt::format("{:.0f}", *db.latest_epoch.value);
@@ -194,15 +195,16 @@ void EpochsSection(const HealthReport& r, std::string& out) {
     out += "<p class=\"muted\">no data: no sealed epochs in the store</p></section>\n";
     return;
   }
-  out += "<table><thead><tr><th>Epoch</th><th>Channel</th><th>Participants</th><th>Sealed</th><th>Published</th>"
-         "</tr></thead><tbody>\n";
+  out +=
+      "<table><thead><tr><th>Epoch</th><th>Channel</th><th>Participants</th><th>Sealed</th><th>Published</th>"
+      "</tr></thead><tbody>\n";
   for (const EpochRow& e : r.epochs) {
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                       e.epoch ? std::to_string(*e.epoch) : "-", HtmlEscape(e.channel), Thousands(
-                           static_cast<double>(e.participants)),
-                       DashboardTime(e.sealed_at),
-                       !e.published ? "unknown" : *e.published ? "<span class=\"ok\">yes</span>"
-                                                               : "<span class=\"down\">no</span>");
+                       e.epoch ? std::to_string(*e.epoch) : "-", HtmlEscape(e.channel),
+                       Thousands(static_cast<double>(e.participants)), DashboardTime(e.sealed_at),
+                       !e.published   ? "unknown"
+                       : *e.published ? "<span class=\"ok\">yes</span>"
+                                      : "<span class=\"down\">no</span>");
   }
   out += "</tbody></table>\n" + BehindNote(r) + "</section>\n";
 }
@@ -213,8 +215,9 @@ void ChannelsSection(const HealthReport& r, std::string& out) {
     out += "<p class=\"muted\">no data: no epoch_participants series in the store</p></section>\n";
     return;
   }
-  out += "<table><thead><tr><th>Channel</th><th>Last epoch</th><th>Sealed</th><th>Baseline</th></tr></thead>"
-         "<tbody>\n";
+  out +=
+      "<table><thead><tr><th>Channel</th><th>Last epoch</th><th>Sealed</th><th>Baseline</th></tr></thead>"
+      "<tbody>\n";
   for (const ChannelRow& c : r.channels) {
     std::string baseline = "no baseline yet (too few epochs)";
     if (c.baseline) {
@@ -224,10 +227,11 @@ void ChannelsSection(const HealthReport& r, std::string& out) {
         baseline += fmt::format(" ({:+.0f}%)", change == 0 ? 0.0 : change);
       }
     }
-    out += fmt::format("<tr class=\"channel\" data-channel=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td>"
-                       "</tr>\n",
-                       HtmlEscape(c.channel), c.last_participants ? Thousands(*c.last_participants) : "-",
-                       c.last_sealed_at ? DashboardTime(*c.last_sealed_at) : "-", HtmlEscape(baseline));
+    out += fmt::format(
+        "<tr class=\"channel\" data-channel=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td>"
+        "</tr>\n",
+        HtmlEscape(c.channel), c.last_participants ? Thousands(*c.last_participants) : "-",
+        c.last_sealed_at ? DashboardTime(*c.last_sealed_at) : "-", HtmlEscape(baseline));
   }
   out += "</tbody></table>\n" + BehindNote(r) + "</section>\n";
 }
@@ -248,10 +252,11 @@ void SystemSection(const HealthReport& r, std::string& out) {
   out += "<section id=\"system\"><h2>System resources</h2><table><tbody>\n";
   std::string memory = "<span class=\"muted\">no data</span>";
   if (s.memory_total_bytes.present() && s.memory_available_bytes.present()) {
-    memory = Value(s.memory_available_bytes,
-                   fmt::format("{} used | {} free", Gibibytes(*s.memory_total_bytes.value - *s.memory_available_bytes.value),
-                               Gibibytes(*s.memory_available_bytes.value)),
-                   r.at);
+    memory =
+        Value(s.memory_available_bytes,
+              fmt::format("{} used | {} free", Gibibytes(*s.memory_total_bytes.value - *s.memory_available_bytes.value),
+                          Gibibytes(*s.memory_available_bytes.value)),
+              r.at);
   }
   out += fmt::format("<tr><th>Memory</th><td>{}</td></tr>\n", memory);
   std::string load = "<span class=\"muted\">no data</span>";
@@ -276,7 +281,8 @@ void SystemSection(const HealthReport& r, std::string& out) {
   out += "</tbody></table></section>\n";
 }
 
-// Per process, the last hour of `metric` at one value per minute.
+// Per process, the last hour of `metric`: the raw samples, averaged in groups down to at
+// most kSparklinePoints (a daemon started a minute ago already draws a line).
 Status ReadSparklines(store::Store& store, std::string_view metric, TimePoint at,
                       std::map<std::string, Sparkline>* out) {
   auto selector = store::Selector::Parse(metric);
@@ -286,10 +292,21 @@ Status ReadSparklines(store::Store& store, std::string_view metric, TimePoint at
   for (const store::SeriesInfo& info : *series) {
     const std::string process(info.key.Label("process"));
     if (process.empty()) continue;
-    auto buckets = store::ReadBuckets(store, info.id, at - kSparklineRange, at + Duration(1), kSparklineStep);
-    if (!buckets) return buckets.error();
+    auto samples = store.ReadRange(info.id, at - kSparklineRange, at + Duration(1));
+    if (!samples) return samples.error();
+    const size_t group = (samples->size() + kSparklinePoints - 1) / kSparklinePoints;
     Sparkline& line = (*out)[process];
-    for (const store::RollupBucket& b : *buckets) line.values.push_back(b.avg());
+    for (size_t i = 0; i < samples->size(); i += group) {
+      const size_t end = std::min(samples->size(), i + group);
+      double sum = 0;
+      size_t n = 0;
+      for (size_t j = i; j < end; ++j) {
+        if (!std::isfinite((*samples)[j].value)) continue;  // a gap, not a point
+        sum += (*samples)[j].value;
+        ++n;
+      }
+      if (n > 0) line.values.push_back(sum / static_cast<double>(n));
+    }
   }
   return Status::Ok();
 }
@@ -335,8 +352,8 @@ std::string DashboardTime(TimePoint t) {
   return text;
 }
 
-std::string PageShell(DashboardPage page, std::string_view title, std::string_view live_src,
-                      std::string_view range_bar, const std::string& fragment, TimePoint at) {
+std::string PageShell(DashboardPage page, std::string_view title, std::string_view live_src, std::string_view range_bar,
+                      const std::string& fragment, TimePoint at) {
   auto link = [page](DashboardPage p, std::string_view href, std::string_view text) {
     return fmt::format("<a href=\"{}\"{}>{}</a>", href, p == page ? " class=\"current\"" : "", text);
   };
@@ -449,8 +466,8 @@ Result<DashboardResponse> ServeDashboard(store::Store& store, const Config& conf
     if (!fragment) return fragment.error();
     if (path.starts_with("/api/")) return Html(std::move(*fragment));
     const std::string live = fmt::format("/api/{}?range={}", alerts ? "alerts" : "charts", ChartRangeName(*range));
-    return Html(PageShell(alerts ? DashboardPage::kAlerts : DashboardPage::kCharts, alerts ? "Alerts" : "Charts",
-                          live, RangeBar(alerts ? "/alerts" : "/charts", *range), *fragment, at));
+    return Html(PageShell(alerts ? DashboardPage::kAlerts : DashboardPage::kCharts, alerts ? "Alerts" : "Charts", live,
+                          RangeBar(alerts ? "/alerts" : "/charts", *range), *fragment, at));
   }
   return DashboardResponse{404, "text/plain; charset=utf-8", "not found\n"};
 }

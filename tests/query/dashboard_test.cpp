@@ -128,7 +128,7 @@ TEST_F(DashboardTest, PagesLoadOnlyTheirOwnScriptAndStylesheet) {
   EXPECT_NE(html.find("<script src=\"/static/dashboard.js\" defer></script>"), std::string::npos);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_EQ(html.find(" style="), std::string::npos);
-  EXPECT_EQ(html.find("http://"), std::string::npos);   // nothing from elsewhere
+  EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing from elsewhere
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_NE(html.find("data-src=\"/api/overview\""), std::string::npos);
 }

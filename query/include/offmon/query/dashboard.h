@@ -61,7 +61,8 @@ Result<DashboardResponse> ServeDashboard(store::Store& store, const Config& conf
 std::string HtmlEscape(std::string_view text);
 
 // The overview: the health report plus, per process, the last hour of memory and CPU
-// for the sparklines (one value per minute with samples, oldest first).
+// for the sparklines (at most 60 values, each the mean of consecutive samples, oldest
+// first).
 struct Sparkline {
   std::vector<double> values;
 };
