@@ -68,6 +68,22 @@ Result<std::string> Chart(store::Store& store, const std::vector<store::SeriesIn
                      svg);
 }
 
+// Under a process's chart, each MemoryLeak still firing on its memory: the leak detector's
+// summary, which states the growth rate and when the limit is projected to be reached.
+std::string LeakNotes(const std::vector<AlertEpisode>& episodes, const std::vector<store::SeriesInfo>& series) {
+  std::string out;
+  for (const AlertEpisode& e : episodes) {
+    if (e.alert != "MemoryLeak" || e.resolved_at) continue;
+    const bool ours = std::any_of(series.begin(), series.end(), [&](const store::SeriesInfo& info) {
+      return info.key.name == "process_memory_bytes" && BelongsTo(e, info.key);
+    });
+    if (!ours) continue;
+    out += fmt::format("<p class=\"leak {}\" data-alert=\"MemoryLeak\">MemoryLeak since {}: {}</p>\n",
+                       analyzer::SeverityName(e.severity), DashboardTime(e.fired_at), HtmlEscape(e.summary));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, ChartRange range) {
@@ -89,6 +105,7 @@ Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, Char
     auto chart = Chart(store, series, episodes, at, range, "memory and CPU of " + name, "process", name);
     if (!chart) return chart.error();
     out += *chart;
+    out += LeakNotes(episodes, series);
   }
   out += "</section>\n<section id=\"channel-charts\"><h2>Channels: participants per epoch, baseline band</h2>\n";
   if (channels.empty()) out += "<p class=\"muted\">no data: no epoch_participants series in the store</p>\n";

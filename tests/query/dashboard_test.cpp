@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "offmon/analyzer/alert.h"
+#include "offmon/common/event_kind.h"
 #include "offmon/store/store.h"
 #include "support/temp_dir.h"
 
@@ -180,6 +182,27 @@ TEST_F(DashboardTest, ChartsDrawEveryProcessAndChannelWithPoints) {
   ASSERT_TRUE(page.has_value());
   EXPECT_NE(page->body.find("data-src=\"/api/charts?range=1h\""), std::string::npos);
   EXPECT_LT(page->body.size(), 200u * 1024);
+}
+
+TEST_F(DashboardTest, AFiringMemoryLeakIsMarkedAndSummarizedUnderItsProcessChart) {
+  for (int i = 0; i < 30; ++i) {
+    Add(SeriesKey("process_memory_bytes", {{"process", "w1"}}), at_ - std::chrono::minutes(i), 1e8 + (30 - i) * 1e7);
+  }
+  analyzer::Transition firing;
+  firing.at = at_ - 10min;
+  firing.alert = "MemoryLeak";
+  firing.state = analyzer::AlertState::kFiring;
+  firing.labels = {{"process", "w1"}};
+  firing.series = R"(process_memory_bytes{process="w1"})";
+  firing.summary = "w1 memory grows 1.2 GB/h; limit 4.0 GB: reaches it in 2h <soon>";
+  firing.active_since = at_ - 15min;
+  ASSERT_TRUE(
+      store_->AppendEvent(EventKind::kAlertTransition, "analyzer", analyzer::EncodeTransition(firing), firing.at)
+          .has_value());
+  auto html = RenderChartsFragment(*store_, at_, ChartRange::k1h);
+  ASSERT_TRUE(html.has_value()) << html.error().ToString();
+  EXPECT_NE(html->find("class=\"alert-marker\" data-alert=\"MemoryLeak\""), std::string::npos) << *html;
+  EXPECT_NE(html->find("reaches it in 2h &lt;soon&gt;</p>"), std::string::npos) << *html;
 }
 
 TEST_F(DashboardTest, ParsesRanges) {
