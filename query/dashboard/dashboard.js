@@ -10,6 +10,11 @@
   let refreshes = 0;
 
   async function refresh() {
+    // A hidden tab costs the daemon nothing; it catches up when shown again.
+    if (document.hidden) {
+      setTimeout(refresh, seconds * 1000);
+      return;
+    }
     try {
       const response = await fetch(main.dataset.src, { cache: "no-store", credentials: "same-origin" });
       if (!response.ok) throw new Error("HTTP " + response.status);
@@ -32,4 +37,7 @@
     }
   }
   setTimeout(refresh, seconds * 1000);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && updated) updated.textContent = "updating";
+  });
 })();
