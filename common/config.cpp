@@ -318,6 +318,7 @@ Status ParseHttp(const toml::table& http, std::string_view source_name, HttpConf
   OFFMON_RETURN_IF_ERROR(reader.Duration("idle_timeout", &out->idle_timeout));
   OFFMON_RETURN_IF_ERROR(reader.Duration("write_timeout", &out->write_timeout));
   OFFMON_RETURN_IF_ERROR(reader.Duration("stale_after", &out->stale_after));
+  OFFMON_RETURN_IF_ERROR(reader.String("token_file", &out->token_file));
   OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
   if (out->listen.empty()) return Status::Ok();
   std::string host;
@@ -355,6 +356,17 @@ Status ParseListenAddress(std::string_view listen, std::string* host, uint16_t* 
   *host = text;
   *port = static_cast<uint16_t>(value);
   return Status::Ok();
+}
+
+bool IsLoopbackListen(std::string_view listen) {
+  std::string host;
+  uint16_t port = 0;
+  if (!ParseListenAddress(listen, &host, &port).ok()) return false;
+  if (host.find(':') != std::string::npos) {
+    in6_addr addr{};
+    return inet_pton(AF_INET6, host.c_str(), &addr) == 1 && IN6_IS_ADDR_LOOPBACK(&addr);
+  }
+  return host.starts_with("127.");
 }
 
 // toml++ 3.3 reaches __builtin_unreachable when a non-ASCII character such as 'é' stands

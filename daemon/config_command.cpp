@@ -8,6 +8,7 @@
 #include "offmon/daemon/commands.h"
 #include "offmon/collector/database_url.h"
 #include "offmon/notify/notification_payload.h"
+#include "offmon/serve/http_endpoints.h"
 
 namespace offmon::daemon {
 
@@ -76,8 +77,18 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
   if (config.http.listen.empty()) {
     out << "http: disabled\n";
   } else {
-    out << fmt::format("http: listening on {} (/metrics, /healthz, /api/report), up to {} connections\n",
-                       config.http.listen, config.http.max_connections);
+    out << fmt::format("http: listening on {} (/metrics, /healthz, /api/report), up to {} connections{}\n",
+                       config.http.listen, config.http.max_connections,
+                       config.http.token_file.empty()
+                           ? ""
+                           : fmt::format("; bearer token from token_file {}", config.http.token_file));
+    if (!config.http.token_file.empty()) {
+      if (auto token = serve::ReadHttpToken(config.http); !token) out << "warning: " << token.error().message() << '\n';
+    } else if (!IsLoopbackListen(config.http.listen)) {
+      out << fmt::format("warning: http: {} is not a loopback address and [http] token_file is not set: anyone who "
+                         "can reach it reads the metrics and the dashboard\n",
+                         config.http.listen);
+    }
   }
   for (const ReceiverConfig& r : config.notify.receivers) {
     const std::string where = !r.url_file.empty() ? fmt::format("url from url_file {}", r.url_file)

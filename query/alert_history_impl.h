@@ -7,6 +7,8 @@
 // Thread safety: pure functions over values, except ReadDeliveries, which reads the store.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,39 @@ struct Delivery {
   int status = 0;                       // HTTP status of the last attempt (0: none)
   int attempts = 0;
   std::string error;  // failed: the receiver's answer, already scrubbed of secrets
+};
+
+// Notifications by outcome.
+struct DeliveryCounts {
+  size_t delivered = 0, failed = 0, pending = 0;
+  void Add(const Delivery& d) {
+    switch (d.state) {
+      case DeliveryState::kDelivered:
+        ++delivered;
+        break;
+      case DeliveryState::kFailed:
+        ++failed;
+        break;
+      case DeliveryState::kPending:
+        ++pending;
+        break;
+    }
+  }
+  size_t total() const { return delivered + failed + pending; }
+  size_t undelivered() const { return failed + pending; }
+  // "2 delivered, 1 failed": the non-zero counts.
+  std::string Text() const {
+    std::string out;
+    auto add = [&out](size_t n, std::string_view what) {
+      if (n == 0) return;
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{} {}", n, what);
+    };
+    add(delivered, "delivered");
+    add(failed, "failed");
+    add(pending, "pending");
+    return out;
+  }
 };
 
 struct AlertEpisode {

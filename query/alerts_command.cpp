@@ -40,39 +40,6 @@ std::string SummaryText(std::string summary, const std::string& inhibited_by) {
   return summary;
 }
 
-// Notifications by outcome.
-struct DeliveryCounts {
-  size_t delivered = 0, failed = 0, pending = 0;
-  void Add(const Delivery& d) {
-    switch (d.state) {
-      case DeliveryState::kDelivered:
-        ++delivered;
-        break;
-      case DeliveryState::kFailed:
-        ++failed;
-        break;
-      case DeliveryState::kPending:
-        ++pending;
-        break;
-    }
-  }
-  size_t total() const { return delivered + failed + pending; }
-  size_t undelivered() const { return failed + pending; }
-  // "2 delivered, 1 failed": the non-zero counts.
-  std::string Text() const {
-    std::string out;
-    auto add = [&out](size_t n, std::string_view what) {
-      if (n == 0) return;
-      if (!out.empty()) out += ", ";
-      out += fmt::format("{} {}", n, what);
-    };
-    add(delivered, "delivered");
-    add(failed, "failed");
-    add(pending, "pending");
-    return out;
-  }
-};
-
 bool Undelivered(const AlertEpisode& e) {
   return std::any_of(e.deliveries.begin(), e.deliveries.end(),
                      [](const Delivery& d) { return d.state != DeliveryState::kDelivered; });

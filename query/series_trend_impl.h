@@ -53,4 +53,12 @@ struct TrendView {
   std::vector<SeriesTrend> series;
 };
 
+// Reads every series of `series` over [from, to) at `step` into `view` (replacing what
+// it held): buckets, statistics, alert episodes of `episodes` overlapping the range,
+// baseline band. `offmon trend` and the dashboard's charts. The store's error when a
+// read fails.
+Status FillView(store::Store& store, const std::vector<store::SeriesInfo>& series,
+                const std::vector<AlertEpisode>& episodes, TimePoint from, TimePoint to, Duration step,
+                TrendView& view);
+
 }  // namespace offmon::query

@@ -183,8 +183,8 @@ Status ReadBaseline(store::Store& store, const TrendGrid& grid, TimePoint to, Se
   return Status::Ok();
 }
 
-// Reads every series of `series` over [from, to) at `step` into `view` (replacing what
-// it held): buckets, statistics, alert episodes, baseline.
+}  // namespace
+
 Status FillView(store::Store& store, const std::vector<store::SeriesInfo>& series,
                 const std::vector<AlertEpisode>& episodes, TimePoint from, TimePoint to, Duration step,
                 TrendView& view) {
@@ -228,6 +228,8 @@ Status FillView(store::Store& store, const std::vector<store::SeriesInfo>& serie
   }
   return Status::Ok();
 }
+
+namespace {
 
 void RunTrend(CliContext& ctx, const TrendOptions& options) {
   auto text = ResolveSelector(options);

@@ -23,6 +23,20 @@ DaemonHttp::DaemonHttp(boost::asio::io_context& io, HttpEndpoints::Sources sourc
 DaemonHttp::~DaemonHttp() = default;
 
 void DaemonHttp::Apply(const HttpConfig& config) {
+  // The token is read at every start and reload, even when the listener stays; never logged.
+  auto token = ReadHttpToken(config);
+  if (!token) {
+    log_.error("http: refusing every request but /healthz until the token can be read: {}",
+               token.error().ToString());
+    endpoints_->SetToken(std::string());
+  } else {
+    endpoints_->SetToken(std::move(*token));
+  }
+  if (!config.listen.empty() && config.token_file.empty() && !IsLoopbackListen(config.listen)) {
+    log_.warn("http: {} is not a loopback address and [http] token_file is not set: anyone who can reach it reads "
+              "the metrics and the dashboard",
+              config.listen);
+  }
   if (applied_ && SameListener(*applied_, config)) return;
   applied_ = config;
   listener_.reset();

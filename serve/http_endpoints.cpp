@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -47,18 +49,92 @@ double FileBytes(const std::string& path) {
 
 double Seconds(TimePoint t) { return static_cast<double>(ToMillis(t)) / 1000; }
 
+// Whether `given` equals `want`, in a time that depends on want's length only.
+bool SameSecret(std::string_view given, std::string_view want) {
+  unsigned diff = given.size() == want.size() ? 0u : 1u;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto a = static_cast<unsigned char>(want[i]);
+    const auto b = static_cast<unsigned char>(i < given.size() ? given[i] : '\0');
+    diff |= static_cast<unsigned>(a ^ b);
+  }
+  return diff == 0;
+}
+
+// The token of an "Authorization: Bearer TOKEN" header; empty for another scheme.
+std::string_view BearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  }
+  header.remove_prefix(kScheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  return header;
+}
+
+std::string_view Trim(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n";
+  const size_t begin = text.find_first_not_of(kBlanks);
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(kBlanks) - begin + 1);
+}
+
 }  // namespace
+
+Result<std::optional<std::string>> ReadHttpToken(const HttpConfig& config) {
+  if (config.token_file.empty()) return std::optional<std::string>();
+  std::ifstream in(config.token_file, std::ios::binary);
+  if (!in) return Status::IOError(fmt::format("[http] token_file {}: cannot be opened", config.token_file));
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IOError(fmt::format("[http] token_file {}: cannot be read", config.token_file));
+  const std::string_view token = Trim(content);
+  if (token.empty()) return Status::InvalidArgument(fmt::format("[http] token_file {}: empty", config.token_file));
+  if (token.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return Status::InvalidArgument(fmt::format("[http] token_file {}: holds more than one word", config.token_file));
+  }
+  return std::optional<std::string>(std::string(token));
+}
+
+bool HttpEndpoints::Authorized(const HttpRequest& request) const {
+  if (!token_) return true;
+  const std::string_view given = BearerToken(request.authorization);
+  return !token_->empty() && SameSecret(given, *token_);
+}
 
 HttpResponse HttpEndpoints::Handle(const HttpRequest& request) {
   const std::string_view path = PathOf(request.target);
-  if (path == "/metrics") return Metrics(request);
-  if (path == "/healthz") return Healthz();
-  if (path == "/api/report") return Report();
-  if (path == "/") {
-    return Text(200, "offmon\n/metrics      Prometheus metrics\n/healthz      collector health\n"
-                     "/api/report  the health report as JSON\n");
+  HttpResponse response;
+  if (path == "/healthz") {
+    response = Healthz();
+  } else if (!Authorized(request)) {
+    response = Text(401, "unauthorized: this listener needs \"Authorization: Bearer TOKEN\" ([http] token_file)\n");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"offmon\"");
+  } else if (path == "/metrics") {
+    response = Metrics(request);
+  } else if (path == "/api/report") {
+    response = Report();
+  } else if (sources_.dashboard) {
+    response = DashboardPage(request);
+  } else if (path == "/") {
+    response = Text(200, "offmon\n/metrics      Prometheus metrics\n/healthz      collector health\n"
+                         "/api/report  the health report as JSON\n");
+  } else {
+    response = Text(404, "not found (try /metrics, /healthz, /api/report)\n");
   }
-  return Text(404, "not found (try /metrics, /healthz, /api/report)\n");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return response;
+}
+
+HttpResponse HttpEndpoints::DashboardPage(const HttpRequest& request) {
+  auto reply = sources_.dashboard(*sources_.store, *sources_.config, sources_.clock->Now(), request.target);
+  if (!reply) return Text(500, fmt::format("dashboard: {}\n", reply.error().ToString()));
+  HttpResponse response;
+  response.status = reply->status;
+  response.content_type = std::move(reply->content_type);
+  response.body = std::move(reply->body);
+  response.headers = std::move(reply->headers);
+  return response;
 }
 
 HttpResponse HttpEndpoints::Metrics(const HttpRequest& request) {

@@ -141,8 +141,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const auto& request = parser_->get();
     keep_alive_ = request.keep_alive();
     const auto accept = request.find(http::field::accept);
+    const auto authorization = request.find(http::field::authorization);
     HttpRequest req{Std(request.method_string()), Std(request.target()),
-                    accept == request.end() ? std::string_view() : Std(accept->value())};
+                    accept == request.end() ? std::string_view() : Std(accept->value()),
+                    authorization == request.end() ? std::string_view() : Std(authorization->value())};
     HttpResponse response;
     if (request.method() != http::verb::get) {
       response.status = 405;
@@ -166,6 +168,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                                        version);
     message->set(http::field::server, "offmon");
     message->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) message->set(name, value);
     if (response.status == 405) message->set(http::field::allow, "GET");
     message->keep_alive(keep_alive_);
     message->body() = std::move(response.body);
@@ -180,6 +183,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     header_.emplace(static_cast<http::status>(response.status), version);
     header_->set(http::field::server, "offmon");
     header_->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) header_->set(name, value);
     header_->keep_alive(keep_alive_);
     header_->chunked(true);
     serializer_.emplace(*header_);
@@ -282,7 +286,8 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
       if (request.method() == http::verb::get && IsHealthz(Std(request.target()))) {
         const auto accept = request.find(http::field::accept);
         response = shared_->handler(HttpRequest{Std(request.method_string()), Std(request.target()),
-                                                accept == request.end() ? std::string_view() : Std(accept->value())});
+                                                accept == request.end() ? std::string_view() : Std(accept->value()),
+                                                std::string_view()});
         std::string piece;
         while (response.next_piece && response.next_piece(&piece)) response.body += piece;
         ++shared_->stats->requests_total;
@@ -293,6 +298,7 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
     message_.version(version);
     message_.set(http::field::server, "offmon");
     message_.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) message_.set(name, value);
     if (refused) message_.set(http::field::retry_after, "1");
     message_.keep_alive(false);
     message_.body() = std::move(response.body);

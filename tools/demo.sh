@@ -18,7 +18,8 @@
 # replaced, any other is moved aside first (its new name is printed).
 #
 #   tools/demo.sh [--follow] [--short] [--seconds N] [--no-setup]
-#     --follow      keep collecting and refresh the report every 30 s until Ctrl-C
+#     --follow      keep collecting and refresh the report every 30 s until Ctrl-C; prints
+#                   the web dashboard's URL (a free loopback port; docs/dashboard.md)
 #     --short       collect for 40 s instead of 60 (the ctest `demo` uses it)
 #     --seconds N   collect for N seconds
 #     --no-setup    do not run tools/setup.sh (the binary must exist)
@@ -136,6 +137,9 @@ interval = "2s"
 file = "$log_file"
 [analyzer]
 interval = "5s"
+[http]
+# A free port on loopback (logged); --follow prints the dashboard's URL.
+listen = "127.0.0.1:0"
 TOML
 
 section "offmon collect for ${collect_seconds}s (system 2 s, PM2 3 s, PostgreSQL 2 s, rules 5 s)"
@@ -191,8 +195,15 @@ if [ "$follow" -eq 0 ]; then
   exit 0
 fi
 
+# The daemon logs "http: listening on 127.0.0.1:PORT"; only the lines this run added count.
+dashboard_url() {
+  tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null | grep -o 'http: listening on [0-9.]*:[0-9]*' | tail -1 |
+    sed 's/^http: listening on /http:\/\//; s/$/\//'
+}
 print_all
 section "following: collecting, refreshing every ${refresh_seconds}s; Ctrl-C stops everything"
+url=$(dashboard_url)
+if [ -n "$url" ]; then echo "dashboard: $url (overview, /charts, /alerts; docs/dashboard.md)"; fi
 while true; do
   sleep "$refresh_seconds"
   progress $((SECONDS - collect_start))
@@ -201,4 +212,5 @@ while true; do
   show report
   section "active alerts"
   show alerts --active
+  if [ -n "$url" ]; then echo "dashboard: $url"; fi
 done

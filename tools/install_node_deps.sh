@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Node tools the PM2 tests and the sandbox use (pm2) into the project-local
+# Installs the Node tools the PM2 tests and the sandbox use (pm2), and the dashboard's
+# browser test (puppeteer-core, driving Debian's chromium), into the project-local
 # folder .deps/npm, at the versions pinned by tools/npm/package-lock.json, so every
 # machine runs the same pm2. Installs Debian's nodejs and npm only when node is missing.
 # Idempotent: when the installed tree matches the lock file it does nothing.

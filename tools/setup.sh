@@ -33,6 +33,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
   libssl-dev openssl ca-certificates
   postgresql prometheus prometheus-alertmanager faketime
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -97,6 +97,31 @@ TEST_F(HttpDaemonTest, ServesMetricsHealthAndTheReportWhileCollecting) {
   EXPECT_EQ(HttpGet(port_, "/nope").status, 404);
 }
 
+TEST_F(HttpDaemonTest, ServesTheDashboardBehindItsTokenReadAgainOnSighup) {
+  WriteFileBytes(dir_ / "token", "first-token\n");
+  WriteConfig("token_file = \"" + (dir_ / "token").string() + "\"\n");
+  Start();
+  const std::string first = "Authorization: Bearer first-token\r\n";
+  ASSERT_TRUE(Eventually([&] { return Cycles() >= 1 && HttpGet(port_, "/", first).status == 200; }))
+      << daemon_->ErrSoFar();
+  auto page = HttpGet(port_, "/", first);
+  EXPECT_NE(page.body.find("<section id=\"status\""), std::string::npos) << page.body;
+  EXPECT_NE(page.headers.find("Content-Security-Policy: default-src 'self'"), std::string::npos) << page.headers;
+  EXPECT_NE(page.headers.find("X-Content-Type-Options: nosniff"), std::string::npos) << page.headers;
+  EXPECT_EQ(HttpGet(port_, "/charts?range=7d", first).status, 200);
+  EXPECT_EQ(HttpGet(port_, "/static/dashboard.js", first).status, 200);
+  EXPECT_EQ(HttpGet(port_, "/").status, 401);
+  EXPECT_EQ(HttpGet(port_, "/metrics").status, 401);
+  EXPECT_EQ(HttpGet(port_, "/healthz").status, 200);
+  WriteFileBytes(dir_ / "token", "second-token\n");
+  daemon_->Signal(SIGHUP);
+  const std::string second = "Authorization: Bearer second-token\r\n";
+  ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/metrics", second).status == 200; })) << daemon_->ErrSoFar();
+  EXPECT_EQ(HttpGet(port_, "/metrics", first).status, 401);
+  EXPECT_EQ(daemon_->ErrSoFar().find("first-token"), std::string::npos);
+  EXPECT_EQ(daemon_->ErrSoFar().find("second-token"), std::string::npos);
+}
+
 TEST_F(HttpDaemonTest, ManyAndSlowClientsDoNotStallCollection) {
   WriteConfig("max_connections = 16\n");
   Start();

@@ -427,7 +427,9 @@ class HttpEndpointsTest : public ::testing::Test {
     while (response.next_piece && response.next_piece(&piece)) body += piece;
     return body;
   }
-  static HttpRequest Get(std::string_view target, std::string_view accept = "") { return {"GET", target, accept}; }
+  static HttpRequest Get(std::string_view target, std::string_view accept = "", std::string_view authorization = "") {
+    return {"GET", target, accept, authorization};
+  }
 
   testing::TempDir dir_;
   testing::FakeClock clock_{FromMillis(1'800'000'000'000)};
@@ -544,6 +546,89 @@ TEST_F(HttpEndpointsTest, UnknownPathsAre404AndNoReportHookIs404) {
   EXPECT_EQ(endpoints.Handle(Get("/api/report")).status, 404u);
   EXPECT_EQ(endpoints.Handle(Get("/")).status, 200u);
   EXPECT_EQ(endpoints.Handle(Get("/metrics?x=1")).status, 200u);
+}
+
+TEST_F(HttpEndpointsTest, ATokenIsNeededForEveryPathButHealthz) {
+  auto endpoints = Endpoints();
+  endpoints.SetToken(std::string("s3cret-token"));
+  for (std::string_view path : {"/metrics", "/", "/api/report", "/charts", "/static/dashboard.js"}) {
+    auto refused = endpoints.Handle(Get(path));
+    EXPECT_EQ(refused.status, 401u) << path;
+    EXPECT_EQ(refused.body.find("s3cret"), std::string::npos);
+    auto wrong = endpoints.Handle(Get(path, "", "Bearer s3cret-tokeN"));
+    EXPECT_EQ(wrong.status, 401u) << path;
+    EXPECT_EQ(endpoints.Handle(Get(path, "", "Bearer s3cret-token-and-more")).status, 401u) << path;
+    EXPECT_EQ(endpoints.Handle(Get(path, "", "Basic s3cret-token")).status, 401u) << path;
+  }
+  auto refused = endpoints.Handle(Get("/metrics"));
+  ASSERT_EQ(refused.headers.size(), 2u);
+  EXPECT_EQ(refused.headers[0].first, "WWW-Authenticate");
+  EXPECT_EQ(endpoints.Handle(Get("/metrics", "", "Bearer s3cret-token")).status, 200u);
+  EXPECT_EQ(endpoints.Handle(Get("/", "", "bearer  s3cret-token ")).status, 200u);
+  EXPECT_EQ(endpoints.Handle(Get("/healthz")).status, 200u);
+  // A token_file that could not be read: everything but /healthz refused.
+  endpoints.SetToken(std::string());
+  EXPECT_EQ(endpoints.Handle(Get("/metrics", "", "Bearer ")).status, 401u);
+  EXPECT_EQ(endpoints.Handle(Get("/healthz")).status, 200u);
+  endpoints.SetToken(std::nullopt);
+  EXPECT_EQ(endpoints.Handle(Get("/metrics")).status, 200u);
+}
+
+TEST_F(HttpEndpointsTest, EveryResponseSaysNoSniffAndTheDashboardHookAnswersTheRest) {
+  auto endpoints = Endpoints();
+  auto metrics = endpoints.Handle(Get("/metrics"));
+  ASSERT_FALSE(metrics.headers.empty());
+  EXPECT_EQ(metrics.headers.back(), std::make_pair(std::string("X-Content-Type-Options"), std::string("nosniff")));
+  HttpEndpoints::Sources sources;
+  sources.store = store_.get();
+  sources.status = &status_;
+  sources.config = &config_;
+  sources.clock = &clock_;
+  sources.dashboard = [](store::Store&, const Config&, TimePoint, std::string_view target) -> Result<DashboardReply> {
+    return DashboardReply{target == "/charts?range=1h" ? 200u : 404u, "text/html", "page", {{"X-Test", "1"}}};
+  };
+  HttpEndpoints with_dashboard(std::move(sources));
+  auto page = with_dashboard.Handle(Get("/charts?range=1h"));
+  EXPECT_EQ(page.status, 200u);
+  EXPECT_EQ(page.body, "page");
+  ASSERT_EQ(page.headers.size(), 2u);
+  EXPECT_EQ(page.headers[0].first, "X-Test");
+  EXPECT_EQ(with_dashboard.Handle(Get("/nope")).status, 404u);
+}
+
+TEST(HttpTokenTest, ReadsTheTrimmedTokenAndNeverShowsIt) {
+  testing::TempDir dir;
+  HttpConfig config;
+  auto none = ReadHttpToken(config);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+  config.token_file = (dir / "token").string();
+  auto missing = ReadHttpToken(config);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find("token_file"), std::string::npos);
+  testing::WriteFileBytes(dir / "token", "  abc123\n");
+  auto token = ReadHttpToken(config);
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(**token, "abc123");
+  testing::WriteFileBytes(dir / "token", "two words\n");
+  auto two = ReadHttpToken(config);
+  ASSERT_FALSE(two.has_value());
+  EXPECT_EQ(two.error().message().find("two"), std::string::npos);
+  testing::WriteFileBytes(dir / "token", "\n");
+  EXPECT_FALSE(ReadHttpToken(config).has_value());
+}
+
+TEST(HttpTokenTest, LoopbackListenersAreOnly127And6Loopback) {
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:9470"));
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.2:0"));
+  EXPECT_TRUE(IsLoopbackListen("[::1]:9470"));
+  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:9470"));
+  EXPECT_FALSE(IsLoopbackListen("[::]:9470"));
+  EXPECT_FALSE(IsLoopbackListen("10.1.2.3:9470"));
+  EXPECT_FALSE(IsLoopbackListen("nonsense"));
+  auto config = ParseConfig("[http]\ntoken_file = \"/run/secrets/offmon\"\n", "offmon.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->http.token_file, "/run/secrets/offmon");
 }
 
 }  // namespace

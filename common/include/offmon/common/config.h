@@ -182,11 +182,20 @@ struct HttpConfig {
   Duration write_timeout = std::chrono::seconds(10);
   // [http] stale_after: /metrics leaves out series whose newest sample is older. Default 1h.
   Duration stale_after = std::chrono::hours(1);
+  // [http] token_file: a file holding one bearer token (a secret: never logged or
+  // printed). When set, every path but /healthz needs "Authorization: Bearer TOKEN"
+  // (else 401). Read at start and on SIGHUP. Default "" (none); `offmon config check`
+  // warns when a listener on a non-loopback address has none. docs/dashboard.md.
+  std::string token_file;
 };
 
 // Splits a [http] listen value into host and port. InvalidArgument with the reason when
 // it is not "IPV4:PORT" or "[IPV6]:PORT" with numeric addresses. Not for "" (disabled).
 Status ParseListenAddress(std::string_view listen, std::string* host, uint16_t* port);
+
+// Whether a [http] listen value binds a loopback address only (127.0.0.0/8 or [::1]);
+// false for anything else, 0.0.0.0 and [::] included, and for a value that does not parse.
+bool IsLoopbackListen(std::string_view listen);
 
 struct Config {
   StoreConfig store;

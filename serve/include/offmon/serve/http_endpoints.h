@@ -6,7 +6,14 @@
 //   GET /healthz     200 "ok" when every collector succeeded within twice its interval,
 //                    else 503 with one reason per line
 //   GET /api/report  the health report as JSON (query's, through Sources::report_json)
-//   GET /            a short index; anything else 404
+//   anything else    the web dashboard (query/dashboard.h, through Sources::dashboard:
+//                    /, /charts, /alerts, /static/*, /api/overview, ...); without it,
+//                    / is a short index and anything else 404
+//
+// With a bearer token ([http] token_file, docs/dashboard.md), every path but /healthz
+// needs `Authorization: Bearer TOKEN`, else 401; the comparison takes the same time
+// wherever the given token differs. Every response carries X-Content-Type-Options:
+// nosniff; the dashboard's carry its own security headers too (a Content-Security-Policy).
 //
 // Thread safety: the daemon's event loop thread only (it reads the store and the
 // daemon's status in place).
@@ -15,7 +22,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "offmon/common/config.h"
 #include "offmon/common/result.h"
@@ -39,6 +50,23 @@ using ReportJson = std::function<Result<std::string>(store::Store& store, const 
 // schema); the store's error when the report cannot be built.
 Result<std::string> HealthReportJson(store::Store& store, const Config& config, TimePoint at);
 
+// One answer of the web dashboard (query/dashboard.h) for the HTTP listener.
+struct DashboardReply {
+  unsigned status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // security headers
+};
+// The dashboard's answer to GET `target` as of `at` (a 404 reply for a path it does not
+// serve), for every path the listener has no endpoint of its own for. Same thread and
+// error rules as ReportJson.
+using Dashboard = std::function<Result<DashboardReply>(store::Store& store, const Config& config, TimePoint at,
+                                                       std::string_view target)>;
+
+// query::ServeDashboard with its security headers attached.
+Result<DashboardReply> DashboardAnswer(store::Store& store, const Config& config, TimePoint at,
+                                       std::string_view target);
+
 // Notifications queued and not yet delivered or failed, by receiver.
 using OutboxBacklog = std::function<std::map<std::string, int64_t>()>;
 
@@ -54,12 +82,17 @@ class HttpEndpoints {
     const Clock* clock = nullptr;
     std::string store_path;  // for offmon_daemon_store_size_bytes
     ReportJson report_json = HealthReportJson;
+    Dashboard dashboard = DashboardAnswer;
     OutboxBacklog outbox_backlog;
     std::shared_ptr<const HttpStats> http_stats;
   };
   explicit HttpEndpoints(Sources sources) : sources_(std::move(sources)) {}
 
   HttpResponse Handle(const HttpRequest& request);
+
+  // The bearer token every path but /healthz requires from now on: nullopt for none; an
+  // empty string refuses every such request (a token_file that cannot be read).
+  void SetToken(std::optional<std::string> token) { token_ = std::move(token); }
 
   // The daemon's own families (offmon_daemon_*) at `now`.
   std::vector<OwnFamily> OwnFamilies(TimePoint now) const;
@@ -68,8 +101,16 @@ class HttpEndpoints {
   HttpResponse Metrics(const HttpRequest& request);
   HttpResponse Healthz();
   HttpResponse Report();
+  HttpResponse DashboardPage(const HttpRequest& request);
+  bool Authorized(const HttpRequest& request) const;
 
   Sources sources_;
+  std::optional<std::string> token_;
 };
+
+// The token of [http] token_file: the file's content without surrounding blanks and
+// newlines. nullopt when token_file is "" (no token); IOError naming the file (never its
+// content) when it cannot be read, InvalidArgument when it holds no token.
+Result<std::optional<std::string>> ReadHttpToken(const HttpConfig& config);
 
 }  // namespace offmon::serve

@@ -29,6 +29,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "offmon/common/result.h"
 #include "offmon/common/time.h"
@@ -48,12 +50,15 @@ struct HttpRequest {
   std::string_view method;  // "GET", ...
   std::string_view target;  // "/metrics?x=1"
   std::string_view accept;  // the Accept header, or empty
+  std::string_view authorization;  // the Authorization header, or empty; a secret: never logged
 };
 
 struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // Extra header fields (name, value), e.g. security headers or WWW-Authenticate.
+  std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is `body` followed by the pieces this returns, one call per piece
   // (false: no more), sent with chunked transfer encoding so a large body is never held
   // whole. Called on the io_context thread between writes.
