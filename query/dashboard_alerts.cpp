@@ -49,7 +49,7 @@ std::string DeliveryCell(const AlertEpisode& e) {
 
 Result<std::string> RenderAlertsFragment(store::Store& store, const Config& config, TimePoint at, ChartRange range) {
   const TimePoint from = at - ChartRangeLength(range);
-  auto transitions = ReadTransitions(store, at);
+  auto transitions = analyzer::ReadTransitions(store, at);
   if (!transitions) return transitions.error();
   auto deliveries = ReadDeliveries(store, at);
   if (!deliveries) return deliveries.error();

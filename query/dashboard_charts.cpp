@@ -87,7 +87,7 @@ std::string LeakNotes(const std::vector<AlertEpisode>& episodes, const std::vect
 }  // namespace
 
 Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, ChartRange range) {
-  auto transitions = ReadTransitions(store, at);
+  auto transitions = analyzer::ReadTransitions(store, at);
   if (!transitions) return transitions.error();
   const std::vector<AlertEpisode> episodes = BuildEpisodes(*transitions);
 

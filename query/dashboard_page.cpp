@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "dashboard_impl.h"
+#include "offmon/common/format.h"
 #include "offmon/query/dashboard.h"
 #include "offmon/store/selector.h"
 #include "svg_chart_impl.h"
@@ -161,7 +162,7 @@ void DatabaseSection(const HealthReport& r, std::string& out) {
             db.response_seconds.present() ? fmt::format("{:.0f} ms", *db.response_seconds.value * 1000) : "", r.at));
   out += fmt::format(
       "<tr><th>Events (last hour)</th><td>{}</td></tr>\n",
-      Value(db.events_last_hour, db.events_last_hour.present() ? Thousands(*db.events_last_hour.value) : "", r.at));
+      Value(db.events_last_hour, db.events_last_hour.present() ? GroupThousands(*db.events_last_hour.value) : "", r.at));
   std::string latest;
   if (db.latest_epoch.present()) {
     latest = fmt::format("{:.0f}", *db.latest_epoch.value);
@@ -201,7 +202,7 @@ void EpochsSection(const HealthReport& r, std::string& out) {
   for (const EpochRow& e : r.epochs) {
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                        e.epoch ? std::to_string(*e.epoch) : "-", HtmlEscape(e.channel),
-                       Thousands(static_cast<double>(e.participants)), DashboardTime(e.sealed_at),
+                       GroupThousands(static_cast<double>(e.participants)), DashboardTime(e.sealed_at),
                        !e.published   ? "unknown"
                        : *e.published ? "<span class=\"ok\">yes</span>"
                                       : "<span class=\"down\">no</span>");
@@ -230,7 +231,7 @@ void ChannelsSection(const HealthReport& r, std::string& out) {
     out += fmt::format(
         "<tr class=\"channel\" data-channel=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td>"
         "</tr>\n",
-        HtmlEscape(c.channel), c.last_participants ? Thousands(*c.last_participants) : "-",
+        HtmlEscape(c.channel), c.last_participants ? GroupThousands(*c.last_participants) : "-",
         c.last_sealed_at ? DashboardTime(*c.last_sealed_at) : "-", HtmlEscape(baseline));
   }
   out += "</tbody></table>\n" + BehindNote(r) + "</section>\n";
