@@ -20,6 +20,7 @@
 #include "notify/notification_fixture.h"
 #include "offmon/store/store.h"
 #include "support/http_receiver.h"
+#include "support/refusing_store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -30,46 +31,6 @@ using analyzer::AlertState;
 using analyzer::Severity;
 using analyzer::Transition;
 namespace http = boost::beast::http;
-
-// A real store whose AppendEvent of queued notifications fails while fail_queue is set,
-// as SQLite does when the disk is full or another writer holds the lock too long.
-class FlakyStore : public store::Store {
- public:
-  explicit FlakyStore(store::Store& inner) : inner_(inner) {}
-  bool fail_queue = false;
-
-  std::unique_ptr<store::Appender> NewAppender(std::string source) override { return inner_.NewAppender(source); }
-  Result<int64_t> AppendEvent(EventKind kind, std::string_view source, std::string_view payload, TimePoint at) override {
-    if (fail_queue && kind == EventKind::kNotificationQueued) return Status::IOError("database or disk is full");
-    return inner_.AppendEvent(kind, source, payload, at);
-  }
-  Status Checkpoint() override { return inner_.Checkpoint(); }
-  Status ApplyRetention(TimePoint now) override { return inner_.ApplyRetention(now); }
-  Status Rebuild() override { return inner_.Rebuild(); }
-  Result<std::vector<store::SeriesInfo>> Select(const store::Selector& selector) override {
-    return inner_.Select(selector);
-  }
-  Result<std::vector<Sample>> ReadRange(store::SeriesId series, TimePoint from, TimePoint to) override {
-    return inner_.ReadRange(series, from, to);
-  }
-  Result<std::vector<store::LatestSample>> ReadLatest(TimePoint since) override { return inner_.ReadLatest(since); }
-  Result<std::vector<store::RollupBucket>> ReadRollup(store::SeriesId series, store::RollupStep step, TimePoint from,
-                                                      TimePoint to) override {
-    return inner_.ReadRollup(series, step, from, to);
-  }
-  Result<std::vector<store::EpochRecord>> ReadEpochs(TimePoint from, TimePoint to) override {
-    return inner_.ReadEpochs(from, to);
-  }
-  Result<std::vector<store::Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
-                                               size_t limit) override {
-    return inner_.ReadEvents(after_seq, kind, limit);
-  }
-  Result<store::StoreInfo> Info() override { return inner_.Info(); }
-  Result<std::vector<std::string>> Check() override { return inner_.Check(); }
-
- private:
-  store::Store& inner_;
-};
 
 // One webhook receiver, "hook", on the test's loop.
 class NotificationSenderTest : public NotificationFixture {
@@ -172,8 +133,8 @@ TEST_F(NotificationSenderTest, DeliversToAReceiverOnIpv6Loopback) {
 }
 
 TEST_F(NotificationSenderTest, AFailedOutboxWriteIsRetriedAtTheNextEvaluationWithoutDuplicates) {
-  FlakyStore flaky(*store);
-  flaky.fail_queue = true;
+  testing::RefusingStore flaky(*store);
+  flaky.refuse = {EventKind::kNotificationQueued};
   NotificationSender sender(io, flaky, notify, clock, log, [] { return 0.5; });
   const Transition escalated = Critical("w1", AlertState::kEscalated, kT0);
   AnalyzerConfig analyzer_config;
@@ -191,7 +152,7 @@ TEST_F(NotificationSenderTest, AFailedOutboxWriteIsRetriedAtTheNextEvaluationWit
   EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(30), tracker.active()), 0u);
   EXPECT_EQ(sender.Backlog().at("hook"), 1);
   // Space again: queued once, delivered once.
-  flaky.fail_queue = false;
+  flaky.refuse.clear();
   EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(60), tracker.active()), 1u);
   ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
   EXPECT_EQ(sender.Queue({}, kT0 + std::chrono::seconds(90), tracker.active()), 0u);
