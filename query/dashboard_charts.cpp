@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 #include "alert_history_impl.h"
 #include "dashboard_impl.h"
+#include "offmon/analyzer/robust_trend.h"
+#include "offmon/common/metric_names.h"
 #include "offmon/query/dashboard.h"
 #include "offmon/store/selector.h"
 #include "series_trend_impl.h"
@@ -47,11 +50,53 @@ Status Group(store::Store& store, std::string_view metric, std::string_view labe
   return Status::Ok();
 }
 
+// A crossing further out than this is no projection worth drawing.
+constexpr double kFarthestCrossingS = 366.0 * 86400;
+
+// For each memory series of `view` whose process has a MemoryLeak firing: the Theil–Sen
+// line through its bucket means since the leak began (the last three buckets at least),
+// drawn with the chart as the trend the limit is projected from.
+void AddLeakTrends(const std::vector<AlertEpisode>& episodes, double limit, TrendView& view) {
+  for (SeriesTrend& s : view.series) {
+    if (s.key.name != metric::kProcessMemoryBytes) continue;
+    auto leak = std::find_if(episodes.begin(), episodes.end(), [&](const AlertEpisode& e) {
+      return e.alert == "MemoryLeak" && !e.resolved_at && BelongsTo(e, s.key);
+    });
+    if (leak == episodes.end()) continue;
+    std::vector<const store::RollupBucket*> used;
+    for (const store::RollupBucket& b : s.buckets) {
+      if (b.count > 0) used.push_back(&b);
+    }
+    const auto since = std::find_if(used.begin(), used.end(), [&](const store::RollupBucket* b) {
+      return b->start + view.grid.step > leak->active_since;
+    });
+    used.erase(used.begin(), std::min(since, used.end() - std::min<ptrdiff_t>(3, std::ssize(used))));
+    if (used.size() < 2) continue;
+    // Bucket means are drawn at the middle of their buckets; so is the line.
+    const TimePoint from = used.front()->start + view.grid.step / 2;
+    std::vector<double> x, y, offsets;
+    for (const store::RollupBucket* b : used) {
+      x.push_back(std::chrono::duration<double>(b->start + view.grid.step / 2 - from).count());
+      y.push_back(b->avg());
+    }
+    const std::optional<double> slope = analyzer::TheilSenSlope(x, y);
+    if (!slope) continue;
+    for (size_t i = 0; i < x.size(); ++i) offsets.push_back(y[i] - *slope * x[i]);
+    std::nth_element(offsets.begin(), offsets.begin() + std::ssize(offsets) / 2, offsets.end());
+    LeakTrend trend{from, offsets[offsets.size() / 2], *slope, limit, std::nullopt};
+    const double seconds_to_limit = (limit - trend.from_value) / *slope;
+    if (*slope > 0 && seconds_to_limit < kFarthestCrossingS) {
+      trend.crossing = from + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds_to_limit));
+    }
+    s.leak_trend = trend;
+  }
+}
+
 // One chart: `series` over the range, rendered as inline SVG (the XML declaration of the
 // standalone document dropped).
 // `min_step`: epochs are hourly, so a channel's chart takes at least an hour a point, else
 // its line would be dots with gaps between them (as `offmon trend` widens a sparse step).
-Result<std::string> Chart(store::Store& store, const std::vector<store::SeriesInfo>& series,
+Result<std::string> Chart(store::Store& store, const Config& config, const std::vector<store::SeriesInfo>& series,
                           const std::vector<AlertEpisode>& episodes, TimePoint at, ChartRange range,
                           const std::string& title, std::string_view kind, const std::string& name,
                           Duration min_step = Duration(0)) {
@@ -62,6 +107,9 @@ Result<std::string> Chart(store::Store& store, const std::vector<store::SeriesIn
   view.until = at;
   const Duration step = std::max(StepOf(range), min_step);
   OFFMON_RETURN_IF_ERROR(FillView(store, series, episodes, to - ChartRangeLength(range), to, step, view));
+  if (auto rule = config.rules.find("MemoryLeak"); rule != config.rules.end() && rule->second.enabled) {
+    AddLeakTrends(episodes, rule->second.Param("limit"), view);
+  }
   std::string svg = RenderSvg(view);
   if (svg.starts_with("<?xml")) svg.erase(0, svg.find('\n') + 1);
   return fmt::format("<div class=\"chart\" data-kind=\"{}\" data-name=\"{}\">\n{}</div>\n", kind, HtmlEscape(name),
@@ -86,7 +134,8 @@ std::string LeakNotes(const std::vector<AlertEpisode>& episodes, const std::vect
 
 }  // namespace
 
-Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, ChartRange range) {
+Result<std::string> RenderChartsFragment(store::Store& store, const Config& config, TimePoint at,
+                                         ChartRange range) {
   auto transitions = analyzer::ReadTransitions(store, at);
   if (!transitions) return transitions.error();
   const std::vector<AlertEpisode> episodes = BuildEpisodes(*transitions);
@@ -102,7 +151,7 @@ Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, Char
   out += "<section id=\"process-charts\"><h2>Processes: memory and CPU</h2>\n";
   if (processes.empty()) out += "<p class=\"muted\">no data: no process series in the store</p>\n";
   for (const auto& [name, series] : processes) {
-    auto chart = Chart(store, series, episodes, at, range, "memory and CPU of " + name, "process", name);
+    auto chart = Chart(store, config, series, episodes, at, range, "memory and CPU of " + name, "process", name);
     if (!chart) return chart.error();
     out += *chart;
     out += LeakNotes(episodes, series);
@@ -111,7 +160,7 @@ Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, Char
   if (channels.empty()) out += "<p class=\"muted\">no data: no epoch_participants series in the store</p>\n";
   for (const auto& [name, series] : channels) {
     auto chart =
-        Chart(store, series, episodes, at, range, "participants of " + name, "channel", name, std::chrono::hours(1));
+        Chart(store, config, series, episodes, at, range, "participants of " + name, "channel", name, std::chrono::hours(1));
     if (!chart) return chart.error();
     out += *chart;
   }
@@ -119,7 +168,7 @@ Result<std::string> RenderChartsFragment(store::Store& store, TimePoint at, Char
   if (database.empty()) {
     out += "<p class=\"muted\">no data: the database collector has recorded nothing</p>\n";
   } else {
-    auto chart = Chart(store, database[""], episodes, at, range, "database", "database", "database");
+    auto chart = Chart(store, config, database[""], episodes, at, range, "database", "database", "database");
     if (!chart) return chart.error();
     out += *chart;
   }

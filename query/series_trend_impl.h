@@ -34,6 +34,19 @@ struct BaselinePoint {
   double spread = 0;
 };
 
+// A firing MemoryLeak's trend on a memory series: the Theil–Sen line through the bucket
+// means since the leak began (within the range), and where it reaches the rule's limit.
+struct LeakTrend {
+  TimePoint from;                     // the first bucket of the fit
+  double from_value = 0;              // the line's value there
+  double slope_per_s = 0;             // bytes per second
+  double limit = 0;                   // the MemoryLeak rule's limit
+  std::optional<TimePoint> crossing;  // when the line reaches the limit; nullopt: not rising
+  double At(TimePoint t) const {
+    return from_value + slope_per_s * std::chrono::duration<double>(t - from).count();
+  }
+};
+
 struct SeriesTrend {
   SeriesKey key;
   UnitKind unit = UnitKind::kCount;
@@ -42,6 +55,7 @@ struct SeriesTrend {
   std::vector<AlertEpisode> alerts;              // episodes of this series overlapping the grid
   std::vector<BaselinePoint> baseline;           // empty when the series has no baseline
   std::string baseline_median, baseline_spread;  // the baseline series' keys, when any
+  std::optional<LeakTrend> leak_trend;           // the dashboard's, while MemoryLeak fires
 };
 
 struct TrendView {

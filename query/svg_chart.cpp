@@ -149,6 +149,7 @@ class SvgWriter {
         take(b.median - b.spread);
         take(b.median + b.spread);
       }
+      if (s->leak_trend) take(s->leak_trend->At(view_.grid.end));
     }
     const DisplayScale scale = ScaleFor(p.unit, std::max(std::fabs(lo), std::fabs(hi)));
     double dlo = lo / scale.divisor, dhi = hi / scale.divisor;
@@ -216,6 +217,24 @@ class SvgWriter {
           "fill=\"#2ca02c\" fill-opacity=\"0.15\" stroke=\"none\"/>\n<polyline class=\"baseline-median\" "
           "points=\"{}\" fill=\"none\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n</g>\n",
           XmlEscape(s->key.ToString()), band, median);
+    }
+
+    // A firing leak's trend line, on to the end of the range, and where it meets the limit.
+    for (const SeriesTrend* s : p.series) {
+      if (!s->leak_trend) continue;
+      const LeakTrend& trend = *s->leak_trend;
+      const std::string limit = FormatValue(p.unit, trend.limit);
+      const std::string crossing =
+          trend.crossing ? fmt::format("reaches {} at {}", limit, Seconds(*trend.crossing))
+                         : fmt::format("does not reach {}", limit);
+      out += fmt::format(
+          "<g class=\"leak-trend\" data-series=\"{}\">\n<title>{}</title>\n<line x1=\"{:.1f}\" y1=\"{:.1f}\" "
+          "x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d62728\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
+          "<text class=\"leak-projection\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#d62728\">"
+          "trend {}</text>\n</g>\n",
+          XmlEscape(s->key.ToString()), XmlEscape(fmt::format("MemoryLeak trend of {}: {}", s->key.ToString(), crossing)),
+          X(trend.from), y(trend.from_value), X(view_.grid.end), y(trend.At(view_.grid.end)), kLeft + kPlotWidth - 4,
+          top + 14, XmlEscape(crossing));
     }
 
     // Alert spans and markers, once per alert episode in a panel.

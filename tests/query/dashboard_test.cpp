@@ -81,6 +81,7 @@ class DashboardTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
+  Config config_;
   const TimePoint at_ = FromMillis(1'800'000'000'000);
 };
 
@@ -169,7 +170,7 @@ TEST_F(DashboardTest, ChartsDrawEveryProcessAndChannelWithPoints) {
     Add(SeriesKey("db_events_last_hour", {}), t, 5000);
   }
   for (ChartRange range : {ChartRange::k1h, ChartRange::k24h, ChartRange::k7d, ChartRange::k30d}) {
-    auto html = RenderChartsFragment(*store_, at_, range);
+    auto html = RenderChartsFragment(*store_, config_, at_, range);
     ASSERT_TRUE(html.has_value()) << html.error().ToString();
     EXPECT_NE(html->find("data-kind=\"process\" data-name=\"w1\""), std::string::npos) << ChartRangeName(range);
     EXPECT_NE(html->find("data-kind=\"channel\""), std::string::npos);
@@ -199,10 +200,26 @@ TEST_F(DashboardTest, AFiringMemoryLeakIsMarkedAndSummarizedUnderItsProcessChart
   ASSERT_TRUE(
       store_->AppendEvent(EventKind::kAlertTransition, "analyzer", analyzer::EncodeTransition(firing), firing.at)
           .has_value());
-  auto html = RenderChartsFragment(*store_, at_, ChartRange::k1h);
+  auto html = RenderChartsFragment(*store_, config_, at_, ChartRange::k1h);
   ASSERT_TRUE(html.has_value()) << html.error().ToString();
   EXPECT_NE(html->find("class=\"alert-marker\" data-alert=\"MemoryLeak\""), std::string::npos) << *html;
   EXPECT_NE(html->find("reaches it in 2h &lt;soon&gt;</p>"), std::string::npos) << *html;
+  // The trend line through the memory since the leak began, 10 MB a minute from 400 MB
+  // at 08:00: the 4 GiB limit about 6.5 hours on.
+  EXPECT_NE(html->find(R"(<g class="leak-trend" data-series="process_memory_bytes{process=&quot;w1&quot;}">)"),
+            std::string::npos)
+      << *html;
+  EXPECT_NE(html->find("GiB at 2027-01-15T14:"), std::string::npos) << *html;
+
+  // Resolved: no trend line.
+  firing.state = analyzer::AlertState::kResolved;
+  firing.at = at_ - 1min;
+  ASSERT_TRUE(
+      store_->AppendEvent(EventKind::kAlertTransition, "analyzer", analyzer::EncodeTransition(firing), firing.at)
+          .has_value());
+  html = RenderChartsFragment(*store_, config_, at_, ChartRange::k1h);
+  ASSERT_TRUE(html.has_value()) << html.error().ToString();
+  EXPECT_EQ(html->find("leak-trend"), std::string::npos) << *html;
 }
 
 TEST_F(DashboardTest, ParsesRanges) {
