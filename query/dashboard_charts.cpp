@@ -107,8 +107,9 @@ Result<std::string> Chart(store::Store& store, const Config& config, const std::
   view.until = at;
   const Duration step = std::max(StepOf(range), min_step);
   OFFMON_RETURN_IF_ERROR(FillView(store, series, episodes, to - ChartRangeLength(range), to, step, view));
-  if (auto rule = config.rules.find("MemoryLeak"); rule != config.rules.end() && rule->second.enabled) {
-    AddLeakTrends(episodes, rule->second.Param("limit"), view);
+  const RuleSet& rules = config.analyzer.rules;
+  if (auto leak = rules.find("MemoryLeak"); leak != rules.end() && leak->second.enabled) {
+    AddLeakTrends(episodes, leak->second.Param("limit"), view);
   }
   std::string svg = RenderSvg(view);
   if (svg.starts_with("<?xml")) svg.erase(0, svg.find('\n') + 1);
