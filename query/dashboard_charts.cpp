@@ -135,8 +135,7 @@ std::string LeakNotes(const std::vector<AlertEpisode>& episodes, const std::vect
 
 }  // namespace
 
-Result<std::string> RenderChartsFragment(store::Store& store, const Config& config, TimePoint at,
-                                         ChartRange range) {
+Result<std::string> RenderChartsFragment(store::Store& store, const Config& config, TimePoint at, ChartRange range) {
   auto transitions = analyzer::ReadTransitions(store, at);
   if (!transitions) return transitions.error();
   const std::vector<AlertEpisode> episodes = BuildEpisodes(*transitions);
@@ -160,8 +159,8 @@ Result<std::string> RenderChartsFragment(store::Store& store, const Config& conf
   out += "</section>\n<section id=\"channel-charts\"><h2>Channels: participants per epoch, baseline band</h2>\n";
   if (channels.empty()) out += "<p class=\"muted\">no data: no epoch_participants series in the store</p>\n";
   for (const auto& [name, series] : channels) {
-    auto chart =
-        Chart(store, config, series, episodes, at, range, "participants of " + name, "channel", name, std::chrono::hours(1));
+    auto chart = Chart(store, config, series, episodes, at, range, "participants of " + name, "channel", name,
+                       std::chrono::hours(1));
     if (!chart) return chart.error();
     out += *chart;
   }

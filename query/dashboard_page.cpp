@@ -463,7 +463,8 @@ Result<DashboardResponse> ServeDashboard(store::Store& store, const Config& conf
     const std::string_view range_text = QueryValue(target, "range");
     auto range = alerts && range_text.empty() ? Result<ChartRange>(ChartRange::k7d) : ParseChartRange(range_text);
     if (!range) return DashboardResponse{400, "text/plain; charset=utf-8", range.error().message() + "\n"};
-    auto fragment = alerts ? RenderAlertsFragment(store, config, at, *range) : RenderChartsFragment(store, config, at, *range);
+    auto fragment =
+        alerts ? RenderAlertsFragment(store, config, at, *range) : RenderChartsFragment(store, config, at, *range);
     if (!fragment) return fragment.error();
     if (path.starts_with("/api/")) return Html(std::move(*fragment));
     const std::string live = fmt::format("/api/{}?range={}", alerts ? "alerts" : "charts", ChartRangeName(*range));

@@ -41,10 +41,8 @@ struct LeakTrend {
   double from_value = 0;              // the line's value there
   double slope_per_s = 0;             // bytes per second
   double limit = 0;                   // the MemoryLeak rule's limit
-  std::optional<TimePoint> crossing;  // when the line reaches the limit; nullopt: not rising
-  double At(TimePoint t) const {
-    return from_value + slope_per_s * std::chrono::duration<double>(t - from).count();
-  }
+  std::optional<TimePoint> crossing;  // when the line reaches the limit; nullopt: not within a year
+  double At(TimePoint t) const { return from_value + slope_per_s * std::chrono::duration<double>(t - from).count(); }
 };
 
 struct SeriesTrend {

@@ -224,17 +224,17 @@ class SvgWriter {
       if (!s->leak_trend) continue;
       const LeakTrend& trend = *s->leak_trend;
       const std::string limit = FormatValue(p.unit, trend.limit);
-      const std::string crossing =
-          trend.crossing ? fmt::format("reaches {} at {}", limit, Seconds(*trend.crossing))
-                         : fmt::format("does not reach {}", limit);
+      const std::string crossing = trend.crossing ? fmt::format("reaches {} at {}", limit, Seconds(*trend.crossing))
+                                                  : fmt::format("does not reach {}", limit);
       out += fmt::format(
           "<g class=\"leak-trend\" data-series=\"{}\">\n<title>{}</title>\n<line x1=\"{:.1f}\" y1=\"{:.1f}\" "
           "x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d62728\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
           "<text class=\"leak-projection\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#d62728\">"
           "trend {}</text>\n</g>\n",
-          XmlEscape(s->key.ToString()), XmlEscape(fmt::format("MemoryLeak trend of {}: {}", s->key.ToString(), crossing)),
-          X(trend.from), y(trend.from_value), X(view_.grid.end), y(trend.At(view_.grid.end)), kLeft + kPlotWidth - 4,
-          top + 14, XmlEscape(crossing));
+          XmlEscape(s->key.ToString()),
+          XmlEscape(fmt::format("MemoryLeak trend of {}: {}", s->key.ToString(), crossing)), X(trend.from),
+          y(trend.from_value), X(view_.grid.end), y(trend.At(view_.grid.end)), kLeft + kPlotWidth - 4, top + 14,
+          XmlEscape(crossing));
     }
 
     // Alert spans and markers, once per alert episode in a panel.

@@ -89,8 +89,7 @@ std::string_view ChartRangeName(ChartRange range);
 // The charts' content over `range` before `at`: per process memory and CPU, per channel
 // participants with the baseline band, the database's events/hour and response time,
 // alert markers on each. Fails with the store's error.
-Result<std::string> RenderChartsFragment(store::Store& store, const Config& config, TimePoint at,
-                                         ChartRange range);
+Result<std::string> RenderChartsFragment(store::Store& store, const Config& config, TimePoint at, ChartRange range);
 
 // The alert history's content: episodes that fired within `range` before `at` (as
 // `offmon alerts`), with durations and per receiver delivery state, and the silences
