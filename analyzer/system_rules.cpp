@@ -111,7 +111,8 @@ Status CollectorFailingRule(const RuleContext& ctx, const RuleConfig& rule, std:
   // Staleness only means something while the daemon runs: some collector is current.
   bool daemon_alive = false;
   for (const SeriesWindow& w : *windows) {
-    daemon_alive = daemon_alive || ctx.now - w.samples.back().time <= SilentAfter(ctx.config, w.info->key.Label("collector"));
+    const Duration silent_after = SilentAfter(ctx.config, w.info->key.Label("collector"));
+    daemon_alive = daemon_alive || ctx.now - w.samples.back().time <= silent_after;
   }
   if (!daemon_alive) return Status::Ok();
   for (const SeriesWindow& w : *windows) {

@@ -124,7 +124,7 @@ std::string LeakNotes(const std::vector<AlertEpisode>& episodes, const std::vect
   for (const AlertEpisode& e : episodes) {
     if (e.alert != "MemoryLeak" || e.resolved_at) continue;
     const bool ours = std::any_of(series.begin(), series.end(), [&](const store::SeriesInfo& info) {
-      return info.key.name == "process_memory_bytes" && BelongsTo(e, info.key);
+      return info.key.name == metric::kProcessMemoryBytes && BelongsTo(e, info.key);
     });
     if (!ours) continue;
     out += fmt::format("<p class=\"leak {}\" data-alert=\"MemoryLeak\">MemoryLeak since {}: {}</p>\n",
