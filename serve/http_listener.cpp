@@ -146,19 +146,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
                     accept == request.end() ? std::string_view() : Std(accept->value()),
                     authorization == request.end() ? std::string_view() : Std(authorization->value())};
     HttpResponse response;
-    if (request.method() != http::verb::get) {
+    const bool head = request.method() == http::verb::head;
+    if (request.method() != http::verb::get && !head) {
       response.status = 405;
-      response.body = "only GET is served here\n";
+      response.body = "only GET and HEAD are served here\n";
     } else {
       response = shared_->handler(req);
     }
-    Send(std::move(response), request.version());
+    Send(std::move(response), request.version(), head);
   }
 
-  void Send(HttpResponse response, unsigned version) {
+  void Send(HttpResponse response, unsigned version, bool head = false) {
     ++shared_->stats->requests_total;
-    // HTTP/1.0 has no chunked encoding: such a client gets the body whole.
-    if (response.next_piece && version < 11) {
+    // HTTP/1.0 has no chunked encoding, and the answer to HEAD carries the length of the
+    // body a GET would get: such a client gets the body whole.
+    if (response.next_piece && (version < 11 || head)) {
       std::string piece;
       while (response.next_piece(&piece)) response.body += piece;
       response.next_piece = nullptr;
@@ -169,11 +171,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     message->set(http::field::server, "offmon");
     message->set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) message->set(name, value);
-    if (response.status == 405) message->set(http::field::allow, "GET");
+    if (response.status == 405) message->set(http::field::allow, "GET, HEAD");
     message->keep_alive(keep_alive_);
     message->body() = std::move(response.body);
     message->prepare_payload();
     stream_.expires_after(shared_->limits.write_timeout);
+    if (head) {
+      // The header a GET would get, Content-Length included, and no body (RFC 9110 9.3.2).
+      auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*message);
+      http::async_write_header(stream_, *serializer,
+                               [self = shared_from_this(), message, serializer](beast::error_code ec, size_t) {
+                                 self->AfterResponse(ec);
+                               });
+      return;
+    }
     http::async_write(stream_, *message, [self = shared_from_this(), message](beast::error_code ec, size_t) {
       self->AfterResponse(ec);
     });

@@ -2,14 +2,15 @@
 # Installs what offmon needs from Debian 12 packages (only what is missing) and builds
 # build/offmon. Idempotent: a second run installs nothing and rebuilds incrementally.
 #   tools/setup.sh [--build-dir DIR] [--type Release|Debug] [--sanitize] [--werror] [--no-bench]
-#                  [--fuzz] [--cxx-flags-relwithdebinfo FLAGS] [--target NAME]
+#                  [--fuzz] [--cold-code-o0] [--cxx-flags-relwithdebinfo FLAGS] [--target NAME]
 # --fuzz builds with clang and adds the libFuzzer targets (tests/fuzz/).
+# --cold-code-o0 compiles the modules off the hot path at -O0 (the CI build; docs/build.md).
 # --target builds only that target (tools/demo.sh: --target offmon, no tests or benchmarks).
 # A new build directory uses Ninja and links with lld (both installed here); an existing
 # one keeps the generator it was configured with.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; fuzz=OFF
+build_dir="$here/build"; build_type=Release; sanitize=OFF; werror=OFF; install_only=0; bench=ON; fuzz=OFF; cold_o0=OFF
 rwdi_flags=(); target=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do
     --install-only) install_only=1; shift ;;
     --no-bench) bench=OFF; shift ;;
     --fuzz) fuzz=ON; shift ;;
+    --cold-code-o0) cold_o0=ON; shift ;;
     --cxx-flags-relwithdebinfo) rwdi_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$2"); shift 2 ;;
     --target) target=(--target "$2"); shift 2 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
@@ -54,5 +56,6 @@ generator=()
 [ -f "$build_dir/CMakeCache.txt" ] || generator=(-G Ninja)
 cmake -S "$here" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" "${compiler[@]}" \
   -DOFFMON_FUZZ="$fuzz" -DOFFMON_SANITIZE="$sanitize" -DOFFMON_WERROR="$werror" -DOFFMON_BENCH="$bench" \
+  -DOFFMON_COLD_CODE_O0="$cold_o0" \
   "${rwdi_flags[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" "${target[@]}"

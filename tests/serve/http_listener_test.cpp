@@ -14,6 +14,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
@@ -157,6 +158,20 @@ TEST_F(HttpListenerTest, StreamsAPiecewiseBodyChunkedAndWholeToHttp10) {
   ASSERT_EQ(old.status, 200) << old.error;
   EXPECT_NE(old.headers.find("Content-Length: "), std::string::npos) << old.headers;
   EXPECT_EQ(old.body, reply.body);
+}
+
+TEST_F(HttpListenerTest, HeadGetsTheHeadersOfGetAndNoBody) {
+  Start(HttpLimits{});
+  for (const std::string target : {"/", "/stream"}) {
+    const auto get = RawHttp(port_, "GET " + target + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+    const auto head = RawHttp(port_, "HEAD " + target + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(head.status, 200) << target << ": " << head.error;
+    EXPECT_EQ(head.body, "") << target;
+    EXPECT_NE(head.headers.find(fmt::format("Content-Length: {}", get.body.size())), std::string::npos)
+        << target << ": " << head.headers;
+  }
+  const auto post = RawHttp(port_, "POST / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(post.headers.find("Allow: GET, HEAD"), std::string::npos) << post.headers;
 }
 
 TEST_F(HttpListenerTest, MalformedRequestsGet400AndAreClosed) {
