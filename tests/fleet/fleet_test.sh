@@ -3,7 +3,8 @@
 #   1. deploy/prometheus/offmon-fleet.rules.yml passes `promtool check rules` and its
 #      unit tests (tests/fleet/offmon-fleet.rules.test.yml: every rule firing and not);
 #   2. deploy/grafana/offmon-fleet.json is well-formed JSON with the dashboard's shape,
-#      and every panel's PromQL expression parses: each becomes a recording rule of a
+#      reads each series docs/fleet.md says it shows, and every panel's PromQL
+#      expression parses: each becomes a recording rule of a
 #      throw-away rules file that `promtool check rules` parses, after Grafana's
 #      variables are replaced by what Grafana would put there.
 # promtool comes with Debian's prometheus package and jq with jq (tools/setup.sh
@@ -34,6 +35,14 @@ jq -e '[.panels[] | select(.type != "row") | (.targets // []) | length > 0 and a
 # Panel ids and positions must not collide: Grafana drops or stacks duplicates.
 jq -e '[.panels[].id] | length == (unique | length)' "$dashboard" >/dev/null ||
   { echo "fleet_test: $dashboard has duplicate panel ids" >&2; exit 1; }
+
+# The board shows what docs/fleet.md promises: each of these series is in some panel.
+for series in offmon_up offmon_last_cycle_timestamp_seconds offmon_alert process_up process_memory_bytes \
+  epoch_participants offmon_remote_write_cursor_lag_seconds offmon_remote_write_pending_events \
+  offmon_remote_write_samples_dropped_total; do
+  jq -e --arg s "$series" '[.panels[].targets[]?.expr | test("\\b" + $s + "\\b")] | any' "$dashboard" >/dev/null ||
+    { echo "fleet_test: no panel of $dashboard reads $series" >&2; exit 1; }
+done
 
 # Grafana's variables as Grafana expands them: $instance (All) is the regex .*, the
 # interval variables durations.
