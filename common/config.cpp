@@ -220,6 +220,7 @@ Status ParseReceiver(const toml::table& table, std::string name, int64_t line, s
   if (out->type == "alertmanager") out->repeat_interval = std::chrono::hours(1);
   OFFMON_RETURN_IF_ERROR(reader.String("url", &out->url));
   OFFMON_RETURN_IF_ERROR(reader.String("url_file", &out->url_file));
+  OFFMON_RETURN_IF_ERROR(reader.Strings("urls", &out->urls));
   OFFMON_RETURN_IF_ERROR(reader.String("routing_key_file", &out->routing_key_file));
   OFFMON_RETURN_IF_ERROR(reader.String("min_severity", &out->min_severity));
   OFFMON_RETURN_IF_ERROR(reader.Strings("transitions", &out->transitions));
@@ -244,11 +245,28 @@ Status ParseReceiver(const toml::table& table, std::string name, int64_t line, s
       return fail(fmt::format("transitions: unknown transition \"{}\" (firing, escalated, resolved)", t));
     }
   }
+  if (table.get("urls") != nullptr) {
+    if (out->type != "alertmanager") return fail("urls: only for alertmanager (other types take one url)");
+    if (!out->url.empty() || !out->url_file.empty()) return fail("urls: not with url or url_file (give one of them)");
+    if (out->urls.empty()) return fail("urls: empty (list at least one Alertmanager)");
+    // Each is delivered to on its own; the same one twice would get everything twice.
+    // The values are secrets: the error gives positions only.
+    for (size_t i = 0; i < out->urls.size(); ++i) {
+      if (out->urls[i].empty()) return fail(fmt::format("urls: entry {} is empty", i + 1));
+      for (size_t j = 0; j < i; ++j) {
+        if (out->urls[j] == out->urls[i]) {
+          return fail(fmt::format("urls: entries {} and {} are the same", j + 1, i + 1));
+        }
+      }
+    }
+  }
   if (out->type == "pagerduty") {
     if (out->routing_key_file.empty()) return fail("routing_key_file: required for pagerduty");
   } else {
     if (!out->routing_key_file.empty()) return fail("routing_key_file: only for pagerduty");
-    if (out->url.empty() && out->url_file.empty()) return fail("url or url_file: required");
+    if (out->url.empty() && out->url_file.empty() && out->urls.empty()) {
+      return fail(out->type == "alertmanager" ? "url, url_file or urls: required" : "url or url_file: required");
+    }
   }
   return Status::Ok();
 }

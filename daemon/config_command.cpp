@@ -18,6 +18,9 @@ namespace {
 // (nothing of it is printed); an unreadable one counts as not https (the sender reports
 // it at start).
 bool UsesHttps(const ReceiverConfig& r) {
+  for (const std::string& each : r.urls) {
+    if (auto parsed = notify::ParseHttpUrl(each); parsed && parsed->https) return true;  // any of a cluster's
+  }
   std::string url = r.url;
   if (!r.url_file.empty()) {
     std::ifstream in(r.url_file);
@@ -91,7 +94,11 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
     }
   }
   for (const ReceiverConfig& r : config.notify.receivers) {
+    std::vector<std::string> redacted;
+    for (const std::string& url : r.urls) redacted.push_back(notify::RedactHttpUrl(url));
     const std::string where = !r.url_file.empty() ? fmt::format("url from url_file {}", r.url_file)
+                              : !r.urls.empty()   ? fmt::format("{} URLs, each gets every alert: {}", r.urls.size(),
+                                                                fmt::join(redacted, ", "))
                               : !r.url.empty()    ? notify::RedactHttpUrl(r.url)
                                                   : "the default URL";
     out << fmt::format("notify: {} ({}) {}, {} and above on {}{}{}\n", r.name, r.type, where, r.min_severity,

@@ -1,6 +1,11 @@
 #include "offmon/notify/notification.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "offmon/notify/notification_payload.h"
 
 namespace offmon::notify {
 
@@ -12,6 +17,26 @@ std::string Dump(const nlohmann::json& doc) {
 
 }  // namespace
 
+std::vector<std::string> DeliveryTargets(const ReceiverConfig& receiver) {
+  std::vector<std::string> out;
+  for (const std::string& url : receiver.urls) {
+    const std::string redacted = RedactHttpUrl(url);
+    std::string name = redacted;
+    for (int n = 2; std::find(out.begin(), out.end(), name) != out.end(); ++n) name = fmt::format("{}#{}", redacted, n);
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+bool ForTarget(const Notification& n, std::string_view target) {
+  return target.empty() || n.targets.empty() ||
+         std::find(n.targets.begin(), n.targets.end(), target) != n.targets.end();
+}
+
+bool OutcomeCounts(std::string_view outcome_target, std::string_view target) {
+  return target.empty() || outcome_target.empty() || outcome_target == target;
+}
+
 std::string EncodeNotification(const Notification& n) {
   nlohmann::json transition = nlohmann::json::parse(analyzer::EncodeTransition(n.transition));
   transition["at_ms"] = ToMillis(n.transition.at);
@@ -20,6 +45,7 @@ std::string EncodeNotification(const Notification& n) {
   if (n.acknowledged_until) {
     doc["acknowledged"] = {{"by", n.acknowledged_by}, {"until_ms", ToMillis(*n.acknowledged_until)}};
   }
+  if (!n.targets.empty()) doc["targets"] = n.targets;
   return Dump(doc);
 }
 
@@ -45,21 +71,29 @@ Result<Notification> DecodeNotification(std::string_view payload, int64_t seq) {
     n.acknowledged_until = FromMillis(doc["acknowledged"]["until_ms"].get<int64_t>());
     n.acknowledged_by = doc["acknowledged"].value("by", "");
   }
+  if (doc.contains("targets")) {
+    if (!doc["targets"].is_array()) return bad();
+    for (const nlohmann::json& t : doc["targets"]) {
+      if (!t.is_string()) return bad();
+      n.targets.push_back(t.get<std::string>());
+    }
+  }
   return n;
 }
 
-std::string EncodeDelivered(const Notification& n, int status, int attempts) {
-  return Dump(
-      {{"id", n.id}, {"receiver", n.receiver}, {"queued_seq", n.seq}, {"status", status}, {"attempts", attempts}});
+std::string EncodeDelivered(const Notification& n, int status, int attempts, std::string_view target) {
+  nlohmann::json doc{
+      {"id", n.id}, {"receiver", n.receiver}, {"queued_seq", n.seq}, {"status", status}, {"attempts", attempts}};
+  if (!target.empty()) doc["target"] = target;
+  return Dump(doc);
 }
 
-std::string EncodeFailed(const Notification& n, int status, std::string_view reason, int attempts) {
-  return Dump({{"id", n.id},
-               {"receiver", n.receiver},
-               {"queued_seq", n.seq},
-               {"status", status},
-               {"reason", reason},
-               {"attempts", attempts}});
+std::string EncodeFailed(const Notification& n, int status, std::string_view reason, int attempts,
+                         std::string_view target) {
+  nlohmann::json doc{{"id", n.id},       {"receiver", n.receiver}, {"queued_seq", n.seq},
+                     {"status", status}, {"reason", reason},       {"attempts", attempts}};
+  if (!target.empty()) doc["target"] = target;
+  return Dump(doc);
 }
 
 Result<Outcome> DecodeOutcome(std::string_view payload) {
@@ -75,6 +109,7 @@ Result<Outcome> DecodeOutcome(std::string_view payload) {
   o.status = doc.value("status", 0);
   o.attempts = doc.value("attempts", 0);
   o.reason = doc.value("reason", "");
+  o.target = doc.value("target", "");
   return o;
 }
 

@@ -47,6 +47,7 @@ Notification NotificationRouter::Make(const ReceiverConfig& receiver, std::strin
   n.key = std::move(key);
   n.reason = std::move(reason);
   n.transition = t;
+  n.targets = DeliveryTargets(receiver);
   return n;
 }
 

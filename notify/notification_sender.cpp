@@ -79,11 +79,16 @@ Duration RetryDelay(int attempt, Duration initial, Duration max, double unit_ran
 
 class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
  public:
-  Lane(asio::io_context& io, store::Store& store, const ReceiverConfig& config, const NotifyConfig& notify,
-       const Clock& clock, spdlog::logger& log, UnitRandom random, std::string host_name)
+  // `url` and `target`: one of the receiver's `urls` and its DeliveryTargets() name; both
+  // empty for a receiver with `url` or `url_file`.
+  Lane(asio::io_context& io, store::Store& store, const ReceiverConfig& config, std::string url, std::string target,
+       const NotifyConfig& notify, const Clock& clock, spdlog::logger& log, UnitRandom random, std::string host_name)
       : io_(io),
         store_(store),
         config_(config),
+        configured_url_(std::move(url)),
+        target_(std::move(target)),
+        who_(target_.empty() ? config.name : fmt::format("{} at {}", config.name, target_)),
         notify_(notify),
         clock_(clock),
         log_(log),
@@ -94,18 +99,19 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
         resolver_(io) {}
 
   const std::string& name() const { return config_.name; }
+  const std::string& target() const { return target_; }
 
   // Resolves the receiver's URL and key; on failure the lane stays idle (logged once).
   void Start(int64_t cursor, int64_t pending) {
     cursor_ = scan_ = cursor;
     pending_ = pending;
-    std::string url = config_.url;
+    std::string url = configured_url_.empty() ? config_.url : configured_url_;
     if (!config_.url_file.empty()) {
       auto text = ReadSecretFile(config_.url_file, "url_file");
       if (!text) return Disable(text.error().message());
       url = std::move(*text);
       if (std::string warning = SecretFileModeWarning(config_.url_file, "url_file " + config_.url_file); !warning.empty()) {
-        log_.warn("notify: receiver {}: {}", name(), warning);
+        log_.warn("notify: receiver {}: {}", who_, warning);
       }
     }
     if (url.empty() && config_.type == "pagerduty") url = "https://events.pagerduty.com/v2/enqueue";
@@ -124,11 +130,11 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
       if (config_.tls_insecure_skip_verify) {
         log_.warn("notify: receiver {}: tls_insecure_skip_verify: its certificate is NOT verified, so anyone on the "
                   "path can read and change its notifications",
-                  name());
+                  who_);
       }
     } else if (!config_.ca_file.empty() || config_.tls_insecure_skip_verify) {
       log_.warn("notify: receiver {}: ca_file and tls_insecure_skip_verify are for https:// URLs; this one is http://",
-                name());
+                who_);
     }
     // What a receiver's error text might echo: the URL, its target, and the pieces of
     // its path and query (webhook tokens), longest first; and the routing key.
@@ -159,13 +165,15 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     CloseSocket();
   }
 
-  void Queued() { ++pending_; }
+  void Queued(const Notification& n) {
+    if (ForTarget(n, target_)) ++pending_;
+  }
   int64_t pending() const { return pending_; }
 
  private:
   void Disable(const std::string& why) {
     disabled_ = true;
-    log_.error("notify: receiver {}: not sending, notifications stay queued: {}", name(), why);
+    log_.error("notify: receiver {}: not sending, notifications stay queued: {}", who_, why);
   }
 
   // Finds the next queued notification of this receiver after scan_.
@@ -173,7 +181,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     while (true) {
       auto page = store_.ReadEvents(scan_, EventKind::kNotificationQueued, kEventPage);
       if (!page) {
-        log_.error("notify: receiver {}: cannot read the outbox: {}", name(), page.error().ToString());
+        log_.error("notify: receiver {}: cannot read the outbox: {}", who_, page.error().ToString());
         busy_ = false;
         return;
       }
@@ -188,7 +196,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
           log_.error("notify: event {}: {}", e.seq, n.error().ToString());
           continue;
         }
-        if (n->receiver != name()) continue;
+        if (n->receiver != name() || !ForTarget(*n, target_)) continue;
         current_ = std::move(*n);
         attempts_ = 0;
         Attempt();
@@ -346,7 +354,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   void OnCertificateRejected(const std::string& reason) {
     EndAttempt();
     if (reason != rejection_logged_) {
-      log_.error("notify: receiver {}: {} (host {}); not delivered, notifications stay queued and are retried", name(),
+      log_.error("notify: receiver {}: {} (host {}); not delivered, notifications stay queued and are retried", who_,
                  reason, url_.host);
       rejection_logged_ = reason;
     }
@@ -357,7 +365,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   void Retry(const std::string& reason, bool logged = false) {
     const Duration delay = RetryDelay(attempts_, notify_.retry_initial, notify_.retry_max, Random());
     if (!logged && PowerOfTwo(attempts_)) {
-      log_.warn("notify: receiver {}: {} {} attempt {} failed ({}), retrying in {}", name(), current_->reason,
+      log_.warn("notify: receiver {}: {} {} attempt {} failed ({}), retrying in {}", who_, current_->reason,
                 current_->key, attempts_, reason, FormatDurationShort(delay));
     }
     retry_timer_.expires_after(delay);
@@ -370,16 +378,16 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   void Finish(bool delivered, int status, const std::string& reason) {
     const Notification& n = *current_;
     const auto kind = delivered ? EventKind::kNotificationDelivered : EventKind::kNotificationFailed;
-    const std::string payload =
-        delivered ? EncodeDelivered(n, status, attempts_) : EncodeFailed(n, status, reason, attempts_);
+    const std::string payload = delivered ? EncodeDelivered(n, status, attempts_, target_)
+                                          : EncodeFailed(n, status, reason, attempts_, target_);
     if (auto seq = store_.AppendEvent(kind, "notify", payload, clock_.Now()); !seq) {
       // Delivered all the same; after a restart it is sent again (at least once).
-      log_.error("notify: receiver {}: cannot record the outcome of {}: {}", name(), n.id, seq.error().ToString());
+      log_.error("notify: receiver {}: cannot record the outcome of {}: {}", who_, n.id, seq.error().ToString());
     }
     if (delivered) {
-      log_.info("notify: receiver {}: delivered {} {} (attempt {})", name(), n.reason, n.key, attempts_);
+      log_.info("notify: receiver {}: delivered {} {} (attempt {})", who_, n.reason, n.key, attempts_);
     } else {
-      log_.error("notify: receiver {}: {} {} failed permanently: {}", name(), n.reason, n.key, reason);
+      log_.error("notify: receiver {}: {} {} failed permanently: {}", who_, n.reason, n.key, reason);
     }
     cursor_ = n.seq;
     pending_ = std::max<int64_t>(0, pending_ - 1);
@@ -398,6 +406,9 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   asio::io_context& io_;
   store::Store& store_;
   const ReceiverConfig& config_;
+  std::string configured_url_;  // secret; "" for url / url_file
+  std::string target_;          // the DeliveryTargets() name; "" for url / url_file
+  std::string who_;             // for the log: the receiver, and the target when there is one
   const NotifyConfig& notify_;
   const Clock& clock_;
   spdlog::logger& log_;
@@ -431,7 +442,16 @@ NotificationSender::NotificationSender(asio::io_context& io, store::Store& store
     : store_(store), config_(config), clock_(clock), log_(log), router_(config) {
   const std::string host = HostName();
   for (const ReceiverConfig& r : config_.receivers) {
-    lanes_.push_back(std::make_shared<Lane>(io, store, r, config_, clock, log, random, host));
+    if (r.urls.empty()) {
+      lanes_.push_back(std::make_shared<Lane>(io, store, r, "", "", config_, clock, log, random, host));
+      continue;
+    }
+    // An Alertmanager cluster: a lane per URL, each with its own queue position, so one
+    // that is down holds back only itself.
+    const std::vector<std::string> targets = DeliveryTargets(r);
+    for (size_t i = 0; i < r.urls.size(); ++i) {
+      lanes_.push_back(std::make_shared<Lane>(io, store, r, r.urls[i], targets[i], config_, clock, log, random, host));
+    }
   }
   if (Status status = Restore(); !status.ok()) {
     log_.error("notify: cannot restore the outbox, not sending: {}", status.ToString());
@@ -444,7 +464,9 @@ NotificationSender::~NotificationSender() {
 }
 
 Status NotificationSender::Restore() {
-  std::map<std::string, int64_t> cursor;
+  // Per lane: the last queued notification with an outcome for its URL. An outcome
+  // without a target (recorded while the receiver had one `url`) counts for every URL.
+  std::vector<int64_t> cursor(lanes_.size(), 0);
   for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
     int64_t after = 0;
     while (true) {
@@ -455,12 +477,14 @@ Status NotificationSender::Restore() {
         after = e.seq;
         auto outcome = DecodeOutcome(e.payload);
         if (!outcome) continue;
-        int64_t& c = cursor[outcome->receiver];
-        c = std::max(c, outcome->queued_seq);
+        for (size_t i = 0; i < lanes_.size(); ++i) {
+          if (lanes_[i]->name() != outcome->receiver || !OutcomeCounts(outcome->target, lanes_[i]->target())) continue;
+          cursor[i] = std::max(cursor[i], outcome->queued_seq);
+        }
       }
     }
   }
-  std::map<std::string, int64_t> pending;
+  std::vector<int64_t> pending(lanes_.size(), 0);
   int64_t after = 0;
   while (true) {
     auto page = store_.ReadEvents(after, EventKind::kNotificationQueued, kEventPage);
@@ -471,11 +495,13 @@ Status NotificationSender::Restore() {
       auto n = DecodeNotification(e.payload, e.seq);
       if (!n) continue;
       router_.Apply(*n);
-      if (e.seq > cursor[n->receiver]) ++pending[n->receiver];
+      for (size_t i = 0; i < lanes_.size(); ++i) {
+        if (lanes_[i]->name() == n->receiver && ForTarget(*n, lanes_[i]->target()) && e.seq > cursor[i]) ++pending[i];
+      }
     }
   }
   if (Status status = ReadNewSuppressions(); !status.ok()) return status;
-  for (const auto& lane : lanes_) lane->Start(cursor[lane->name()], pending[lane->name()]);
+  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->Start(cursor[i], pending[i]);
   return Status::Ok();
 }
 
@@ -521,7 +547,7 @@ size_t NotificationSender::Queue(const std::vector<analyzer::Transition>& transi
     }
     ++queued;
     for (const auto& lane : lanes_) {
-      if (lane->name() == n.receiver) lane->Queued();
+      if (lane->name() == n.receiver) lane->Queued(n);
     }
   }
   if (queued < batch.size()) {
@@ -545,7 +571,8 @@ void NotificationSender::Wake() {
 
 std::map<std::string, int64_t> NotificationSender::Backlog() const {
   std::map<std::string, int64_t> out;
-  for (const auto& lane : lanes_) out[lane->name()] = lane->pending();
+  // A receiver with several URLs: its URL furthest behind.
+  for (const auto& lane : lanes_) out[lane->name()] = std::max(out[lane->name()], lane->pending());
   for (const Notification& n : unwritten_) ++out[n.receiver];
   return out;
 }

@@ -85,6 +85,8 @@ Status ForEachEvent(store::Store& store, EventKind kind, TimePoint until, Fn fn)
 Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint until) {
   std::vector<Delivery> out;
   std::map<int64_t, size_t> by_seq;  // queued_seq -> index in out
+  // Notifications to an Alertmanager cluster: queued_seq -> the URLs it goes to.
+  std::map<int64_t, std::vector<std::string>> targets;
   Status status = ForEachEvent(store, EventKind::kNotificationQueued, until, [&](const store::Event& event) {
     auto n = notify::DecodeNotification(event.payload, event.seq);
     if (!n) return n.error();
@@ -97,28 +99,64 @@ Result<std::vector<Delivery>> ReadDeliveries(store::Store& store, TimePoint unti
     d.transition_at = n->transition.at;
     d.queued_at = event.time;
     by_seq.emplace(d.queued_seq, out.size());
+    if (!n->targets.empty()) targets[d.queued_seq] = std::move(n->targets);
     out.push_back(std::move(d));
     return Status::Ok();
   });
   if (!status.ok()) return status;
-  // Outcomes in record order; the first one of a notification counts (the sender records
-  // one, and does not send a notification again once it has one).
+  // Per notification and URL ("" for a one-URL receiver) the first outcome recorded (the
+  // sender records one, and does not send a notification again once it has one).
+  struct Answer {
+    EventKind kind;
+    TimePoint at;
+    notify::Outcome outcome;
+  };
+  std::map<int64_t, std::map<std::string, Answer>> answers;
   for (EventKind kind : {EventKind::kNotificationDelivered, EventKind::kNotificationFailed}) {
     status = ForEachEvent(store, kind, until, [&](const store::Event& event) {
       auto outcome = notify::DecodeOutcome(event.payload);
       if (!outcome) return outcome.error();
-      auto it = by_seq.find(outcome->queued_seq);
-      if (it == by_seq.end()) return Status::Ok();  // its notification is after `until`
-      Delivery& d = out[it->second];
-      if (d.outcome_at && *d.outcome_at <= event.time) return Status::Ok();
-      d.state = kind == EventKind::kNotificationDelivered ? DeliveryState::kDelivered : DeliveryState::kFailed;
-      d.outcome_at = event.time;
-      d.status = outcome->status;
-      d.attempts = outcome->attempts;
-      d.error = std::move(outcome->reason);
+      if (!by_seq.contains(outcome->queued_seq)) return Status::Ok();  // its notification is after `until`
+      const std::string target = outcome->target;
+      auto [it, added] =
+          answers[outcome->queued_seq].try_emplace(target, Answer{kind, event.time, std::move(*outcome)});
+      if (!added && event.time < it->second.at) it->second = Answer{kind, event.time, std::move(*outcome)};
       return Status::Ok();
     });
     if (!status.ok()) return status;
+  }
+  for (auto& [seq, by_target] : answers) {
+    Delivery& d = out[by_seq.at(seq)];
+    // The one outcome that tells: a one-URL notification's first; for a cluster, the
+    // first failure, else, once every URL has answered, the last delivery (pending before).
+    const Answer* tells = nullptr;
+    if (auto it = targets.find(seq); it == targets.end()) {
+      for (const auto& [target, answer] : by_target) {
+        if (tells == nullptr || answer.at < tells->at) tells = &answer;
+      }
+    } else {
+      bool all = true;
+      for (const std::string& target : it->second) {
+        auto answer = by_target.find(target);
+        if (answer == by_target.end()) {
+          all = false;
+          continue;
+        }
+        const Answer& a = answer->second;
+        const bool a_failed = a.kind == EventKind::kNotificationFailed;
+        const bool tells_failed = tells != nullptr && tells->kind == EventKind::kNotificationFailed;
+        if (tells == nullptr || (a_failed && !tells_failed) || (a_failed == tells_failed && a.at > tells->at)) {
+          tells = &a;
+        }
+      }
+      if (!all && tells != nullptr && tells->kind != EventKind::kNotificationFailed) tells = nullptr;
+    }
+    if (tells == nullptr) continue;
+    d.state = tells->kind == EventKind::kNotificationDelivered ? DeliveryState::kDelivered : DeliveryState::kFailed;
+    d.outcome_at = tells->at;
+    d.status = tells->outcome.status;
+    d.attempts = tells->outcome.attempts;
+    d.error = tells->outcome.reason;
   }
   return out;
 }

@@ -379,5 +379,91 @@ TEST_F(AlertmanagerDeliveryTest, SigkillWhileAlertmanagerHangsMidRequestDelivers
   for (const notify::Notification& n : Queued()) EXPECT_TRUE(ids.insert(n.id).second) << "queued twice: " << n.id;
 }
 
+// Two real Alertmanagers as one cluster receiver (`urls`): Prometheus' way, every alert
+// to each, delivery counted per URL in the outbox.
+class AlertmanagerClusterDeliveryTest : public DeliveryTest {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kAlertmanager)) {
+      GTEST_SKIP() << kAlertmanager
+                   << " is missing: apt-get install prometheus-alertmanager (tools/setup.sh installs it)";
+    }
+    for (const char* name : {"am1", "am2"}) std::filesystem::create_directories(dir_ / name);
+    am1_ = std::make_unique<Alertmanager>(dir_ / "am1", downstream1_.url("/am1"));
+    am2_ = std::make_unique<Alertmanager>(dir_ / "am2", downstream2_.url("/am2"));
+    WriteConfig("[notify.receivers.am]\ntype = \"alertmanager\"\nurls = [\"" + am1_->url() + "\", \"" + am2_->url() +
+                "\"]\n");
+  }
+
+  // Whether `am` lists the offmon alert, active and critical.
+  static bool Lists(const Alertmanager& am) {
+    const nlohmann::json alerts = am.Alerts("SystemMemoryLow");
+    return alerts.size() == 1 && alerts[0]["status"]["state"] == "active" &&
+           alerts[0]["labels"]["severity"] == "critical";
+  }
+  // Delivered outcomes per outbox target (the URL as config check shows it).
+  std::map<std::string, std::vector<notify::Outcome>> DeliveredByTarget() {
+    std::map<std::string, std::vector<notify::Outcome>> out;
+    for (auto& [seq, outcomes] : Outcomes(EventKind::kNotificationDelivered)) {
+      for (notify::Outcome& o : outcomes) out[o.target].push_back(std::move(o));
+    }
+    return out;
+  }
+
+  ThreadedHttpReceiver downstream1_, downstream2_;  // each Alertmanager's webhook
+  std::unique_ptr<Alertmanager> am1_, am2_;
+};
+
+TEST_F(AlertmanagerClusterDeliveryTest, OneDownTheOtherGetsItAtOnceAndTheDownOneWhenBackAcrossSigkill) {
+  std::string why;
+  ASSERT_TRUE(am1_->Start(&why)) << "alertmanager 1 did not become ready: " << why;
+  // am2 is down (nothing listens on its port) when the alert fires.
+  auto offmon = StartOffmon();
+  ASSERT_TRUE(WaitFor([&] { return Lists(*am1_); })) << "Alertmanager 1 does not list the alert\n"
+                                                    << offmon->ErrSoFar() << am1_->Log();
+  ASSERT_TRUE(WaitFor([&] { return !NotificationsAbout(downstream1_, "SystemMemoryLow").empty(); })) << am1_->Log();
+  const std::string target1 = am1_->url(), target2 = am2_->url();
+  ASSERT_TRUE(WaitFor([&] { return DeliveredByTarget()[target1].size() == 1; })) << offmon->ErrSoFar();
+  EXPECT_FALSE(DeliveredByTarget().contains(target2));
+
+  // Killed while am2 is still down: the outbox remembers that only am1 has it.
+  Kill(offmon);
+  offmon = StartOffmon();
+  ASSERT_TRUE(am2_->Start(&why)) << "alertmanager 2 did not become ready: " << why;
+  ASSERT_TRUE(WaitFor([&] { return Lists(*am2_); })) << "Alertmanager 2 does not list the alert after it is back\n"
+                                                    << offmon->ErrSoFar() << am2_->Log();
+  ASSERT_TRUE(WaitFor([&] { return !NotificationsAbout(downstream2_, "SystemMemoryLow").empty(); })) << am2_->Log();
+  ASSERT_TRUE(WaitFor([&] { return DeliveredByTarget()[target2].size() == 1; })) << offmon->ErrSoFar();
+  // A few more evaluations: nothing is queued or sent again.
+  const size_t cycles = Cycles();
+  ASSERT_TRUE(WaitFor([&] { return Cycles() >= cycles + 3; })) << offmon->ErrSoFar();
+  ExpectOneFiringNotificationBeforeABarrier(*am1_, downstream1_);
+  ExpectOneFiringNotificationBeforeABarrier(*am2_, downstream2_);
+  EXPECT_TRUE(Lists(*am1_));
+  Terminate(offmon);
+
+  const std::vector<notify::Notification> queued = Queued();
+  ASSERT_EQ(queued.size(), 1u) << "the episode was queued twice";
+  EXPECT_EQ(queued[0].targets, (std::vector<std::string>{target1, target2}));
+  auto delivered = DeliveredByTarget();
+  ASSERT_EQ(delivered.size(), 2u);
+  for (const std::string& target : {target1, target2}) {
+    ASSERT_EQ(delivered[target].size(), 1u) << target;
+    EXPECT_EQ(delivered[target][0].queued_seq, queued[0].seq);
+    EXPECT_EQ(delivered[target][0].status, 200);
+  }
+  EXPECT_TRUE(Events(EventKind::kNotificationFailed).empty());
+  // `offmon alerts` counts the notification delivered once both have it; config check
+  // shows both URLs.
+  auto alerts = testing::RunCommand({OFFMON_BINARY, "--store", store_.string(), "alerts"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_NE(alerts.out.find("notifications: 1 delivered\n"), std::string::npos) << alerts.out;
+  auto check = testing::RunCommand({OFFMON_BINARY, "config", "check", config_.string()});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("notify: am (alertmanager) 2 URLs, each gets every alert: " + target1 + ", " + target2),
+            std::string::npos)
+      << check.out;
+}
+
 }  // namespace
 }  // namespace offmon

@@ -686,6 +686,36 @@ transitions = ["firing", "resolved"]
   EXPECT_EQ(array->notify.receivers[0].transitions, (std::vector<std::string>{"escalated", "resolved"}));
 }
 
+TEST(NotifyConfigTest, AnAlertmanagerClusterListsItsUrls) {
+  auto config = ParseConfig(
+      "[notify.receivers.am]\ntype = \"alertmanager\"\n"
+      "urls = [\"http://am1:9093\", \"http://am2:9093/secret-token\"]\n",
+      "u.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  const ReceiverConfig& am = config->notify.receivers[0];
+  EXPECT_EQ(am.urls, (std::vector<std::string>{"http://am1:9093", "http://am2:9093/secret-token"}));
+  EXPECT_TRUE(am.url.empty());
+  // The outbox names each by what config check shows; alike ones are numbered.
+  EXPECT_EQ(DeliveryTargets(am), (std::vector<std::string>{"http://am1:9093", "http://am2:9093/***"}));
+  ReceiverConfig credentials = am;
+  credentials.urls = {"http://u:secret-token@am1/", "http://u:secret-token-2@am2/"};
+  EXPECT_EQ(DeliveryTargets(credentials), (std::vector<std::string>{"http://***", "http://***#2"}));
+
+  auto error = [](std::string_view receiver) {
+    auto c = ParseConfig("[notify.receivers.x]\n" + std::string(receiver), "e.toml");
+    return c ? std::string("(loaded)") : c.error().message();
+  };
+  EXPECT_EQ(error("type = \"webhook\"\nurls = [\"http://h/secret-token\"]\n"),
+            "e.toml:1: [notify.receivers.x] urls: only for alertmanager (other types take one url)");
+  EXPECT_EQ(error("type = \"alertmanager\"\nurl = \"http://h/\"\nurls = [\"http://h/secret-token\"]\n"),
+            "e.toml:1: [notify.receivers.x] urls: not with url or url_file (give one of them)");
+  EXPECT_EQ(error("type = \"alertmanager\"\nurls = []\n"),
+            "e.toml:1: [notify.receivers.x] urls: empty (list at least one Alertmanager)");
+  EXPECT_EQ(error("type = \"alertmanager\"\nurls = [\"http://h/secret-token\", \"http://h/secret-token\"]\n"),
+            "e.toml:1: [notify.receivers.x] urls: entries 1 and 2 are the same");
+  EXPECT_EQ(error("type = \"alertmanager\"\n"), "e.toml:1: [notify.receivers.x] url, url_file or urls: required");
+}
+
 TEST(NotifyConfigTest, ErrorsNameFileLineAndKeyButNoSecret) {
   EXPECT_EQ(ParseConfig("[notify.receivers.x]\ntype = \"webhook\"\nurl = \"http://h/secret-token\"\nmin_severity = \"INFO\"\n",
                         "b.toml")

@@ -180,6 +180,49 @@ TEST_F(NotificationSenderTest, AnUnloadableCaFileOrUrlFileKeepsTheQueueAndLogsNo
   EXPECT_EQ(Log().find("secret-token"), std::string::npos) << Log();
 }
 
+// An Alertmanager cluster: `urls` makes a lane per URL. One that is down holds back only
+// itself; it gets what it missed when it is back, also after a restart, and the other is
+// not sent anything twice.
+TEST_F(NotificationSenderTest, AlertmanagerClusterDeliversToEachUrlOnItsOwn) {
+  testing::HttpReceiver am1(io), am2(io);
+  am2.Stop();
+  notify.receivers.clear();
+  ReceiverConfig& am = AddReceiver("am", "alertmanager", "");
+  am.urls = {am1.url("/secret-token-one"), am2.url("/secret-token-two")};
+  const std::vector<std::string> targets = DeliveryTargets(am);
+  ASSERT_EQ(targets, (std::vector<std::string>{"http://127.0.0.1:" + std::to_string(am1.port()) + "/***",
+                                               "http://127.0.0.1:" + std::to_string(am2.port()) + "/***"}));
+  {
+    auto sender = NewSender();
+    EXPECT_EQ(sender->Queue({Critical("w1", AlertState::kEscalated, kT0)}, kT0, {}), 1u);
+    ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 1; })) << Log();
+    ASSERT_TRUE(RunUntil([&] { return Log().find("attempt 2 failed") != std::string::npos; })) << Log();
+    EXPECT_EQ(sender->Backlog().at("am"), 1) << "the URL that is down is behind by one";
+  }  // "killed" while am2 is down
+  ASSERT_EQ(am1.requests().size(), 1u);
+  EXPECT_EQ(am1.requests()[0].target, "/secret-token-one/api/v2/alerts");
+  auto first = DecodeOutcome(Events(EventKind::kNotificationDelivered)[0].payload);
+  EXPECT_EQ(first->target, targets[0]);
+  EXPECT_NE(Log().find("receiver am at " + targets[1] + ": escalated"), std::string::npos) << Log();
+
+  am2.Start();
+  auto sender = NewSender();
+  EXPECT_EQ(sender->Backlog().at("am"), 1);
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 2; })) << Log();
+  ASSERT_EQ(am2.requests().size(), 1u);
+  EXPECT_EQ(am2.requests()[0].target, "/secret-token-two/api/v2/alerts");
+  EXPECT_EQ(am2.requests()[0].idempotency_key, am1.requests()[0].idempotency_key);
+  EXPECT_EQ(DecodeOutcome(Events(EventKind::kNotificationDelivered)[1].payload)->target, targets[1]);
+  EXPECT_EQ(sender->Backlog().at("am"), 0);
+  // The resolve goes to both, and nothing else is sent again.
+  EXPECT_EQ(sender->Queue({Critical("w1", AlertState::kResolved, kT0 + std::chrono::minutes(5))}, kT0, {}), 1u);
+  ASSERT_TRUE(RunUntil([&] { return Events(EventKind::kNotificationDelivered).size() == 4; })) << Log();
+  EXPECT_EQ(am1.requests().size(), 2u);
+  EXPECT_EQ(am2.requests().size(), 2u);
+  EXPECT_EQ(Events(EventKind::kNotificationQueued).size(), 2u);
+  EXPECT_EQ(Log().find("secret-token"), std::string::npos) << Log();
+}
+
 // ---- a real Alertmanager (Debian package prometheus-alertmanager) ----
 
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";

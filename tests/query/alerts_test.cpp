@@ -65,9 +65,12 @@ class AlertsTest : public ::testing::Test {
   }
 
   // A notification of `receiver` about the transition recorded at `at` (or a repeat),
-  // queued at `at`, as the daemon's sender queues it. Returns it with its seq.
-  notify::Notification Queue(std::string receiver, std::string reason, std::string alert, Labels labels, int64_t at) {
+  // queued at `at`, as the daemon's sender queues it, to `targets` (an Alertmanager
+  // cluster's URLs; none for a one-URL receiver). Returns it with its seq.
+  notify::Notification Queue(std::string receiver, std::string reason, std::string alert, Labels labels, int64_t at,
+                             std::vector<std::string> targets = {}) {
     notify::Notification n;
+    n.targets = std::move(targets);
     n.receiver = std::move(receiver);
     n.reason = std::move(reason);
     n.transition.at = TimePoint(std::chrono::seconds(kStart + at));
@@ -83,15 +86,16 @@ class AlertsTest : public ::testing::Test {
     n.seq = seq.has_value() ? *seq : 0;
     return n;
   }
-  void Delivered(const notify::Notification& n, int64_t at, int status, int attempts) {
+  void Delivered(const notify::Notification& n, int64_t at, int status, int attempts, std::string_view target = {}) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationDelivered, "notify",
-                                          notify::EncodeDelivered(n, status, attempts),
+                                          notify::EncodeDelivered(n, status, attempts, target),
                                           TimePoint(std::chrono::seconds(kStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }
-  void Failed(const notify::Notification& n, int64_t at, int status, std::string_view reason, int attempts) {
+  void Failed(const notify::Notification& n, int64_t at, int status, std::string_view reason, int attempts,
+              std::string_view target = {}) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationFailed, "notify",
-                                          notify::EncodeFailed(n, status, reason, attempts),
+                                          notify::EncodeFailed(n, status, reason, attempts, target),
                                           TimePoint(std::chrono::seconds(kStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }
@@ -334,6 +338,39 @@ TEST_F(AlertsTest, JsonHasTheDeliveriesOfEachEpisode) {
   EXPECT_TRUE(w3[1]["status"].is_null());
   EXPECT_EQ(w3[2]["notification"], "repeat");
   EXPECT_EQ(w3[2]["queued_at"], "2026-11-02T03:00:00.000Z");
+}
+
+// An Alertmanager cluster (`urls`): a notification is delivered once every URL has it,
+// pending before, failed when one URL refused it.
+TEST_F(AlertsTest, AClusterNotificationIsDeliveredWhenEveryUrlHasIt) {
+  store::StoreOptions options;
+  options.path = store_;
+  store_handle_ = std::move(*store::Store::Open(options));
+  const Labels w2{{"process", "w2"}};
+  const std::vector<std::string> urls{"http://am1:9093", "http://am2:9093"};
+  auto both = Queue("amc", "escalated", "CpuHigh", w2, kHour, urls);
+  Delivered(both, kHour + 1, 200, 1, urls[0]);
+  Delivered(both, kHour + 90, 200, 7, urls[1]);
+  Delivered(Queue("amc", "repeat", "CpuHigh", w2, kHour + 10 * kMin, urls), kHour + 10 * kMin + 1, 200, 1, urls[1]);
+  auto refused = Queue("amc", "resolved", "CpuHigh", w2, kHour + 45 * kMin, urls);
+  Delivered(refused, kHour + 45 * kMin + 1, 200, 1, urls[0]);
+  Failed(refused, kHour + 45 * kMin + 2, 400, "HTTP 400: bad alert", 1, urls[1]);
+  store_handle_.reset();
+
+  auto result = Alerts({"--until", kUntil, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json doc = Json(result);
+  ASSERT_TRUE(doc.is_object()) << result.out;
+  const nlohmann::json& d = doc["alerts"][1]["deliveries"];
+  ASSERT_EQ(d.size(), 3u) << d.dump();
+  EXPECT_EQ(d[0]["state"], "delivered");
+  EXPECT_EQ(d[0]["at"], "2026-11-02T01:01:30.000Z") << "the last URL's outcome";
+  EXPECT_EQ(d[0]["attempts"], 7);
+  EXPECT_EQ(d[1]["state"], "pending") << "am1 has not had it";
+  EXPECT_TRUE(d[1]["at"].is_null());
+  EXPECT_EQ(d[2]["state"], "failed");
+  EXPECT_EQ(d[2]["error"], "HTTP 400: bad alert");
+  EXPECT_EQ(doc["notifications"], nlohmann::json({{"delivered", 1}, {"failed", 1}, {"pending", 1}}));
 }
 
 TEST_F(AlertsTest, IsListedWithHelp) {

@@ -124,10 +124,15 @@ struct ReceiverConfig {
   // type: "alertmanager", "webhook", "slack", "discord" or "pagerduty". Required.
   std::string type;
   // url / url_file: where to POST, http:// or https://. Secrets: never logged or
-  // printed unredacted. url_file (its whole trimmed content) wins over url. One is
-  // required except for pagerduty (default: the Events API v2 endpoint).
+  // printed unredacted. url_file (its whole trimmed content) wins over url. One (or
+  // urls) is required except for pagerduty (default: the Events API v2 endpoint).
   std::string url;
   std::string url_file;
+  // urls: alertmanager only, instead of url / url_file: the Alertmanagers of a cluster.
+  // Every notification goes to each of them, and is delivered (and retried) per URL, as
+  // Prometheus sends to every Alertmanager it knows. Secrets like url; no entry twice.
+  // Default empty.
+  std::vector<std::string> urls;
   // routing_key_file: pagerduty's integration key, a secret file. Required for pagerduty.
   std::string routing_key_file;
   // min_severity: "WARNING" or "CRITICAL" (INFO is never notified). Default "WARNING".

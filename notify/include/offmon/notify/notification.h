@@ -11,8 +11,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "offmon/analyzer/alert.h"
+#include "offmon/common/config.h"
 #include "offmon/common/result.h"
 
 namespace offmon::notify {
@@ -28,18 +31,36 @@ struct Notification {
   // acknowledged it and until when (silence.h).
   std::string acknowledged_by;
   std::optional<TimePoint> acknowledged_until;
+  // The URLs it goes to, by DeliveryTargets() when it was queued: a receiver with `urls`
+  // (an Alertmanager cluster) delivers to each and records an outcome per target. Empty:
+  // the receiver's one URL (and, after `url` became `urls`, every URL of the receiver).
+  std::vector<std::string> targets;
   friend bool operator==(const Notification&, const Notification&) = default;
 };
+
+// How the outbox names each URL of a receiver with `urls`, in their order: scheme, host
+// and port (RedactHttpUrl: never a secret), "#2", "#3"... appended when two redact alike
+// (credentials in the URL). Names, not positions, so reordering the list resends nothing.
+// Empty for a receiver with `url` or `url_file`.
+std::vector<std::string> DeliveryTargets(const ReceiverConfig& receiver);
+
+// Whether the lane of `target` ("" for a one-URL receiver) delivers `n`, and whether an
+// outcome recorded for `outcome_target` completes `n` for it.
+bool ForTarget(const Notification& n, std::string_view target);
+bool OutcomeCounts(std::string_view outcome_target, std::string_view target);
 
 // The kNotificationQueued payload (JSON) and back. Corruption when it does not decode.
 std::string EncodeNotification(const Notification& notification);
 Result<Notification> DecodeNotification(std::string_view payload, int64_t seq);
 
-// The outcome payloads. `status` is the HTTP status (0 when none was received).
-std::string EncodeDelivered(const Notification& n, int status, int attempts);
-std::string EncodeFailed(const Notification& n, int status, std::string_view reason, int attempts);
+// The outcome payloads. `status` is the HTTP status (0 when none was received);
+// `target` the URL's DeliveryTargets() name, "" (left out) for a one-URL receiver.
+std::string EncodeDelivered(const Notification& n, int status, int attempts, std::string_view target = {});
+std::string EncodeFailed(const Notification& n, int status, std::string_view reason, int attempts,
+                         std::string_view target = {});
 struct Outcome {
   std::string id, receiver;
+  std::string target;  // "" for a one-URL receiver
   int64_t queued_seq = 0;
   int status = 0;
   int attempts = 0;

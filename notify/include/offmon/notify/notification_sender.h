@@ -13,6 +13,11 @@
 // delivery is at least once, and receivers that dedupe by key (Alertmanager labels,
 // PagerDuty dedup_key, the webhook's id) see each once.
 //
+// An Alertmanager receiver with `urls` (a cluster) has a lane per URL: each notification
+// goes to every URL, and each lane records its own outcome (with the URL's
+// DeliveryTargets() name) and resumes after its own, so one Alertmanager that is down
+// holds back only itself and gets what it missed when it is back.
+//
 // Secrets (url, url_file content, routing_key_file content) are never logged; failures
 // name the receiver, not the URL.
 //
@@ -76,8 +81,8 @@ class NotificationSender {
   // Lanes that are idle look for queued notifications again.
   void Wake();
 
-  // Notifications queued and not yet delivered or failed, over every lane (by receiver),
-  // including those waiting to be queued after a failed write.
+  // Notifications queued and not yet delivered or failed, by receiver (for a cluster, at
+  // its URL furthest behind), including those waiting to be queued after a failed write.
   std::map<std::string, int64_t> Backlog() const;
 
   class Lane;
