@@ -48,21 +48,6 @@ std::string HostName() {
   return buf;
 }
 
-// The whole content of a secret file, trimmed. Errors name the file, never the content.
-Result<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::NotFound(fmt::format("{} {}: cannot read", what, path));
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  const size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return Status::InvalidArgument(fmt::format("{} {} is empty", what, path));
-  text = text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-  return text;
-}
-
 bool Retryable(int status) { return status >= 500 || status == 408 || status == 429; }
 
 bool PowerOfTwo(int n) { return n > 0 && (n & (n - 1)) == 0; }
