@@ -163,7 +163,7 @@ TEST_F(RemoteWritePrometheusTest, ThreeDaemonsFillPrometheusAcrossAnOutageAndASi
     for (int i = 0; i < kDaemons; ++i) {
       auto reader = offmon_[i]->OpenReader();
       if (!reader) return false;
-      auto all = (*reader)->Select(*store::Selector::Parse("{}"));
+      auto all = (*reader)->Select(*store::Selector::Parse("{__name__=~\".+\"}"));
       if (!all) return false;
       series[i] = std::move(*all);
     }
@@ -198,9 +198,12 @@ TEST_F(RemoteWritePrometheusTest, ThreeDaemonsFillPrometheusAcrossAnOutageAndASi
 
     // system_load1 over the whole run: Prometheus' raw samples (a range selector) and
     // `offmon trend --csv` at a 1 s step (one sample per bucket) agree in count and values.
-    const int64_t since = cut_s - start_s + 5;
+    // Up to two seconds before the cut: a cycle is committed a moment after its grid time,
+    // so a sample stamped just before the cut may have been written after it.
+    const int64_t until_s = cut_s - 2;
+    const int64_t since = until_s - start_s + 5;
     auto trend = offmon_[i]->Run({"trend", "system_load1", "--csv", "--step", "1s", "--since", fmt::format("{}s", since),
-                                  "--until", std::to_string(cut_s)});
+                                  "--until", std::to_string(until_s)});
     ASSERT_EQ(trend.exit_code, 0) << trend.err;
     std::map<int64_t, double> offmon_samples;  // bucket start (s) -> value
     int64_t offmon_count = 0;
@@ -216,10 +219,11 @@ TEST_F(RemoteWritePrometheusTest, ThreeDaemonsFillPrometheusAcrossAnOutageAndASi
       offmon_samples[ToMillis(*ParseRfc3339(f[1])) / 1000] = std::stod(f[3]);
       offmon_count += std::stoll(f[5]);
     }
-    // At a millisecond before cut_s: Prometheus' range is (t - since, t], offmon's [from, until).
+    // trend prints the bucket that starts at --until too: Prometheus' range (t - since, t]
+    // ends at that bucket's last millisecond.
     auto raw = Query(fmt::format("/api/v1/query?query={}&time={}.999",
                                  UrlEncode(fmt::format("system_load1{{instance=\"{}\"}}[{}s]", instance, since)),
-                                 cut_s - 1));
+                                 until_s));
     ASSERT_EQ(raw["status"], "success") << raw.dump();
     ASSERT_EQ(raw["data"]["result"].size(), 1u) << raw.dump();
     std::map<int64_t, double> prometheus_samples;
@@ -228,8 +232,8 @@ TEST_F(RemoteWritePrometheusTest, ThreeDaemonsFillPrometheusAcrossAnOutageAndASi
       prometheus_samples[static_cast<int64_t>(std::floor(t))] = std::stod(v[1].get<std::string>());
     }
     EXPECT_EQ(static_cast<int64_t>(raw["data"]["result"][0]["values"].size()), offmon_count) << instance;
-    EXPECT_EQ(prometheus_samples, offmon_samples) << instance;
-    EXPECT_GE(offmon_count, 15) << instance;  // before, during and after the outage
+    EXPECT_EQ(prometheus_samples, offmon_samples) << instance << "\n" << raw.dump() << "\n" << trend.out;
+    EXPECT_GE(offmon_count, 10) << instance;  // before, during and after the outage
   }
   for (auto& d : daemons_) {
     d->Signal(SIGTERM);
