@@ -272,8 +272,9 @@ class RemoteWriteSender::Endpoint : public std::enable_shared_from_this<Endpoint
                                 std::uniform_real_distribution<double>(0.0, 1.0)(engine_));
     if (retry_after) delay = std::max(delay, *retry_after);
     if ((attempt & (attempt - 1)) == 0) {
+      // Backoffs start at milliseconds: FormatDurationShort would round them to "0s".
       log_.warn("remote_write: {}: attempt {} failed ({}; host {}), retrying in {}", name(), attempt, reason, host_,
-                FormatDurationShort(delay));
+                delay < std::chrono::seconds(1) ? fmt::format("{}ms", delay.count()) : FormatDurationShort(delay));
     }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
