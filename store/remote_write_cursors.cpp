@@ -16,8 +16,9 @@ namespace offmon::store {
 
 namespace {
 
-// Kinds the sender forwards, bound as ?1, ?2, ?3 in the statements below.
-constexpr EventKind kForwarded[] = {EventKind::kSamples, EventKind::kAlertTransition, EventKind::kRemoteWriteGap};
+// Kinds the sender reads, bound as ?1, ?2 in the statements below: the samples, and the
+// gaps retention records (alerts reach it as offmon_alert samples).
+constexpr EventKind kForwarded[] = {EventKind::kSamples, EventKind::kRemoteWriteGap};
 
 void BindForwardedKinds(Statement& stmt) {
   int index = 0;
@@ -51,10 +52,10 @@ Result<std::vector<ForwardEvent>> SqliteStore::ReadForwardEvents(int64_t after_s
   auto stmt = db_->Prepare(
       "SELECT seq, time_ms, kind, window_start_ms, payload, sample_count FROM ("
       " SELECT seq, time_ms, kind, window_start_ms, payload, coalesce(sample_count, 0) AS sample_count FROM events"
-      "  WHERE seq > ?4 AND kind IN (?1, ?2, ?3)"
+      "  WHERE seq > ?3 AND kind IN (?1, ?2)"
       " UNION ALL SELECT seq, time_ms, ?1, window_start_ms, payload, sample_count FROM remote_write_backlog"
-      "  WHERE seq > ?4)"
-      " ORDER BY seq LIMIT ?5");
+      "  WHERE seq > ?3)"
+      " ORDER BY seq LIMIT ?4");
   if (!stmt) return stmt.error();
   std::vector<ForwardEvent> out;
   size_t samples = 0;
@@ -62,7 +63,7 @@ Result<std::vector<ForwardEvent>> SqliteStore::ReadForwardEvents(int64_t after_s
   while (true) {
     stmt->Reset();
     BindForwardedKinds(*stmt);
-    stmt->Bind(4, cursor).Bind(5, kPage);
+    stmt->Bind(3, cursor).Bind(4, kPage);
     Status status;
     int64_t rows = 0;
     bool full = false;
@@ -135,8 +136,8 @@ Result<std::vector<RemoteWriteCursor>> SqliteStore::RemoteWriteCursors(TimePoint
   if (!cursors) return cursors.error();
   auto pending = db_->Prepare(
       "SELECT count(*), min(time_ms) FROM ("
-      " SELECT time_ms FROM events WHERE seq > ?4 AND kind IN (?1, ?2, ?3)"
-      " UNION ALL SELECT time_ms FROM remote_write_backlog WHERE seq > ?4)");
+      " SELECT time_ms FROM events WHERE seq > ?3 AND kind IN (?1, ?2)"
+      " UNION ALL SELECT time_ms FROM remote_write_backlog WHERE seq > ?3)");
   if (!pending) return pending.error();
   std::vector<RemoteWriteCursor> out;
   Status status;
@@ -144,7 +145,7 @@ Result<std::vector<RemoteWriteCursor>> SqliteStore::RemoteWriteCursors(TimePoint
     RemoteWriteCursor cursor{std::string(cursors->Text(0)), cursors->Int(1)};
     pending->Reset();
     BindForwardedKinds(*pending);
-    pending->Bind(4, cursor.seq);
+    pending->Bind(3, cursor.seq);
     Status pending_status;
     if (pending->Step(&pending_status)) {
       cursor.pending_events = pending->Int(0);

@@ -195,6 +195,16 @@ TEST_F(RemoteWriteTest, ServerErrorsAnd429AreRetriedUntilAccepted) {
   EXPECT_EQ(ReceivedSamples(), 16u);  // the same request four times
 }
 
+TEST_F(RemoteWriteTest, RetryAfterIsHonoured) {
+  Append(1, 1);
+  receiver_.AnswerNext(429, "slow down", "1");  // min_backoff is 5 ms: the header wins
+  const auto start = std::chrono::steady_clock::now();
+  auto sender = NewSender();
+  ASSERT_TRUE(RunUntil([&] { return Pending() == 0; }));
+  EXPECT_EQ(receiver_.request_count(), 2u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+}
+
 TEST_F(RemoteWriteTest, CheckpointKeepsWhatTheCursorHasNotPassed) {
   // Samples of an old window, then a sample far later: the checkpoint seals the old
   // window and deletes its events, but the endpoint (cursor opened before) still gets them.

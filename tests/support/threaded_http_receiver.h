@@ -4,7 +4,7 @@
 // holding (Hold(true)) it records requests and leaves them unanswered with the connection
 // open, as a receiver that hangs mid-request. Hold(false) closes the held connections
 // without an answer and answers later requests again. AnswerNext queues other answers
-// (status and body) for the next requests, one each.
+// (status, body, a Retry-After header) for the next requests, one each.
 //
 // Thread safety: every public method may be called from any thread. The io_context runs
 // on the receiver's own thread, started by the constructor and joined by the destructor.
@@ -62,9 +62,9 @@ class ThreadedHttpReceiver {
     });
   }
 
-  void AnswerNext(unsigned status, std::string body = "") {
+  void AnswerNext(unsigned status, std::string body = "", std::string retry_after = "") {
     std::lock_guard lock(mu_);
-    answers_.emplace_back(status, std::move(body));
+    answers_.push_back({status, std::move(body), std::move(retry_after)});
   }
 
   std::vector<ReceivedRequest> requests() const {
@@ -111,8 +111,12 @@ class ThreadedHttpReceiver {
                                                             std::string(c->request[boost::beast::http::field::host]),
                                                             std::move(headers)});
                                        if (!answers_.empty() && !hold_) {
-                                         status = answers_.front().first;
-                                         c->response.body() = std::move(answers_.front().second);
+                                         status = answers_.front().status;
+                                         c->response.body() = std::move(answers_.front().body);
+                                         if (!answers_.front().retry_after.empty()) {
+                                           c->response.set(boost::beast::http::field::retry_after,
+                                                           answers_.front().retry_after);
+                                         }
                                          answers_.erase(answers_.begin());
                                        }
                                      }
@@ -140,7 +144,11 @@ class ThreadedHttpReceiver {
   std::vector<std::shared_ptr<Connection>> held_;
   mutable std::mutex mu_;
   std::vector<ReceivedRequest> requests_;  // guarded by mu_
-  std::vector<std::pair<unsigned, std::string>> answers_;  // guarded by mu_
+  struct Answer {
+    unsigned status;
+    std::string body, retry_after;
+  };
+  std::vector<Answer> answers_;  // guarded by mu_
   std::thread thread_;
 };
 

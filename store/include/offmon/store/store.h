@@ -96,8 +96,8 @@ struct EpochRecord {
 // Decodes an epoch_sealed event's payload. Corruption when it does not decode.
 Result<EpochRecord> DecodeEpochEvent(const Event& event);
 
-// An event the remote-write sender forwards (docs/remote-write.md): a sample batch,
-// decoded, or a remote_write_gap / alert_transition event with its JSON payload.
+// An event the remote-write sender reads (docs/remote-write.md): a sample batch, decoded,
+// or a remote_write_gap event with its JSON payload.
 struct ForwardEvent {
   int64_t seq = 0;
   TimePoint time;
@@ -174,7 +174,7 @@ class Store {
   virtual Result<SeriesKey> SeriesKeyOf(SeriesId id) = 0;
 
   // ---- remote write: durable cursors over the log (docs/remote-write.md) ----
-  // Forwardable events (samples, alert_transition, remote_write_gap) with seq > after_seq,
+  // Forwardable events (samples, remote_write_gap) with seq > after_seq,
   // from the log and from the backlog of sealed events not yet sent everywhere, in seq
   // order, as many as fit in max_samples samples (at least one when there is any, however
   // large: the caller splits it).
