@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_context.h"
 #include "offmon/analyzer/analyzer.h"
 #include "offmon/store/store.h"
 
@@ -130,14 +131,6 @@ void BM_ReadEverySample(benchmark::State& state) {
     benchmark::DoNotOptimize(read);
     state.counters["samples_read"] = static_cast<double>(read);
   }
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
 }
 
 }  // namespace

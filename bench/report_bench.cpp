@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_context.h"
 #include "alert_history_impl.h"
 #include "offmon/analyzer/alert.h"
 #include "offmon/query/dashboard.h"
@@ -320,14 +321,6 @@ void BM_Trend(benchmark::State& state) {
     benchmark::DoNotOptimize(out.str().data());
   }
   state.counters["buckets"] = static_cast<double>(buckets);
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
 }
 
 }  // namespace

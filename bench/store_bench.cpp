@@ -38,6 +38,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_context.h"
 #include "offmon/common/series_key.h"
 #include "offmon/common/time.h"
 #include "offmon/store/buckets.h"
@@ -881,18 +882,6 @@ void BM_Trend30d(benchmark::State& state, BenchEnv& env) {
 }
 
 // ---------------------------------------------------------------- context, main
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown";
-}
 
 void AddContext(const BenchConfig& config, const std::string& command_line) {
   benchmark::AddCustomContext("nproc", std::to_string(std::thread::hardware_concurrency()));

@@ -13,6 +13,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "offmon/common/series_key.h"
 // Errors as values, not exceptions. Debian's compiled toml++ only has the throwing
 // parser, so this one file instantiates the header-only, non-throwing one.
 #undef TOML_HEADER_ONLY
@@ -271,6 +273,77 @@ Status ParseReceiver(const toml::table& table, std::string name, int64_t line, s
   return Status::Ok();
 }
 
+// Why a secret file cannot be used ("" when it can): it must be readable. Its content is
+// never part of a message.
+std::string SecretFileProblem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fmt::format("{}: cannot read ({})", path, std::generic_category().message(errno));
+  return {};
+}
+
+// [remote_write.NAME] tables. The url may hold credentials: errors never quote it.
+Status ParseRemoteWrite(const toml::table& section, std::string_view source_name, std::vector<RemoteWriteConfig>* out) {
+  for (const auto& [key, node] : section) {
+    const int64_t line = node.source().begin.line;
+    const std::string name(key.str());
+    auto fail = [&](std::string_view reason) {
+      return Status::InvalidArgument(fmt::format("{}:{}: [remote_write.{}] {}", source_name, line, name, reason));
+    };
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return fail("must be a table");
+    RemoteWriteConfig rw;
+    rw.name = name;
+    TableReader reader(*table, fmt::format("remote_write.{}", rw.name), source_name);
+    OFFMON_RETURN_IF_ERROR(reader.String("url", &rw.url));
+    OFFMON_RETURN_IF_ERROR(reader.String("username", &rw.username));
+    OFFMON_RETURN_IF_ERROR(reader.String("password_file", &rw.password_file));
+    OFFMON_RETURN_IF_ERROR(reader.String("bearer_token_file", &rw.bearer_token_file));
+    OFFMON_RETURN_IF_ERROR(reader.String("ca_file", &rw.ca_file));
+    OFFMON_RETURN_IF_ERROR(reader.Bool("tls_insecure_skip_verify", &rw.tls_insecure_skip_verify));
+    OFFMON_RETURN_IF_ERROR(reader.Int("max_samples_per_send", 1, &rw.max_samples_per_send, 100'000));
+    OFFMON_RETURN_IF_ERROR(reader.Duration("min_backoff", &rw.min_backoff));
+    OFFMON_RETURN_IF_ERROR(reader.Duration("max_backoff", &rw.max_backoff));
+    OFFMON_RETURN_IF_ERROR(reader.Duration("timeout", &rw.timeout));
+    reader.Allow("external_labels");
+    OFFMON_RETURN_IF_ERROR(reader.RejectUnknown());
+    if (const toml::node* labels = table->get("external_labels")) {
+      const toml::table* labels_table = labels->as_table();
+      if (labels_table == nullptr) return fail("external_labels: expected a table of strings");
+      for (const auto& [label, value] : *labels_table) {
+        auto text = value.value<std::string>();
+        if (!text) return fail(fmt::format("external_labels.{}: expected a string", label.str()));
+        if (!IsValidLabelName(label.str())) return fail(fmt::format("external_labels.{}: not a label name", label.str()));
+        rw.external_labels.emplace_back(std::string(label.str()), *text);
+      }
+    }
+    const bool http = rw.url.starts_with("http://"), https = rw.url.starts_with("https://");
+    const size_t scheme = https ? 8 : 7;
+    if (!http && !https) return fail("url: required, an http:// or https:// URL");
+    if (rw.url.size() <= scheme || rw.url[scheme] == '/' || rw.url.find_first_of(" \t\r\n") != std::string::npos) {
+      return fail("url: not a valid http(s) URL (no host)");
+    }
+    if (!rw.username.empty() != !rw.password_file.empty()) return fail("username and password_file go together");
+    if (!rw.username.empty() && !rw.bearer_token_file.empty()) {
+      return fail("basic auth (username, password_file) and bearer_token_file exclude each other");
+    }
+    for (const std::string* file : {&rw.password_file, &rw.bearer_token_file}) {
+      if (file->empty()) continue;
+      if (std::string problem = SecretFileProblem(*file); !problem.empty()) {
+        return fail(fmt::format("{}: {}", file == &rw.password_file ? "password_file" : "bearer_token_file", problem));
+      }
+    }
+    if (!rw.ca_file.empty()) {
+      if (std::string problem = CaFileProblem(rw.ca_file); !problem.empty()) {
+        return fail(fmt::format("ca_file: {}: {}", rw.ca_file, problem));
+      }
+      if (rw.tls_insecure_skip_verify) return fail("ca_file: not with tls_insecure_skip_verify = true");
+    }
+    if (rw.max_backoff < rw.min_backoff) return fail("max_backoff must not be below min_backoff");
+    out->push_back(std::move(rw));
+  }
+  return Status::Ok();
+}
+
 // [notify] with receivers as [notify.receivers.NAME] tables or a [[notify.receivers]]
 // array of tables with `name`.
 Status ParseNotify(const toml::table& notify, std::string_view source_name, NotifyConfig* out) {
@@ -420,7 +493,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   Config config;
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> kSections{"store", "system", "pm2", "processes", "postgres", "log",
-                                                                  "analyzer", "rules", "notify", "http"};
+                                                                  "analyzer", "rules", "notify", "http",
+                                                                  "remote_write"};
     if (!kSections.contains(key.str())) {
       return Status::InvalidArgument(fmt::format("{}:{}: unknown section [{}]", source_name, node.source().begin.line, key.str()));
     }
@@ -489,6 +563,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(ParseRules(section("rules"), source_name, &config.analyzer.rules));
   OFFMON_RETURN_IF_ERROR(ParseNotify(section("notify"), source_name, &config.notify));
   OFFMON_RETURN_IF_ERROR(ParseHttp(section("http"), source_name, &config.http));
+  OFFMON_RETURN_IF_ERROR(ParseRemoteWrite(section("remote_write"), source_name, &config.remote_write));
   return config;
 }
 

@@ -6,7 +6,7 @@
 namespace offmon {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 18> kKindNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 19> kKindNames{{
     {EventKind::kSeriesDefined, "series_defined"},
     {EventKind::kSamples, "samples"},
     {EventKind::kImport, "import"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 18> kKindNames{{
     {EventKind::kSilenceAdded, "silence_added"},
     {EventKind::kSilenceExpired, "silence_expired"},
     {EventKind::kAlertAcknowledged, "alert_acknowledged"},
+    {EventKind::kRemoteWriteGap, "remote_write_gap"},
 }};
 }  // namespace
 

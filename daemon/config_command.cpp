@@ -108,6 +108,22 @@ void RunConfigCheck(CliContext& ctx, const std::string& file) {
                            : "",
                        TlsSummary(r));
   }
+  for (const RemoteWriteConfig& rw : config.remote_write) {
+    const std::string auth = !rw.username.empty()            ? fmt::format("basic auth as {} (password_file {})",
+                                                                           rw.username, rw.password_file)
+                             : !rw.bearer_token_file.empty() ? fmt::format("bearer token (bearer_token_file {})",
+                                                                           rw.bearer_token_file)
+                                                             : std::string("no auth");
+    const bool https = rw.url.starts_with("https://");
+    const std::string tls = !https                        ? "tls: none (http://)"
+                            : rw.tls_insecure_skip_verify ? "tls: NOT VERIFIED (tls_insecure_skip_verify)"
+                            : !rw.ca_file.empty()         ? fmt::format("tls: verified (ca_file {})", rw.ca_file)
+                                                          : "tls: verified (system CA)";
+    std::string labels;
+    for (const auto& [name, value] : rw.external_labels) labels += fmt::format(", {}=\"{}\"", name, value);
+    out << fmt::format("remote_write: {} {}; {}; {}; up to {} samples per request{}\n", rw.name,
+                       notify::RedactHttpUrl(rw.url), auth, tls, rw.max_samples_per_send, labels);
+  }
 }
 
 }  // namespace

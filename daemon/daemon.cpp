@@ -19,13 +19,16 @@
 #include <spdlog/spdlog.h>
 
 #include "batch_sink_impl.h"
+#include "fleet_series_impl.h"
 #include "monitor_log_report_impl.h"
 #include "offmon/analyzer/analyzer.h"
 #include "offmon/analyzer/baselines.h"
 #include "offmon/collector/log_tail.h"
 #include "offmon/common/cli.h"
 #include "offmon/common/metric_names.h"
+#include "offmon/notify/notification_payload.h"
 #include "offmon/notify/notification_sender.h"
+#include "offmon/notify/remote_write_sender.h"
 #include "offmon/serve/daemon_http.h"
 #include "offmon/serve/daemon_status.h"
 #include "offmon/store/store.h"
@@ -51,6 +54,14 @@ class DaemonLoop {
         timer_(io_), retention_timer_(io_), analyzer_timer_(io_), signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
   int Run() {
+    if (!options_.once) {
+      // A endpoint that cannot be used (a missing token file, a bad URL) stops the start:
+      // one line, before anything else happens.
+      if (Status status = StartRemoteWrite(); !status.ok()) {
+        log_.error("remote_write: {}", status.message());
+        return ExitCodeFor(status);
+      }
+    }
     Install(options_.factory(config_, store_, log_));
     StartAnalyzer();
     WaitForSignal();
@@ -145,7 +156,11 @@ class DaemonLoop {
     sink.MoveTo(*appender);
     Status status = appender->Commit(grid);
     health_.store_error = status.ok() ? "" : status.ToString();
-    if (status.ok()) return;
+    if (status.ok()) {
+      if (!options_.once) RecordFleetSeries(grid);  // a daemon's health; --once is one cycle
+      if (remote_write_) remote_write_->Wake();
+      return;
+    }
     exit_code_ = ExitCodeFor(status);
     if (appender->pending_samples() > kMaxPendingSamples) {
       log_.error("store write failed for {} and {} samples are waiting; dropping them: {}", name,
@@ -154,6 +169,38 @@ class DaemonLoop {
     } else {
       log_.error("store write failed for {}, will retry with the next cycle: {}", name, status.ToString());
     }
+  }
+
+  // The fleet series once per cycle second (fleet_series_impl.h), after a collector's
+  // batch committed: offmon_last_cycle_timestamp_seconds says the last cycle that did.
+  void RecordFleetSeries(TimePoint grid) {
+    if (fleet_recorded_ && *fleet_recorded_ >= grid) return;
+    fleet_recorded_ = grid;
+    static const std::map<std::string, analyzer::ActiveAlert> kNone;
+    std::vector<store::RemoteWriteCursor> cursors;
+    if (auto read = store_.RemoteWriteCursors(clock_.Now())) {
+      cursors = std::move(*read);
+    } else {
+      log_.error("remote_write: cannot read the cursors: {}", read.error().ToString());
+    }
+    auto appender = store_.NewAppender("collect:offmon");
+    fleet_.Append(grid, analyzer_ ? analyzer_->tracker().active() : kNone, cursors,
+                  remote_write_ ? remote_write_->Stats() : std::vector<notify::RemoteWriteStats>{}, *appender);
+    if (Status status = appender->Commit(grid); !status.ok()) {
+      log_.error("cannot store the fleet series: {}", status.ToString());
+    }
+  }
+
+  Status StartRemoteWrite() {
+    remote_write_.reset();
+    if (config_.remote_write.empty()) return Status::Ok();
+    auto sender = notify::RemoteWriteSender::Create(io_, store_, config_.remote_write, clock_, log_);
+    if (!sender) return sender.error();
+    remote_write_ = std::move(*sender);
+    for (const RemoteWriteConfig& rw : config_.remote_write) {
+      log_.info("remote_write: {}: sending to {}", rw.name, notify::RedactHttpUrl(rw.url));
+    }
+    return Status::Ok();
   }
 
   // Logs a collector's failure when it starts or changes, and its recovery, instead of
@@ -314,6 +361,9 @@ class DaemonLoop {
     config_ = std::move(*config);
     Install(options_.factory(config_, store_, log_));
     if (http_) http_->Apply(config_.http);
+    if (Status status = StartRemoteWrite(); !status.ok()) {
+      log_.error("SIGHUP: remote_write: {}; not sending until fixed", status.message());
+    }
     StartAnalyzer();
     Arm();
     ArmAnalyzer();
@@ -362,6 +412,9 @@ class DaemonLoop {
   std::map<std::string, std::string> failing_;
   std::unique_ptr<analyzer::Analyzer> analyzer_;
   std::unique_ptr<notify::NotificationSender> sender_;  // after io_: destroyed first
+  std::unique_ptr<notify::RemoteWriteSender> remote_write_;  // after io_: destroyed first
+  FleetSeries fleet_;
+  std::optional<TimePoint> fleet_recorded_;
   serve::DaemonStatus health_;                   // for /healthz and /metrics
   std::unique_ptr<serve::DaemonHttp> http_;      // after io_ and what it serves: destroyed first
   MonitorLogReport monitor_log_report_;

@@ -7,18 +7,13 @@
 #include <optional>
 #include <random>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "http_poster_impl.h"
 #include "offmon/common/secrets.h"
 #include "offmon/notify/notification_payload.h"
 #include "offmon/store/store.h"
@@ -27,16 +22,13 @@
 namespace offmon::notify {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using asio::ip::tcp;
+namespace http = boost::beast::http;
 
 namespace {
 
 constexpr size_t kEventPage = 512;
 // Notifications kept in memory while the store refuses to queue them (disk full, busy).
 constexpr size_t kMaxUnwritten = 10'000;
-constexpr size_t kMaxResponseBytes = 64 * 1024;
 constexpr size_t kMaxReasonBytes = 200;
 // Path and query pieces this long are scrubbed from receivers' error texts ("api",
 // "v2", "hooks" are not secrets; tokens are long).
@@ -46,21 +38,6 @@ std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
-}
-
-// The whole content of a secret file, trimmed. Errors name the file, never the content.
-Result<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::NotFound(fmt::format("{} {}: cannot read", what, path));
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  const size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return Status::InvalidArgument(fmt::format("{} {} is empty", what, path));
-  text = text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-  return text;
 }
 
 bool Retryable(int status) { return status >= 500 || status == 408 || status == 429; }
@@ -94,9 +71,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
         log_(log),
         random_(std::move(random)),
         host_name_(std::move(host_name)),
-        retry_timer_(io),
-        watchdog_(io),
-        resolver_(io) {}
+        retry_timer_(io) {}
 
   const std::string& name() const { return config_.name; }
   const std::string& target() const { return target_; }
@@ -136,6 +111,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
       log_.warn("notify: receiver {}: ca_file and tls_insecure_skip_verify are for https:// URLs; this one is http://",
                 who_);
     }
+    poster_.emplace(io_, url_, tls_context_.get(), notify_.timeout);
     // What a receiver's error text might echo: the URL, its target, and the pieces of
     // its path and query (webhook tokens), longest first; and the routing key.
     secrets_ = {url, url_.target, routing_key_};
@@ -160,9 +136,7 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   void Stop() {
     stopped_ = true;
     retry_timer_.cancel();
-    watchdog_.cancel();
-    resolver_.cancel();
-    CloseSocket();
+    if (poster_) poster_->Cancel();
   }
 
   void Queued(const Notification& n) {
@@ -205,154 +179,39 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
     }
   }
 
+  // One POST through the poster (resolve, connect, TLS, exchange under [notify] timeout).
   void Attempt() {
     ++attempts_;
-    const uint64_t attempt = ++attempt_id_;
     const HttpPost post = BuildPost(config_, url_, *current_, clock_.Now(), routing_key_, host_name_);
-    request_ = {};
-    request_.method(http::verb::post);
-    request_.target(post.target);
-    request_.version(11);
-    request_.set(http::field::host, HttpHostHeader(url_));
-    request_.set(http::field::user_agent, "offmon");
-    request_.set(http::field::content_type, "application/json");
-    request_.set("Idempotency-Key", current_->id);
-    request_.set(http::field::connection, "close");
-    request_.body() = post.body;
-    request_.prepare_payload();
-    timed_out_ = false;
-    watchdog_.expires_after(notify_.timeout);
-    watchdog_.async_wait([self = shared_from_this(), attempt](const boost::system::error_code& ec) {
-      if (ec || self->stopped_ || attempt != self->attempt_id_) return;
-      self->timed_out_ = true;  // covers resolving, connecting, the TLS handshake and the exchange
-      self->resolver_.cancel();
-      self->CloseSocket();
-    });
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this(), attempt](const boost::system::error_code& ec,
-                                                                 tcp::resolver::results_type results) {
-                              if (self->stopped_ || attempt != self->attempt_id_) return;
-                              if (ec) return self->OnError("cannot resolve the host", ec);
-                              self->Connect(attempt, results);
-                            });
-  }
-
-  void Connect(uint64_t attempt, const tcp::resolver::results_type& results) {
-    auto connected = [self = shared_from_this(), attempt](const boost::system::error_code& ec, const tcp::endpoint&) {
-      if (self->stopped_ || attempt != self->attempt_id_) return;
-      if (ec) return self->OnError("cannot connect", ec);
-      if (self->tls_stream_) return self->Handshake(attempt);
-      self->Write(*self->stream_, attempt);
-    };
-    if (!tls_context_) {
-      stream_.emplace(io_);
-      stream_->async_connect(results, std::move(connected));
-      return;
-    }
-    tls_stream_.emplace(io_, *tls_context_);
-    if (std::string why; !PrepareTlsConnection(tls_stream_->native_handle(), url_.host, &why)) {
-      EndAttempt();
-      return Retry("TLS: " + why);
-    }
-    beast::get_lowest_layer(*tls_stream_).async_connect(results, std::move(connected));
-  }
-
-  void Handshake(uint64_t attempt) {
-    tls_stream_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), attempt](
-                                                                     const boost::system::error_code& ec) {
-      if (self->stopped_ || attempt != self->attempt_id_) return;
-      if (ec) {
-        if (auto rejection = CertificateRejection(self->tls_stream_->native_handle())) {
-          return self->OnCertificateRejected(*rejection);
-        }
-        return self->OnError("TLS handshake failed", ec);
-      }
-      self->Write(*self->tls_stream_, attempt);
+    http::request<http::string_body> request{http::verb::post, post.target, 11};
+    request.set(http::field::user_agent, "offmon");
+    request.set(http::field::content_type, "application/json");
+    request.set("Idempotency-Key", current_->id);
+    request.set(http::field::connection, "close");
+    request.body() = post.body;
+    poster_->Post(std::move(request), [self = shared_from_this()](HttpPostResult result) {
+      if (self->stopped_) return;
+      if (result.certificate_rejected) return self->OnCertificateRejected(result.error);
+      if (result.status == 0) return self->Retry(result.error);
+      self->OnResponse(result.status, std::move(result.body));
     });
   }
 
-  // `stream` is stream_ or tls_stream_. A callback touches it only while its attempt is
-  // current and the lane not stopped: EndAttempt, which resets both, moves the attempt
-  // id on, and Stop only closes the socket.
-  template <typename Stream>
-  void Write(Stream& stream, uint64_t attempt) {
-    http::async_write(stream, request_,
-                      [self = shared_from_this(), &stream, attempt](const boost::system::error_code& ec, size_t) {
-                        if (self->stopped_ || attempt != self->attempt_id_) return;
-                        if (ec) return self->OnError("cannot send", ec);
-                        self->Read(stream, attempt);
-                      });
-  }
-
-  template <typename Stream>
-  void Read(Stream& stream, uint64_t attempt) {
-    buffer_.clear();
-    parser_.emplace();
-    parser_->body_limit(kMaxResponseBytes);
-    http::async_read(stream, buffer_, *parser_,
-                     [self = shared_from_this(), attempt](const boost::system::error_code& ec, size_t) {
-                       if (self->stopped_ || attempt != self->attempt_id_) return;
-                       if (ec && !self->CompleteDespiteTruncation(ec)) return self->OnError("no response", ec);
-                       self->OnResponse();
-                     });
-  }
-
-  // A receiver may close TLS without close_notify right after a body that ends at the
-  // close (no Content-Length): OpenSSL calls that "stream truncated", but the response
-  // is whole. Anything cut short before its end is still an error.
-  bool CompleteDespiteTruncation(const boost::system::error_code& ec) {
-    if (ec != asio::ssl::error::stream_truncated || !parser_->is_header_done()) return false;
-    boost::system::error_code eof;
-    parser_->put_eof(eof);
-    return !eof && parser_->is_done();
-  }
-
-  void CloseSocket() {
-    boost::system::error_code ignored;
-    if (stream_) stream_->socket().close(ignored);
-    if (tls_stream_) beast::get_lowest_layer(*tls_stream_).socket().close(ignored);
-  }
-
-  // No TLS close_notify is sent: the request said Connection: close and the response is
-  // complete, so there is nothing left to protect from truncation.
-  void EndAttempt() {
-    ++attempt_id_;  // late callbacks of this attempt are ignored
-    watchdog_.cancel();
-    CloseSocket();
-    stream_.reset();
-    tls_stream_.reset();
-  }
-
-  void OnResponse() {
-    const auto& response = parser_->get();
-    const int status = static_cast<int>(response.result_int());
-    std::string body = response.body().substr(0, kMaxReasonBytes);
-    parser_.reset();
-    EndAttempt();
+  void OnResponse(int status, std::string body) {
     rejection_logged_.clear();  // the certificate was accepted: a later rejection is news
     if (status >= 200 && status < 300) return Finish(true, status, "");
     std::string reason = fmt::format("HTTP {}", status);
-    for (char& c : body) {
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
+    body.resize(std::min(body.size(), kMaxReasonBytes));
     if (!body.empty()) reason += ": " + body;
     for (const std::string& secret : secrets_) reason = ScrubSecret(std::move(reason), secret);
     if (Retryable(status)) return Retry(reason);
     Finish(false, status, reason);
   }
 
-  void OnError(std::string_view what, const boost::system::error_code& ec) {
-    EndAttempt();
-    std::string reason = timed_out_ ? fmt::format("timed out after {}", FormatDurationShort(notify_.timeout))
-                                    : fmt::format("{}: {}", what, ec.message());
-    Retry(reason);
-  }
-
   // A rejected certificate is retried like a receiver that is down (a renewed
   // certificate or a fixed ca_file ends it; nothing is lost), but it is a configuration
   // problem, so it is one error line per reason instead of a warning per retry.
   void OnCertificateRejected(const std::string& reason) {
-    EndAttempt();
     if (reason != rejection_logged_) {
       log_.error("notify: receiver {}: {} (host {}); not delivered, notifications stay queued and are retried", who_,
                  reason, url_.host);
@@ -419,22 +278,15 @@ class NotificationSender::Lane : public std::enable_shared_from_this<Lane> {
   std::vector<std::string> secrets_;  // the URL and its pieces: scrubbed from error texts
   std::string routing_key_;  // secret
   asio::steady_timer retry_timer_;
-  asio::steady_timer watchdog_;
-  tcp::resolver resolver_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // https:// receivers only
-  std::optional<beast::tcp_stream> stream_;          // http://
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;  // https://
+  std::optional<HttpPoster> poster_;                 // once Start resolved the URL
   std::string rejection_logged_;  // the certificate rejection last logged; "" after a success
-  http::request<http::string_body> request_;
-  std::optional<http::response_parser<http::string_body>> parser_;
-  beast::flat_buffer buffer_;
   std::optional<Notification> current_;
   int64_t cursor_ = 0;  // the last queued notification with an outcome
   int64_t scan_ = 0;    // how far the outbox has been read
   int64_t pending_ = 0;
   int attempts_ = 0;
-  uint64_t attempt_id_ = 0;
-  bool busy_ = false, stopped_ = false, disabled_ = false, timed_out_ = false;
+  bool busy_ = false, stopped_ = false, disabled_ = false;
 };
 
 NotificationSender::NotificationSender(asio::io_context& io, store::Store& store, const NotifyConfig& config,

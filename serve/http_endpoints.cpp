@@ -141,6 +141,8 @@ HttpResponse HttpEndpoints::Metrics(const HttpRequest& request) {
   const TimePoint now = sources_.clock->Now();
   auto latest = sources_.store->ReadLatest(now - sources_.config->http.stale_after);
   if (!latest) return Text(500, fmt::format("store: {}\n", latest.error().ToString()));
+  // A series whose newest sample is a staleness marker has ended (a resolved alert).
+  std::erase_if(*latest, [](const store::LatestSample& l) { return IsStaleMarker(l.sample.value); });
   const ExpositionFormat format = NegotiateFormat(request.accept);
   auto exposition = std::make_shared<MetricsExposition>(std::move(*latest), OwnFamilies(now), format);
   HttpResponse response;

@@ -91,6 +91,8 @@ Status SqliteStore::Checkpoint() {
   if (!current) return txn.Commit();
   OFFMON_RETURN_IF_ERROR(seal_window(*current));
 
+  // Sealed events some remote-write endpoint has not been sent yet stay readable to it.
+  OFFMON_RETURN_IF_ERROR(KeepUnsentSampleEvents("window_start_ms <= ?", {cutoff - window}));
   auto del = db_->Prepare("DELETE FROM events WHERE kind = ? AND window_start_ms <= ?");
   if (!del) return del.error();
   del->Bind(1, KindParam(EventKind::kSamples)).Bind(2, cutoff - window);

@@ -32,6 +32,8 @@ Status SqliteStore::ApplyRetention(TimePoint now) {
     deleted += sqlite3_changes(db_->raw());
     return Status::Ok();
   };
+  // Unsent sample events past the horizon are lost to remote write: recorded, not silent.
+  OFFMON_RETURN_IF_ERROR(RecordRemoteWriteGaps(horizon, now_ms));
   // Chunk windows wholly before the horizon: sealed chunks and the head's sample events.
   OFFMON_RETURN_IF_ERROR(delete_rows("DELETE FROM chunks WHERE window_start_ms + ? <= ?", {window_ms(), horizon}));
   OFFMON_RETURN_IF_ERROR(delete_rows("DELETE FROM events WHERE kind = ? AND window_start_ms + ? <= ?",

@@ -10,10 +10,12 @@
 //   repair.cpp      rebuilding projections from the log; check; checksum verification
 //   epochs.cpp      participant users and the epoch projection
 //   reader.cpp      reads: catalogue, ranges, latest, rollups, events, info
+//   remote_write_cursors.cpp  remote-write cursors, the backlog and its gaps
 // Format: docs/store-schema.md. Thread safety: as Store's (store.h).
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -134,6 +136,13 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
                                         size_t limit) override;
   Result<StoreInfo> Info() override;
+  Result<SeriesKey> SeriesKeyOf(SeriesId id) override;
+
+  // remote_write_cursors.cpp
+  Result<std::vector<ForwardEvent>> ReadForwardEvents(int64_t after_seq, size_t max_samples) override;
+  Result<int64_t> OpenRemoteWriteCursor(std::string_view endpoint, TimePoint now) override;
+  Status AdvanceRemoteWriteCursor(std::string_view endpoint, int64_t seq, TimePoint now) override;
+  Result<std::vector<RemoteWriteCursor>> RemoteWriteCursors(TimePoint now) override;
 
   // epochs.cpp
   Result<std::vector<EpochRecord>> ReadEpochs(TimePoint from, TimePoint to) override;
@@ -158,6 +167,14 @@ class SqliteStore final : public Store {
 
   // checkpoint.cpp
   Status MaybeCheckpoint();
+
+  // remote_write_cursors.cpp; inside the caller's write transaction.
+  // Copies the sample events `where` selects (an SQL condition on `events` with `params`)
+  // that some endpoint's cursor has not passed into the backlog, before they are deleted.
+  Status KeepUnsentSampleEvents(std::string_view where, std::initializer_list<int64_t> params);
+  // Records one remote_write_gap event per endpoint whose unsent sample events (log and
+  // backlog) lie in windows ending at or before `horizon_ms`, then deletes those backlog rows.
+  Status RecordRemoteWriteGaps(int64_t horizon_ms, int64_t now_ms);
 
   // rollups.cpp
   // Rewrites the rollup buckets of `series` that start in [from, to) from `samples`

@@ -44,6 +44,18 @@ void RunInfo(CliContext& ctx, bool json) {
     backfill_line = fmt::format("backfill:        epochs read back to {} ({}; as of {})\n", FormatRfc3339(to),
                                 complete ? "complete" : "in progress", FormatRfc3339(oldest->sample.time));
   }
+  // Remote-write endpoints' cursors (docs/remote-write.md).
+  auto cursors = (*store)->RemoteWriteCursors(SystemClock().Now());
+  if (!cursors) return ctx.Fail(cursors.error());
+  nlohmann::json remote_write = nlohmann::json::array();
+  std::string remote_write_lines;
+  for (const RemoteWriteCursor& c : *cursors) {
+    const double lag_s = std::chrono::duration<double>(c.lag).count();
+    remote_write.push_back(
+        {{"endpoint", c.endpoint}, {"seq", c.seq}, {"pending_events", c.pending_events}, {"lag_seconds", lag_s}});
+    remote_write_lines += fmt::format("  {:<18} sent through event {}, {} pending, lag {:.0f} s\n", c.endpoint, c.seq,
+                                      c.pending_events, lag_s);
+  }
   if (json) {
     nlohmann::json events = nlohmann::json::object();
     for (const auto& [kind, n] : info->events_by_kind) events[kind] = n;
@@ -53,7 +65,7 @@ void RunInfo(CliContext& ctx, bool json) {
                                {"chunks", info->chunks}, {"first_sample", TimeOrDash(info->first_sample)},
                                {"last_sample", TimeOrDash(info->last_sample)}, {"events", info->events},
                                {"last_event_seq", info->last_event_seq}, {"events_by_kind", events},
-                               {"backfill", backfill}}
+                               {"backfill", backfill}, {"remote_write", remote_write}}
                     .dump(2)
              << '\n';
     return;
@@ -68,6 +80,7 @@ void RunInfo(CliContext& ctx, bool json) {
       TimeOrDash(info->last_sample), info->events, info->last_event_seq);
   for (const auto& [kind, n] : info->events_by_kind) *ctx.out << fmt::format("  {:<18} {}\n", kind, n);
   *ctx.out << backfill_line;
+  if (!remote_write_lines.empty()) *ctx.out << "remote write:\n" << remote_write_lines;
 }
 
 void RunCheck(CliContext& ctx) {

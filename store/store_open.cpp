@@ -14,7 +14,7 @@ namespace offmon::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 constexpr int64_t kApplicationId = 0x4F464D4E;  // "OFMN" in the SQLite header
 // The writer connection's page cache (PRAGMA cache_size), KiB; see Open.
 constexpr int kWriterCacheKiB = 512;

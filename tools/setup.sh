@@ -34,6 +34,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libspdlog-dev
   libssl-dev openssl ca-certificates
+  libprotobuf-dev protobuf-compiler libsnappy-dev
   postgresql prometheus prometheus-alertmanager faketime jq
   chromium
 )

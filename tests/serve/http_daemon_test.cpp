@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/store/store.h"
+#include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/offmon_binary.h"
 #include "support/run_command.h"
@@ -23,22 +24,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::BackgroundCommand;
+using testing::Eventually;
 using testing::HttpGet;
 using testing::TempDir;
 using testing::WriteFileBytes;
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
-
-// A condition polled until true or a deadline.
-template <typename F>
-bool Eventually(F condition, std::chrono::seconds deadline = 30s) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);  // polling a condition with a deadline
-  }
-  return condition();
-}
 
 class HttpDaemonTest : public ::testing::Test {
  protected:

@@ -112,7 +112,7 @@ TEST_F(ChecksumTest, VersionThreeStoreGetsChecksumsWhenMigrated) {
   EXPECT_FALSE(Open(/*read_only=*/true).has_value()) << "needs a migration";
   auto store = OpenStore(path_);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Info()->schema_version, 4);
+  EXPECT_EQ(store->Info()->schema_version, 5);
   EXPECT_TRUE(store->Check()->empty());
   const SeriesId a = IdOf(*store, R"(load{host="a"})");
   EXPECT_EQ(store->ReadRange(a, T(kBase), T(kBase + 6 * 3600))->size(), 360u);

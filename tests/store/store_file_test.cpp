@@ -123,7 +123,7 @@ TEST_F(StoreFileTest, VersionOneStoreIsMigratedAndProjectionsBuilt) {
              " PRAGMA user_version = 1;");
   auto store = OpenStore(path_);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Info()->schema_version, 4);
+  EXPECT_EQ(store->Info()->schema_version, 5);
   auto series = store->Select(*Selector::Parse("m"));
   ASSERT_EQ(series->size(), 20u);
   auto samples = store->ReadRange(series->front().id, T(kBase), T(kBase + 3600));

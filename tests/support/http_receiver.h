@@ -21,6 +21,14 @@ struct ReceivedRequest {
   std::string body;
   std::string idempotency_key;
   std::string host;  // the Host header
+  // Every header, by name as sent (ThreadedHttpReceiver only).
+  std::vector<std::pair<std::string, std::string>> headers = {};
+  std::string header(std::string_view name) const {
+    for (const auto& [n, v] : headers) {
+      if (n == name) return v;
+    }
+    return {};
+  }
 };
 
 class HttpReceiver {

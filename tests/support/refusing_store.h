@@ -48,6 +48,19 @@ class RefusingStore : public store::Store {
   }
   Result<store::StoreInfo> Info() override { return inner_.Info(); }
   Result<std::vector<std::string>> Check() override { return inner_.Check(); }
+  Result<SeriesKey> SeriesKeyOf(store::SeriesId id) override { return inner_.SeriesKeyOf(id); }
+  Result<std::vector<store::ForwardEvent>> ReadForwardEvents(int64_t after_seq, size_t max_samples) override {
+    return inner_.ReadForwardEvents(after_seq, max_samples);
+  }
+  Result<int64_t> OpenRemoteWriteCursor(std::string_view endpoint, TimePoint now) override {
+    return inner_.OpenRemoteWriteCursor(endpoint, now);
+  }
+  Status AdvanceRemoteWriteCursor(std::string_view endpoint, int64_t seq, TimePoint now) override {
+    return inner_.AdvanceRemoteWriteCursor(endpoint, seq, now);
+  }
+  Result<std::vector<store::RemoteWriteCursor>> RemoteWriteCursors(TimePoint now) override {
+    return inner_.RemoteWriteCursors(now);
+  }
 
  private:
   store::Store& inner_;

@@ -3,7 +3,8 @@
 // listens on 127.0.0.1 (an ephemeral port), records each request and answers 200; while
 // holding (Hold(true)) it records requests and leaves them unanswered with the connection
 // open, as a receiver that hangs mid-request. Hold(false) closes the held connections
-// without an answer and answers later requests again.
+// without an answer and answers later requests again. AnswerNext queues other answers
+// (status, body, a Retry-After header) for the next requests, one each.
 //
 // Thread safety: every public method may be called from any thread. The io_context runs
 // on the receiver's own thread, started by the constructor and joined by the destructor.
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -60,6 +62,11 @@ class ThreadedHttpReceiver {
     });
   }
 
+  void AnswerNext(unsigned status, std::string body = "", std::string retry_after = "") {
+    std::lock_guard lock(mu_);
+    answers_.push_back({status, std::move(body), std::move(retry_after)});
+  }
+
   std::vector<ReceivedRequest> requests() const {
     std::lock_guard lock(mu_);
     return requests_;
@@ -91,17 +98,33 @@ class ThreadedHttpReceiver {
     boost::beast::http::async_read(c->socket, c->buffer, c->request,
                                    [this, c](const boost::system::error_code& ec, size_t) {
                                      if (ec) return;
+                                     unsigned status = 200;
                                      {
                                        std::lock_guard lock(mu_);
+                                       std::vector<std::pair<std::string, std::string>> headers;
+                                       for (const auto& field : c->request) {
+                                         headers.emplace_back(std::string(field.name_string()),
+                                                              std::string(field.value()));
+                                       }
                                        requests_.push_back({std::string(c->request.target()), c->request.body(),
                                                             std::string(c->request["Idempotency-Key"]),
-                                                            std::string(c->request[boost::beast::http::field::host])});
+                                                            std::string(c->request[boost::beast::http::field::host]),
+                                                            std::move(headers)});
+                                       if (!answers_.empty() && !hold_) {
+                                         status = answers_.front().status;
+                                         c->response.body() = std::move(answers_.front().body);
+                                         if (!answers_.front().retry_after.empty()) {
+                                           c->response.set(boost::beast::http::field::retry_after,
+                                                           answers_.front().retry_after);
+                                         }
+                                         answers_.erase(answers_.begin());
+                                       }
                                      }
                                      if (hold_) {
                                        held_.push_back(c);
                                        return;
                                      }
-                                     c->response.result(boost::beast::http::status::ok);
+                                     c->response.result(status);
                                      c->response.version(11);
                                      c->response.keep_alive(false);
                                      c->response.prepare_payload();
@@ -121,6 +144,11 @@ class ThreadedHttpReceiver {
   std::vector<std::shared_ptr<Connection>> held_;
   mutable std::mutex mu_;
   std::vector<ReceivedRequest> requests_;  // guarded by mu_
+  struct Answer {
+    unsigned status;
+    std::string body, retry_after;
+  };
+  std::vector<Answer> answers_;  // guarded by mu_
   std::thread thread_;
 };
 

@@ -164,6 +164,37 @@ struct NotifyConfig {
   Duration timeout = std::chrono::seconds(10);
 };
 
+// One Prometheus remote-write endpoint: [remote_write.NAME] (docs/remote-write.md). The
+// daemon sends it every sample in the store's event log, oldest first, from a durable
+// cursor.
+struct RemoteWriteConfig {
+  std::string name;
+  // url: http:// or https:// (the receiver's push path, e.g. Prometheus'
+  // /api/v1/write). Required. May hold credentials; printed redacted only.
+  std::string url;
+  // external_labels: a table of labels added to every series; `instance` defaults to
+  // the host name. A label the series has already is overridden, as Prometheus does.
+  std::vector<std::pair<std::string, std::string>> external_labels;
+  // Basic auth: username and password_file (a secret file), both or neither. Or
+  // bearer_token_file (a secret file). Not both kinds. Checked readable at load.
+  std::string username;
+  std::string password_file;
+  std::string bearer_token_file;
+  // https:// certificates are verified as for receivers: the system's trust store or
+  // ca_file; tls_insecure_skip_verify turns verification off (warned at start).
+  std::string ca_file;
+  bool tls_insecure_skip_verify = false;
+  // max_samples_per_send: samples in one request, 1 to 100,000. Default 2000 (as
+  // Prometheus' queue_config). A single event larger than this is sent in several requests.
+  int64_t max_samples_per_send = 2000;
+  // min_backoff / max_backoff: retry delays after 5xx, 429 or a connection error,
+  // doubling (with jitter). Defaults 30ms / 5s, as Prometheus'. Retry-After is honoured.
+  Duration min_backoff = std::chrono::milliseconds(30);
+  Duration max_backoff = std::chrono::seconds(5);
+  // timeout: one request (connect, send, response). Default 30s.
+  Duration timeout = std::chrono::seconds(30);
+};
+
 // The daemon's HTTP listener: /metrics, /healthz, /api/report (docs/metrics.md).
 struct HttpConfig {
   // [http] listen: "HOST:PORT" with a numeric IPv4 address or a bracketed IPv6 one
@@ -212,6 +243,7 @@ struct Config {
   AnalyzerConfig analyzer;
   NotifyConfig notify;
   HttpConfig http;
+  std::vector<RemoteWriteConfig> remote_write;  // [remote_write.NAME], by name
 };
 
 // Parses and validates a TOML file. InvalidArgument naming the file, line and key on a

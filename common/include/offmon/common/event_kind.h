@@ -28,6 +28,9 @@ enum class EventKind : int {
   kSilenceAdded = 16,       // {"id", "matchers": [{"name", "value"}], "starts_ms", "ends_ms", "reason", "by"}
   kSilenceExpired = 17,     // {"id", "by"}: ended early by hand
   kAlertAcknowledged = 18,  // {"key", "alert", "labels", "severity", "active_since_ms", "until_ms", "reason", "by"}
+  // Remote write (docs/remote-write.md): retention deleted sample events an endpoint had
+  // not been sent.
+  kRemoteWriteGap = 19,  // {"endpoint", "after_seq", "through_seq", "events", "samples"}
 };
 
 std::string_view EventKindName(EventKind kind);

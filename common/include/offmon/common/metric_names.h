@@ -57,4 +57,19 @@ inline constexpr std::string_view kBaselineProcessMemoryBytesSpread = "baseline_
 inline constexpr std::string_view kBaselineProcessCpuPercentMedian = "baseline_process_cpu_percent_median";
 inline constexpr std::string_view kBaselineProcessCpuPercentSpread = "baseline_process_cpu_percent_spread";
 
+// Fleet series (docs/metrics.md, docs/remote-write.md): written by the daemon every
+// cycle, so /metrics and remote write carry them. A contract with the fleet rules over
+// many hosts (each host told apart by remote write's `instance` external label).
+inline constexpr std::string_view kOffmonUp = "offmon_up";
+inline constexpr std::string_view kOffmonLastCycleTimestampSeconds = "offmon_last_cycle_timestamp_seconds";
+// Labels alertname, severity, state ("pending" or "firing") and the alert's labels; 1
+// while active, a staleness marker when it resolves.
+inline constexpr std::string_view kOffmonAlert = "offmon_alert";
+// Per [remote_write.NAME]: label `endpoint`; dropped also `reason` (rejected, too_old,
+// retention).
+inline constexpr std::string_view kRemoteWritePendingEvents = "offmon_remote_write_pending_events";
+inline constexpr std::string_view kRemoteWriteCursorLagSeconds = "offmon_remote_write_cursor_lag_seconds";
+inline constexpr std::string_view kRemoteWriteSamplesSentTotal = "offmon_remote_write_samples_sent_total";
+inline constexpr std::string_view kRemoteWriteSamplesDroppedTotal = "offmon_remote_write_samples_dropped_total";
+
 }  // namespace offmon::metric

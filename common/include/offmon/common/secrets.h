@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "offmon/common/result.h"
+
 namespace offmon {
 
 // What a secret is replaced with in anything printed.
@@ -22,6 +24,11 @@ std::string ScrubSecrets(std::string text, const std::vector<std::string>& secre
 
 // A warning when `path` can be read or written by group or others (mode & 077), naming
 // `what` ("url_file /x") and the mode; empty otherwise or when stat fails.
+// The whole content of a secret file (`what` says which key named it: "url_file"),
+// trimmed of surrounding white space. NotFound or InvalidArgument (empty) naming `what`
+// and the path, never the content.
+Result<std::string> ReadSecretFile(const std::string& path, std::string_view what);
+
 std::string SecretFileModeWarning(const std::filesystem::path& path, std::string_view what);
 
 }  // namespace offmon

@@ -96,6 +96,24 @@ struct EpochRecord {
 // Decodes an epoch_sealed event's payload. Corruption when it does not decode.
 Result<EpochRecord> DecodeEpochEvent(const Event& event);
 
+// An event the remote-write sender reads (docs/remote-write.md): a sample batch, decoded,
+// or a remote_write_gap event with its JSON payload.
+struct ForwardEvent {
+  int64_t seq = 0;
+  TimePoint time;
+  EventKind kind = EventKind::kSamples;
+  std::vector<std::pair<SeriesId, Sample>> samples;  // kSamples only, in write order
+  std::string payload;                               // other kinds
+};
+
+// One remote-write endpoint's durable cursor and what it still has to send.
+struct RemoteWriteCursor {
+  std::string endpoint;
+  int64_t seq = 0;              // the last event sent and acknowledged (0: none yet)
+  int64_t pending_events = 0;   // forwardable events after seq, in the log and the backlog
+  Duration lag{0};              // now minus the time of the oldest pending event; 0 when none
+};
+
 class Appender;
 
 class Store {
@@ -152,6 +170,22 @@ class Store {
   virtual Result<std::vector<Event>> ReadEvents(int64_t after_seq, std::optional<EventKind> kind,
                                                 size_t limit) = 0;
   virtual Result<StoreInfo> Info() = 0;
+  // The key of a series id; NotFound when no committed batch defined it.
+  virtual Result<SeriesKey> SeriesKeyOf(SeriesId id) = 0;
+
+  // ---- remote write: durable cursors over the log (docs/remote-write.md) ----
+  // Forwardable events (samples, remote_write_gap) with seq > after_seq,
+  // from the log and from the backlog of sealed events not yet sent everywhere, in seq
+  // order, as many as fit in max_samples samples (at least one when there is any, however
+  // large: the caller splits it).
+  virtual Result<std::vector<ForwardEvent>> ReadForwardEvents(int64_t after_seq, size_t max_samples) = 0;
+  // The endpoint's cursor, created at 0 (the oldest event still held) when it has none.
+  // From then on checkpoints keep, in the backlog, the sample events it has not passed.
+  virtual Result<int64_t> OpenRemoteWriteCursor(std::string_view endpoint, TimePoint now) = 0;
+  // Moves the endpoint's cursor to `seq` and deletes backlog rows every cursor has passed.
+  virtual Status AdvanceRemoteWriteCursor(std::string_view endpoint, int64_t seq, TimePoint now) = 0;
+  // Every endpoint's cursor with its pending events and lag at `now`, by name.
+  virtual Result<std::vector<RemoteWriteCursor>> RemoteWriteCursors(TimePoint now) = 0;
   // Integrity: SQLite's integrity_check, every chunk and sample event decodes, counts and
   // references agree. Returns the list of problems found (empty when healthy).
   virtual Result<std::vector<std::string>> Check() = 0;
