@@ -27,6 +27,10 @@ std::string FormatRfc3339(TimePoint t) {
                      hms.subseconds().count());
 }
 
+std::string FormatRfc3339Seconds(TimePoint t) {
+  return FormatRfc3339(std::chrono::floor<std::chrono::seconds>(t)).substr(0, 19) + "Z";
+}
+
 namespace {
 
 // A tiny cursor over text; every reader returns false on a mismatch.

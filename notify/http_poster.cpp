@@ -24,7 +24,9 @@ constexpr size_t kMaxResponseBytes = 64 * 1024;
 constexpr size_t kMaxBodyKept = 1024;
 }  // namespace
 
-// One request's state. Callbacks hold it alive; `cancelled_` makes late ones no-ops.
+// One request's state. Callbacks hold it alive; `finished_` makes late ones no-ops: a
+// resolve or connect that completes after Cancel() must not go on to send (the receiver
+// may be back by then, and the request would reach it from a lane that was stopped).
 class HttpPoster::Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(asio::io_context& io, const HttpUrl& url, asio::ssl::context* tls, Duration timeout,
@@ -49,6 +51,7 @@ class HttpPoster::Exchange : public std::enable_shared_from_this<Exchange> {
     resolver_.async_resolve(url_.host, url_.port,
                             [self = shared_from_this()](const boost::system::error_code& ec,
                                                         const tcp::resolver::results_type& results) {
+                              if (self->finished_) return;
                               if (ec) return self->Fail("cannot resolve the host", ec);
                               self->Connect(results);
                             });
@@ -64,6 +67,7 @@ class HttpPoster::Exchange : public std::enable_shared_from_this<Exchange> {
  private:
   void Connect(const tcp::resolver::results_type& results) {
     auto connected = [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
+      if (self->finished_) return;
       if (ec) return self->Fail("cannot connect", ec);
       if (self->tls_stream_) return self->Handshake();
       self->Write(*self->stream_);
@@ -78,6 +82,7 @@ class HttpPoster::Exchange : public std::enable_shared_from_this<Exchange> {
   void Handshake() {
     tls_stream_->async_handshake(asio::ssl::stream_base::client,
                                  [self = shared_from_this()](const boost::system::error_code& ec) {
+                                   if (self->finished_) return;
                                    if (!ec) return self->Write(*self->tls_stream_);
                                    if (auto why = CertificateRejection(self->tls_stream_->native_handle())) {
                                      return self->Finish(HttpPostResult{.error = *why, .certificate_rejected = true});

@@ -6,16 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "offmon/notify/notification_payload.h"
+#include "json_dump_impl.h"
 
 namespace offmon::notify {
-
-namespace {
-
-std::string Dump(const nlohmann::json& doc) {
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
 
 std::vector<std::string> DeliveryTargets(const ReceiverConfig& receiver) {
   std::vector<std::string> out;
@@ -46,7 +39,7 @@ std::string EncodeNotification(const Notification& n) {
     doc["acknowledged"] = {{"by", n.acknowledged_by}, {"until_ms", ToMillis(*n.acknowledged_until)}};
   }
   if (!n.targets.empty()) doc["targets"] = n.targets;
-  return Dump(doc);
+  return DumpJson(doc);
 }
 
 Result<Notification> DecodeNotification(std::string_view payload, int64_t seq) {
@@ -85,7 +78,7 @@ std::string EncodeDelivered(const Notification& n, int status, int attempts, std
   nlohmann::json doc{
       {"id", n.id}, {"receiver", n.receiver}, {"queued_seq", n.seq}, {"status", status}, {"attempts", attempts}};
   if (!target.empty()) doc["target"] = target;
-  return Dump(doc);
+  return DumpJson(doc);
 }
 
 std::string EncodeFailed(const Notification& n, int status, std::string_view reason, int attempts,
@@ -93,7 +86,7 @@ std::string EncodeFailed(const Notification& n, int status, std::string_view rea
   nlohmann::json doc{{"id", n.id},       {"receiver", n.receiver}, {"queued_seq", n.seq},
                      {"status", status}, {"reason", reason},       {"attempts", attempts}};
   if (!target.empty()) doc["target"] = target;
-  return Dump(doc);
+  return DumpJson(doc);
 }
 
 Result<Outcome> DecodeOutcome(std::string_view payload) {

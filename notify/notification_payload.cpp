@@ -8,11 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "json_dump_impl.h"
+
 namespace offmon::notify {
 
 namespace {
-
-std::string Dump(const nlohmann::json& doc) { return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -156,11 +156,11 @@ HttpPost BuildPost(const ReceiverConfig& config, const HttpUrl& url, const Notif
                          {"startsAt", FormatRfc3339(t.active_since)},
                          {"endsAt", FormatRfc3339(Resolved(n) ? t.at : now + hold)},
                          {"generatorURL", fmt::format("offmon://{}/alerts?alert={}", host_name, t.alert)}};
-    post.body = Dump(nlohmann::json::array({alert}));
+    post.body = DumpJson(nlohmann::json::array({alert}));
   } else if (config.type == "slack") {
-    post.body = Dump({{"text", NotificationLine(n)}});
+    post.body = DumpJson({{"text", NotificationLine(n)}});
   } else if (config.type == "discord") {
-    post.body = Dump({{"content", Truncate(NotificationLine(n), 2000)}});
+    post.body = DumpJson({{"content", Truncate(NotificationLine(n), 2000)}});
   } else if (config.type == "pagerduty") {
     nlohmann::json doc{{"routing_key", routing_key},
                        {"event_action", Resolved(n) ? "resolve" : "trigger"},
@@ -171,7 +171,7 @@ HttpPost BuildPost(const ReceiverConfig& config, const HttpUrl& url, const Notif
                         {"severity", Lower(analyzer::SeverityName(t.severity))},
                         {"custom_details", {{"labels", LabelsObject(t.labels)}, {"series", t.series}}}};
     }
-    post.body = Dump(doc);
+    post.body = DumpJson(doc);
   } else {  // webhook
     nlohmann::json doc{{"version", "1"},
                        {"id", n.id},
@@ -187,7 +187,7 @@ HttpPost BuildPost(const ReceiverConfig& config, const HttpUrl& url, const Notif
                        {"at", FormatRfc3339(t.at)},
                        {"active_since", FormatRfc3339(t.active_since)}};
     if (!t.inhibited_by.empty()) doc["inhibited_by"] = t.inhibited_by;
-    post.body = Dump(doc);
+    post.body = DumpJson(doc);
   }
   return post;
 }

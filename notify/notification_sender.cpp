@@ -1,3 +1,4 @@
+#include "offmon/common/host_name.h"
 #include "offmon/notify/notification_sender.h"
 
 #include <unistd.h>
@@ -33,12 +34,6 @@ constexpr size_t kMaxReasonBytes = 200;
 // Path and query pieces this long are scrubbed from receivers' error texts ("api",
 // "v2", "hooks" are not secrets; tokens are long).
 constexpr size_t kMinSecretPiece = 8;
-
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 bool Retryable(int status) { return status >= 500 || status == 408 || status == 429; }
 

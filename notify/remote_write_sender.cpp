@@ -1,3 +1,4 @@
+#include "offmon/common/host_name.h"
 #include "offmon/notify/remote_write_sender.h"
 
 #include <unistd.h>
@@ -30,12 +31,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
-
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 std::string Base64(std::string_view text) {
   std::string out(boost::beast::detail::base64::encoded_size(text.size()), '\0');

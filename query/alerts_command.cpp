@@ -29,12 +29,6 @@ struct AlertsOptions {
   bool json = false;
 };
 
-std::string Seconds(TimePoint t) {
-  return FormatRfc3339(std::chrono::floor<std::chrono::seconds>(t)).substr(0, 19) + "Z";
-}
-
-double DurationSeconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
-
 std::string SummaryText(std::string summary, const std::string& inhibited_by) {
   if (!inhibited_by.empty()) summary += fmt::format(" [caused by {}]", inhibited_by);
   return summary;
@@ -47,8 +41,8 @@ bool Undelivered(const AlertEpisode& e) {
 
 // A time in a delivery line: the time of day when on the episode's (UTC) day, else in full.
 std::string ShortTime(TimePoint t, TimePoint day_of) {
-  const std::string full = Seconds(t);
-  return full.substr(0, 10) == Seconds(day_of).substr(0, 10) ? full.substr(11, 8) : full;
+  const std::string full = FormatRfc3339Seconds(t);
+  return full.substr(0, 10) == FormatRfc3339Seconds(day_of).substr(0, 10) ? full.substr(11, 8) : full;
 }
 
 std::string Attempts(int n) { return fmt::format("{} attempt{}", n, n == 1 ? "" : "s"); }
@@ -162,7 +156,7 @@ void PrintActive(CliContext& ctx, const AlertsOptions& options, const analyzer::
     return;
   }
   std::ostream& out = *ctx.out;
-  out << fmt::format("ACTIVE ALERTS at {}\n", Seconds(until));
+  out << fmt::format("ACTIVE ALERTS at {}\n", FormatRfc3339Seconds(until));
   if (active.empty()) {
     out << "no active alerts\n";
     return;
@@ -173,7 +167,7 @@ void PrintActive(CliContext& ctx, const AlertsOptions& options, const analyzer::
   for (const analyzer::ActiveAlert* a : active) {
     firing += a->firing ? 1 : 0;
     out << fmt::format("{:<9}  {:<8}  {:<20}  {:<24}  {:<20}  {:<9}  {}\n", state(*a),
-                       analyzer::SeverityName(a->severity), a->alert, LabelsText(a->labels), Seconds(since(*a)),
+                       analyzer::SeverityName(a->severity), a->alert, LabelsText(a->labels), FormatRfc3339Seconds(since(*a)),
                        FormatDurationShort(until - since(*a)), SummaryText(a->summary, a->inhibited_by));
   }
   out << fmt::format("{} active ({} firing, {} pending)\n", active.size(), firing, active.size() - firing);
@@ -232,7 +226,7 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
     return;
   }
   std::ostream& out = *ctx.out;
-  out << fmt::format("ALERT HISTORY {} to {} (last {}{})\n", Seconds(from), Seconds(until), options.since,
+  out << fmt::format("ALERT HISTORY {} to {} (last {}{})\n", FormatRfc3339Seconds(from), FormatRfc3339Seconds(until), options.since,
                      options.undelivered ? ", undelivered notifications only" : "");
   if (notifications.undelivered() > 0) {
     DeliveryCounts bad = notifications;
@@ -247,8 +241,8 @@ void PrintHistory(CliContext& ctx, const AlertsOptions& options, const std::vect
   out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", "FIRED", "RESOLVED", "DURATION", "SEVERITY",
                      "ALERT", "LABELS", "SUMMARY");
   for (const AlertEpisode& e : episodes) {
-    out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", Seconds(e.fired_at),
-                       e.resolved_at ? Seconds(*e.resolved_at) : std::string("still firing"),
+    out << fmt::format("{:<20}  {:<20}  {:<9}  {:<8}  {:<20}  {:<24}  {}\n", FormatRfc3339Seconds(e.fired_at),
+                       e.resolved_at ? FormatRfc3339Seconds(*e.resolved_at) : std::string("still firing"),
                        FormatDurationShort(e.DurationUntil(until)), analyzer::SeverityName(e.severity), e.alert,
                        LabelsText(e.labels), SummaryText(e.summary, e.inhibited_by));
     for (const std::string& line : DeliveryLines(e, ctx.config, !ctx.config_path.empty())) out << line << '\n';

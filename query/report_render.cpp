@@ -11,6 +11,7 @@
 #include "offmon/common/format.h"
 #include "offmon/common/series_key.h"
 #include "text_format_impl.h"
+#include "trend_export_impl.h"
 
 namespace offmon::query {
 
@@ -361,12 +362,6 @@ class TextRenderer {
 nlohmann::json ReadingJson(const Reading& reading) {
   if (!reading.present()) return nullptr;
   return {{"value", *reading.value}, {"time", FormatRfc3339(reading.time)}, {"stale", reading.stale}};
-}
-
-nlohmann::json LabelsJson(const Labels& labels) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const Label& label : labels) out[label.name] = label.value;
-  return out;
 }
 
 nlohmann::json NoteJson(const std::optional<SuppressionNote>& note) {

@@ -33,10 +33,6 @@ std::string_view SeverityColor(analyzer::Severity severity) {
   return "#888888";
 }
 
-std::string Seconds(TimePoint t) {
-  return FormatRfc3339(std::chrono::floor<std::chrono::seconds>(t)).substr(0, 19) + "Z";
-}
-
 // 1, 2 or 5 times a power of ten, at least `raw`.
 double NiceStep(double raw) {
   if (!(raw > 0) || !std::isfinite(raw)) return 1;
@@ -97,7 +93,7 @@ class SvgWriter {
                        kLeft, XmlEscape("offmon trend " + view_.selector));
     out += fmt::format(
         "<text class=\"subheading\" x=\"{}\" y=\"44\" fill=\"#555555\">{}</text>\n", kLeft,
-        XmlEscape(fmt::format("{} to {} (last {}), step {}, {}", Seconds(view_.grid.start), Seconds(view_.grid.end),
+        XmlEscape(fmt::format("{} to {} (last {}), step {}, {}", FormatRfc3339Seconds(view_.grid.start), FormatRfc3339Seconds(view_.grid.end),
                               view_.since, FormatStep(view_.grid.step), view_.source)));
     double top = kHeading;
     for (const Panel& p : panels) {
@@ -224,7 +220,7 @@ class SvgWriter {
       if (!s->leak_trend) continue;
       const LeakTrend& trend = *s->leak_trend;
       const std::string limit = FormatValue(p.unit, trend.limit);
-      const std::string crossing = trend.crossing ? fmt::format("reaches {} at {}", limit, Seconds(*trend.crossing))
+      const std::string crossing = trend.crossing ? fmt::format("reaches {} at {}", limit, FormatRfc3339Seconds(*trend.crossing))
                                                   : fmt::format("does not reach {}", limit);
       out += fmt::format(
           "<g class=\"leak-trend\" data-series=\"{}\">\n<title>{}</title>\n<line x1=\"{:.1f}\" y1=\"{:.1f}\" "
@@ -246,8 +242,8 @@ class SvgWriter {
         const double x0 = X(e.fired_at), x1 = X(e.resolved_at ? *e.resolved_at : view_.until);
         const std::string title = fmt::format(
             "{} {} fired {}{}: {}", analyzer::SeverityName(e.severity), analyzer::Fingerprint(e.alert, e.labels),
-            Seconds(e.fired_at),
-            e.resolved_at ? ", resolved " + Seconds(*e.resolved_at) : std::string(", still firing"), e.summary);
+            FormatRfc3339Seconds(e.fired_at),
+            e.resolved_at ? ", resolved " + FormatRfc3339Seconds(*e.resolved_at) : std::string(", still firing"), e.summary);
         out += fmt::format("<g class=\"alert-marker\" data-alert=\"{}\" data-series=\"{}\">\n<title>{}</title>\n",
                            XmlEscape(e.alert), XmlEscape(s->key.ToString()), XmlEscape(title));
         out += fmt::format(

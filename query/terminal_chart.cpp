@@ -44,10 +44,6 @@ std::string TimeLabel(TimePoint t, bool short_form) {
   return short_form ? text.substr(5) : text;
 }
 
-std::string Seconds(TimePoint t) {
-  return FormatRfc3339(std::chrono::floor<std::chrono::seconds>(t)).substr(0, 19) + "Z";
-}
-
 // Which chart column shows which slots of the grid: the columns share the slots evenly,
 // so the chart always uses its full width (a slot spans several columns when there are
 // few slots, a column several slots when there are many).
@@ -211,7 +207,7 @@ void RenderTerminal(std::ostream& out, const TrendView& view, int requested_widt
          fmt::format("p95{}: {}", st.p95_exact ? "" : " (est.)", FormatValue(s.unit, st.p95)),
          fmt::format("samples: {}", st.count)},
         width);
-    out << Fit(fmt::format("  last: {} at {}", FormatValue(s.unit, st.last.value), Seconds(st.last.time)), width)
+    out << Fit(fmt::format("  last: {} at {}", FormatValue(s.unit, st.last.value), FormatRfc3339Seconds(st.last.time)), width)
         << '\n';
     if (st.slope_per_hour) {
       PrintWrapped(out,
@@ -225,7 +221,7 @@ void RenderTerminal(std::ostream& out, const TrendView& view, int requested_widt
     if (!s.baseline.empty()) {
       const BaselinePoint& b = s.baseline.back();
       out << Fit(fmt::format("  baseline: {} ± {} (at {})", FormatValue(s.unit, b.median),
-                             FormatValue(s.unit, b.spread), Seconds(b.start)),
+                             FormatValue(s.unit, b.spread), FormatRfc3339Seconds(b.start)),
                  width)
           << '\n';
     }

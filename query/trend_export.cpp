@@ -22,8 +22,6 @@ std::string CsvField(std::string_view text) {
 // JSON has no NaN or infinity: null instead.
 nlohmann::json Number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
 
-double DurationSeconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
-
 }  // namespace
 
 nlohmann::json LabelsJson(const Labels& labels) {

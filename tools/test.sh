@@ -23,7 +23,8 @@ step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
 step "install, clang build: ASan + UBSan + libFuzzer instrumentation (-Werror)"
 # -g1: line tables are all a sanitizer report needs, and they compile and link faster than -g.
 # -O1: the sanitizers check the same; -O2 only cost compile time (test code is -O0 anyway).
-# --cold-code-o0: only store, analyzer and common keep -O1; the rest compiles at -O0.
+# --cold-code-o0: store, analyzer, collector and common keep -O1; the rest compiles at -O0
+# as unity files (docs/build.md).
 tools/setup.sh --build-dir build-ci --type RelWithDebInfo --sanitize --werror --fuzz --cold-code-o0 \
   --cxx-flags-relwithdebinfo "-O1 -g1 -DNDEBUG"
 step "tests (ASan + UBSan)"

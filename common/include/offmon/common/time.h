@@ -31,6 +31,10 @@ class SystemClock final : public Clock {
 
 // RFC 3339 in UTC with milliseconds: "2025-11-15T04:50:30.123Z".
 std::string FormatRfc3339(TimePoint t);
+// The same to the whole second (rounded down): "2025-11-15T04:50:30Z".
+std::string FormatRfc3339Seconds(TimePoint t);
+// A duration in seconds, for JSON fields such as "duration_s".
+inline double DurationSeconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
 // Parses RFC 3339 ("2025-11-15T04:50:30Z", fractional seconds, rounded to the
 // millisecond, and "+02:00" offsets allowed). InvalidArgument when the text is not such
 // a time.
