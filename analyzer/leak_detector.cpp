@@ -412,6 +412,26 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
   return Verdict{b, floor, hours_to_limit, mk.z, window};
 }
 
+// Whether the Theil–Sen slope of (x, y) certainly fails `passes`, a test that is monotone in
+// the slope ("fast enough"): the median of the pairwise slopes passes only if at least half
+// of them do (for an even count, the upper middle one; their average is at most it). So
+// counting the passing pairs rules a window out without selecting the median, which is
+// most of TheilSenSlope's cost. The slopes are computed as TheilSenSlope computes them, so
+// this never rejects a window whose slope passes.
+template <typename Passes>
+bool MedianSlopeCannotPass(std::span<const double> x, std::span<const double> y, Passes passes) {
+  size_t pairs = 0, passing = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    for (size_t j = i + 1; j < x.size(); ++j) {
+      const double dx = x[j] - x[i];
+      if (dx == 0) continue;
+      ++pairs;
+      passing += passes((y[j] - y[i]) / dx) ? 1 : 0;
+    }
+  }
+  return passing < pairs - pairs / 2;
+}
+
 // The usable samples `samples` (sorted, at least one) as at most kSteadyMaxPoints points:
 // x in hours relative to `now`, y the minimum of each equal slice of their span (all of
 // them when they are few).
@@ -617,6 +637,13 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
   x.reserve(kSteadyMaxPoints);
   y.reserve(kSteadyMaxPoints);
   std::vector<double> px, py;  // the window before
+  std::vector<const Sample*> samples, previous;
+  const double horizon_hours =
+      static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
+  // Fast in itself: the pace would cover the whole limit within twice the horizon. A
+  // process near the limit climbing slowly (the rising half of a daily cycle, a GC climb
+  // at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
+  auto fast_enough = [&](double slope) { return !(slope * 2 * horizon_hours < options.limit_bytes); };
   bool clipped_done = false;
   for (Duration w = options.steady_window; w >= options.steady_min_span && w > Duration::zero(); w /= 2) {
     const TimePoint start = now - w;
@@ -625,7 +652,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     clipped_done = clipped_done || clipped;
     const auto first = std::partition_point(judged_begin, end, [&](const Sample& s) { return s.time < start; });
     // The usable samples of the window.
-    std::vector<const Sample*> samples;
+    samples.clear();
     for (auto it = first; it != end; ++it) {
       if (usable(it->value)) samples.push_back(&*it);
     }
@@ -635,6 +662,10 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     Reduce(samples, now, x, y);
     const size_t n = x.size();
     if (n < 4) continue;
+    // Every check below only rejects, so the cheap one that rejects nearly every window of
+    // a healthy process (a GC climb is far slower than the limit over the horizon) goes
+    // first; it runs at every evaluation of every process.
+    if (MedianSlopeCannotPass(x, y, fast_enough)) continue;
     const std::optional<double> slope = TheilSenSlope(x, y, {}, &scratch);
     if (!slope || *slope <= 0) continue;
     const double b = *slope;
@@ -674,7 +705,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     // warm-up that began before the window climbed faster then.
     {
       const TimePoint before = t_first - (t_last - t_first);
-      std::vector<const Sample*> previous;
+      previous.clear();
       for (auto it = judged_begin; it != first; ++it) {
         if (it->time >= before && usable(it->value)) previous.push_back(&*it);
       }
@@ -692,12 +723,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     if (!new_high) continue;
     const double level = std::max(level_now, y.back());
     const double hours_to_limit = level >= options.limit_bytes ? 0.0 : (options.limit_bytes - level) / b;
-    const double horizon_hours =
-        static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
-    // Fast in itself: the pace would cover the whole limit within twice the horizon. A
-    // process near the limit climbing slowly (the rising half of a daily cycle, a GC
-    // climb at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
-    if (b * 2 * horizon_hours < options.limit_bytes) continue;
+    if (!fast_enough(b)) continue;
     const double fast_hours = static_cast<double>(options.fast_horizon.count()) / kMillisPerHour;
     if (hours_to_limit > horizon_hours) continue;
     if (!already_firing && hours_to_limit < fast_hours) continue;  // the minutes horizon's business
