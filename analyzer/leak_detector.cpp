@@ -412,24 +412,43 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
   return Verdict{b, floor, hours_to_limit, mk.z, window};
 }
 
-// Whether the Theil–Sen slope of (x, y) certainly fails `passes`, a test that is monotone in
-// the slope ("fast enough"): the median of the pairwise slopes passes only if at least half
-// of them do (for an even count, the upper middle one; their average is at most it). So
-// counting the passing pairs rules a window out without selecting the median, which is
-// most of TheilSenSlope's cost. The slopes are computed as TheilSenSlope computes them, so
-// this never rejects a window whose slope passes.
-template <typename Passes>
-bool MedianSlopeCannotPass(std::span<const double> x, std::span<const double> y, Passes passes) {
-  size_t pairs = 0, passing = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    for (size_t j = i + 1; j < x.size(); ++j) {
-      const double dx = x[j] - x[i];
-      if (dx == 0) continue;
-      ++pairs;
-      passing += passes((y[j] - y[i]) / dx) ? 1 : 0;
-    }
+// Two bounds that rule a window out before its Theil–Sen slope is selected, when that
+// slope must reach `slope` (> 0) for the window to pass. Both keep a margin of 1 %, so
+// rounding never rejects a window that passes exactly.
+//
+// The steepest step: a slope between any two of the samples (or of points taken from them,
+// as Reduce does) is a dx-weighted mean of the slopes between neighbouring samples, so
+// it is at most the steepest of those. O(n).
+bool SteepestStepBelow(std::span<const Sample* const> samples, double slope) {
+  double steepest = -std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const auto dt = (samples[i]->time - samples[i - 1]->time).count();
+    if (dt <= 0) return false;  // a vertical step: no bound
+    steepest = std::max(steepest, (samples[i]->value - samples[i - 1]->value) / static_cast<double>(dt));
   }
-  return passing < pairs - pairs / 2;
+  return steepest * kMillisPerHour < 0.99 * slope;
+}
+
+// The median: it reaches `slope` only if at least half of the pairwise slopes do (for an
+// even count, the upper middle one does; their average is at most it). Counting them
+// needs no division and no selection, which are most of TheilSenSlope's cost, and the
+// count stops once more than half of the pairs fall short. Pairs far apart go first:
+// against a slope well above the trend they are the surest to fall short. O(n²) at most.
+bool MedianSlopeBelow(std::span<const double> x, std::span<const double> y, double slope) {
+  const double relaxed = 0.99 * slope;
+  const size_t n = x.size(), all = n * (n - (n > 0 ? 1 : 0)) / 2;
+  size_t pairs = 0, reaching = 0;
+  for (size_t lag = n; lag-- > 1;) {
+    for (size_t i = 0, j = lag; j < n; ++i, ++j) {
+      const double dx = x[j] - x[i], dy = y[j] - y[i];
+      pairs += dx != 0 ? 1 : 0;
+      reaching += (dx > 0 && dy >= relaxed * dx) || (dx < 0 && dy <= relaxed * dx) ? 1 : 0;
+    }
+    // Pairs with equal x do not count, so there are at most `all`; more than half of
+    // those falling short already decides.
+    if (pairs - reaching > all / 2) return true;
+  }
+  return reaching < pairs - pairs / 2;
 }
 
 // The usable samples `samples` (sorted, at least one) as at most kSteadyMaxPoints points:
@@ -644,6 +663,11 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
   // process near the limit climbing slowly (the rising half of a daily cycle, a GC climb
   // at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
   auto fast_enough = [&](double slope) { return !(slope * 2 * horizon_hours < options.limit_bytes); };
+  // The slope that test needs: every check below only rejects, so a window that cannot
+  // reach it stops before the statistics (nearly every window of a healthy process: a GC
+  // climb is far slower). This runs at every evaluation of every process.
+  const double needed = options.limit_bytes / (2 * horizon_hours);
+  const bool bounded = needed > 0 && std::isfinite(needed);
   bool clipped_done = false;
   for (Duration w = options.steady_window; w >= options.steady_min_span && w > Duration::zero(); w /= 2) {
     const TimePoint start = now - w;
@@ -659,13 +683,11 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     if (samples.size() < static_cast<size_t>(std::max(options.steady_min_samples, 4))) continue;
     const TimePoint t_first = samples.front()->time, t_last = samples.back()->time;
     if (t_last - t_first < options.steady_min_span) continue;
+    if (bounded && SteepestStepBelow(samples, needed)) continue;
     Reduce(samples, now, x, y);
     const size_t n = x.size();
     if (n < 4) continue;
-    // Every check below only rejects, so the cheap one that rejects nearly every window of
-    // a healthy process (a GC climb is far slower than the limit over the horizon) goes
-    // first; it runs at every evaluation of every process.
-    if (MedianSlopeCannotPass(x, y, fast_enough)) continue;
+    if (bounded && MedianSlopeBelow(x, y, needed)) continue;
     const std::optional<double> slope = TheilSenSlope(x, y, {}, &scratch);
     if (!slope || *slope <= 0) continue;
     const double b = *slope;
