@@ -280,6 +280,19 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
     return std::nullopt;
   }
 
+  // Significance. Rounding to the tie resolution keeps byte-level jitter after a long
+  // flat run from counting as a run of increases. It needs no slope, and every check
+  // here only rejects, so it runs before the Theil–Sen slope: comparing pairs is cheaper
+  // than selecting the median of their slopes, and a flat floor (the longest window of
+  // every healthy process) stops here.
+  ws.quantized.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    ws.quantized[i] =
+        options.tie_resolution_bytes > 0 ? std::floor(p.y[i] / options.tie_resolution_bytes) : p.y[i];
+  }
+  const MannKendallResult mk = MannKendall(ws.quantized, p.segment);
+  if (mk.z < th.min_mann_kendall_z) return std::nullopt;
+
   // Slope of the floor, pairs never crossing a restart.
   const std::optional<double> slope = TheilSenSlope(p.x, p.y, p.segment, &ws.slopes);
   if (!slope || *slope <= 0 || *slope < th.min_growth_scale * options.min_rate_bytes_per_hour) return std::nullopt;
@@ -306,16 +319,6 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
   // Short windows see stretches of a daily cycle or a warm-up as trends; they are only
   // there to catch a fast leak early, so they speak only when the crossing is near.
   if (!longest && hours_to_limit > th.near_factor * window_hours) return std::nullopt;
-
-  // Significance. Rounding to the tie resolution keeps byte-level jitter after a long
-  // flat run from counting as a run of increases.
-  ws.quantized.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    ws.quantized[i] =
-        options.tie_resolution_bytes > 0 ? std::floor(p.y[i] / options.tie_resolution_bytes) : p.y[i];
-  }
-  const MannKendallResult mk = MannKendall(ws.quantized, p.segment);
-  if (mk.z < th.min_mann_kendall_z) return std::nullopt;
 
   // Effect size: enough growth in absolute terms and against the scatter of the floors,
   // within one run. Growth is counted over the longest segment, not summed over them:

@@ -156,15 +156,20 @@ LeakOptions LeakOptionsFor(const RuleConfig& rule) {
 }
 
 // The restart times of the process `memory` belongs to, from its counter's changes.
+// `hint`: where its counter usually is among `counters` (the memory series' own position).
 Result<std::vector<TimePoint>> RestartsOf(const RuleContext& ctx, const std::vector<SeriesWindow>& counters,
-                                          const store::SeriesInfo& memory, Duration lookback) {
-  for (const SeriesWindow& c : counters) {
-    if (c.info->key.labels != memory.key.labels) continue;
-    auto changes = ctx.history.Changes(c.info->id, ctx.now - lookback, ctx.now);
-    if (!changes) return changes.error();
-    return CounterIncreases(*changes).at;
+                                          size_t hint, const store::SeriesInfo& memory, Duration lookback) {
+  auto same_process = [&](const SeriesWindow& c) { return c.info->key.labels == memory.key.labels; };
+  // Each process has both series, so looking at the hint first spares comparing the
+  // labels of every process with every other's at every evaluation.
+  const SeriesWindow* counter = hint < counters.size() && same_process(counters[hint]) ? &counters[hint] : nullptr;
+  for (size_t k = 0; counter == nullptr && k < counters.size(); ++k) {
+    if (same_process(counters[k])) counter = &counters[k];
   }
-  return std::vector<TimePoint>();
+  if (counter == nullptr) return std::vector<TimePoint>();
+  auto changes = ctx.history.Changes(counter->info->id, ctx.now - lookback, ctx.now);
+  if (!changes) return changes.error();
+  return CounterIncreases(*changes).at;
 }
 
 Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, const LeakOptions& options) {
@@ -199,11 +204,12 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
   // evaluations fall on the cell grid, as a backtest's do, and within a cell otherwise.
   const Duration shortest = *std::min_element(options.windows.begin(), options.windows.end());
   const Duration cell = std::max<Duration>(std::chrono::seconds(1), shortest / options.buckets_per_window / 3);
-  for (const SeriesWindow& w : *memory) {
+  for (size_t i = 0; i < memory->size(); ++i) {
+    const SeriesWindow& w = (*memory)[i];
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     auto floors = ctx.history.Reduced(w.info->id, ctx.now - options.lookback, ctx.now, cell);
     if (!floors) return floors.error();
-    auto restarts = RestartsOf(ctx, *counters, *w.info, options.lookback);
+    auto restarts = RestartsOf(ctx, *counters, i, *w.info, options.lookback);
     if (!restarts) return restarts.error();
     const bool firing = ctx.is_firing("MemoryLeak", w.info->key.labels);
     auto leak = DetectLeak(*floors, *restarts, ctx.now, firing, options);
@@ -220,9 +226,10 @@ Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::v
   auto counters = Windows(ctx, metric::kProcessRestartsTotal, lookback);
   if (!counters) return counters.error();
   const Duration interval = IntervalFor(ctx.config, metric::kProcessMemoryBytes);
-  for (const SeriesWindow& w : *memory) {
+  for (size_t i = 0; i < memory->size(); ++i) {
+    const SeriesWindow& w = (*memory)[i];
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
-    auto restarts = RestartsOf(ctx, *counters, *w.info, lookback);
+    auto restarts = RestartsOf(ctx, *counters, i, *w.info, lookback);
     if (!restarts) return restarts.error();
     auto leak = DetectFastLeak(w.samples, *restarts, ctx.now, options);
     // Hours from the limit at a steady pace: a WARNING now, not a crash later.
