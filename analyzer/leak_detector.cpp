@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 
 #include "offmon/analyzer/robust_trend.h"
@@ -98,13 +99,10 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
     const int64_t age0 = now_ms - t0;
     if (bucket < 0) bucket = age0 / fine_ms;
     while (bucket > 0 && age0 < bucket * fine_ms) --bucket;
-    Floor floor;
-    floor.bucket = bucket;
-    floor.segment = segment;
-    floor.min = it->value;
-    floor.min_age_ms = now_ms - t0;
+    double min = it->value;
+    int64_t min_ms = t0;
     // The floor ends with its bucket (ages below bucket × fine_ms) or at the next restart.
-    const int64_t end_ms = std::min(now_ms - floor.bucket * fine_ms, next_restart_ms - 1);
+    const int64_t end_ms = std::min(now_ms - bucket * fine_ms, next_restart_ms - 1);
     int64_t newest_ms = t0;
     // This loop runs over every sample (5,760 for 48 h at 30 s) and dominates the call:
     // nothing in it but the minimum.
@@ -114,14 +112,20 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
       const double value = it->value;
       if (!usable(value)) continue;
       newest_ms = t;
-      if (value < floor.min) {
-        floor.min = value;
-        floor.min_age_ms = now_ms - t;
+      if (value < min) {
+        min = value;
+        min_ms = t;
       }
     }
+    // Written in place, field by field: a Floor built aside and copied in was read back
+    // wider than it was written, a store-forwarding stall per floor.
+    Floor& floor = floors.emplace_back();
+    floor.bucket = bucket;
+    floor.segment = segment;
+    floor.min = min;
+    floor.min_age_ms = now_ms - min_ms;
     floor.oldest_age_ms = now_ms - t0;
     floor.newest_age_ms = now_ms - newest_ms;
-    floors.push_back(floor);
   }
 }
 
@@ -440,6 +444,24 @@ bool SteepestStepBelow(std::span<const Sample* const> samples, double slope) {
 bool MedianSlopeBelow(std::span<const double> x, std::span<const double> y, double slope) {
   const double relaxed = 0.99 * slope;
   const size_t n = x.size(), all = n * (n - (n > 0 ? 1 : 0)) / 2;
+  // First in O(n): with x increasing, the pairs at least `far` apart all fall short when
+  // each point's y − slope·x is below the lowest of the points `far` or more before it.
+  // When those pairs are more than half, that decides (a healthy window: y − slope·x
+  // falls at nearly the whole slope, and GC swings only reach a few points ahead). A
+  // further 1 % margin covers rounding in y − slope·x.
+  auto apart = [n](size_t d) { return (n - d) * (n - d + 1) / 2; };  // pairs at least d apart
+  size_t far = n;
+  while (far > 1 && apart(far) <= all / 2) --far;
+  if (apart(far) > all / 2 && std::is_sorted(x.begin(), x.end(), std::less_equal<>())) {
+    const double steeper = 0.98 * slope;
+    double lowest = std::numeric_limits<double>::infinity();
+    bool short_of_it = true;
+    for (size_t j = far; j < n && short_of_it; ++j) {
+      lowest = std::min(lowest, y[j - far] - steeper * x[j - far]);
+      short_of_it = y[j] - steeper * x[j] < lowest;
+    }
+    if (short_of_it) return true;
+  }
   size_t pairs = 0, reaching = 0;
   for (size_t lag = n; lag-- > 1;) {
     for (size_t i = 0, j = lag; j < n; ++i, ++j) {
@@ -660,6 +682,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
   y.reserve(kSteadyMaxPoints);
   std::vector<double> px, py;  // the window before
   std::vector<const Sample*> samples, previous;
+  samples.reserve(static_cast<size_t>(end - judged_begin));  // the longest window's, at most
   const double horizon_hours =
       static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
   // Fast in itself: the pace would cover the whole limit within twice the horizon. A

@@ -9,6 +9,7 @@
 // Thread safety: one thread; the spans it returns live until the next call.
 #pragma once
 
+#include <array>
 #include <map>
 #include <span>
 #include <string>
@@ -51,6 +52,13 @@ class History {
     Duration lookback{0};
     std::vector<Sample> samples;
     size_t end_hint = 0;  // where the last window ended, to search the next one from
+    // Where the last window of each length began: rules ask a series for windows of a few
+    // lengths, and each moves forward a few samples between evaluations.
+    struct StartHint {
+      Duration length{-1};
+      size_t index = 0;
+    };
+    std::array<StartHint, 4> start_hints;
     // Reduced(): complete cells in reduced[0, complete), then the open cell's samples.
     std::vector<Sample> reduced;
     size_t complete = 0;
