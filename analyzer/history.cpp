@@ -44,13 +44,13 @@ size_t SeekBackward(std::span<const Sample> samples, size_t end, TimePoint t) {
 
 History::History(store::Store& store, Duration read_ahead) : store_(store), read_ahead_(read_ahead) {}
 
-Result<std::span<const store::SeriesInfo>> History::Series(const std::string& name, Duration lookback) {
+Result<std::span<const store::SeriesInfo>> History::Series(std::string_view name, Duration lookback) {
   auto it = catalogue_.find(name);
   if (it == catalogue_.end()) {
     store::Selector selector = *store::Selector::Parse(name);
     auto series = store_.Select(selector);
     if (!series) return series.error();
-    it = catalogue_.emplace(name, Metric{std::move(*series)}).first;
+    it = catalogue_.emplace(std::string(name), Metric{std::move(*series)}).first;
   }
   Metric& metric = it->second;
   if (lookback > metric.lookback) {

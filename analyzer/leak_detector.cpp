@@ -25,6 +25,7 @@ struct Floor {
   int64_t oldest_age_ms = 0;  // age of the bucket's first sample
   int64_t newest_age_ms = 0;  // age of its last sample
   int64_t min_age_ms = 0;     // age of its minimum
+  double x = 0;               // the minimum's time in hours relative to now (<= 0), once for every window
   double min = 0;
   int32_t segment = 0;    // non-decreasing; a new id after every restart
   bool settling = false;  // within LeakOptions::restart_settle of its segment's restart
@@ -124,6 +125,7 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
     floor.segment = segment;
     floor.min = min;
     floor.min_age_ms = now_ms - min_ms;
+    floor.x = -static_cast<double>(floor.min_age_ms) / kMillisPerHour;
     floor.oldest_age_ms = now_ms - t0;
     floor.newest_age_ms = now_ms - newest_ms;
   }
@@ -199,7 +201,7 @@ void BuildPoints(std::span<const Floor> floors, int64_t window_ms, int64_t bucke
       --bucket;
       bucket_start_age -= bucket_ms;
     }
-    const double x = -static_cast<double>(it->min_age_ms) / kMillisPerHour;
+    const double x = it->x;
     if (!points.x.empty() && bucket == last_bucket && it->segment == points.segment.back()) {
       if (it->min < points.y.back()) {
         points.y.back() = it->min;

@@ -102,9 +102,10 @@ std::string FormatBytes(double bytes) {
 }
 
 Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, std::string_view metric, Duration lookback) {
-  auto series = ctx.history.Series(std::string(metric), lookback);
+  auto series = ctx.history.Series(metric, lookback);
   if (!series) return series.error();
   std::vector<SeriesWindow> out;
+  out.reserve(series->size());
   for (const store::SeriesInfo& info : *series) {
     auto samples = ctx.history.Window(info.id, ctx.now - lookback, ctx.now);
     if (!samples) return samples.error();

@@ -13,6 +13,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -28,7 +29,7 @@ class History {
 
   // Series with metric name `name`, in the store's catalogue (read once per History).
   // `lookback`: the longest window the caller will ask of them; that much of each is kept.
-  Result<std::span<const store::SeriesInfo>> Series(const std::string& name, Duration lookback);
+  Result<std::span<const store::SeriesInfo>> Series(std::string_view name, Duration lookback);
 
   // Samples of `series` with from <= time <= to, sorted by time.
   Result<std::span<const Sample>> Window(store::SeriesId series, TimePoint from, TimePoint to);
