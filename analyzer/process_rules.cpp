@@ -30,8 +30,7 @@ std::string StatusOf(const RuleContext& ctx, const std::string& process) {
 // the one before it. A sample equal to the one before it adds no increase, so the result
 // is the same, and each evaluation looks at the samples new since the last instead of the
 // whole window. `lookback`: the rule's window, the same at every evaluation.
-Result<CounterIncrease> IncreasesSince(const RuleContext& ctx, store::SeriesId series, Sample base,
-                                       Duration lookback) {
+Result<CounterIncrease> IncreasesSince(const RuleContext& ctx, store::SeriesId series, Sample base, Duration lookback) {
   auto changes = ctx.history.Changes(series, ctx.now - lookback, ctx.now);
   if (!changes) return changes.error();
   const auto after = std::upper_bound(changes->begin(), changes->end(), base.time,
