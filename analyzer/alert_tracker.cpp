@@ -36,12 +36,32 @@ Transition MakeTransition(TimePoint t, const ActiveAlert& a, AlertState state) {
   return Transition{t, a.alert, a.severity, state, a.labels, a.series, a.summary, a.active_since, a.inhibited_by};
 }
 
+// The labels as a fingerprint has them: SeriesKey sorts them by name and drops empty values.
+Labels FingerprintLabels(const Labels& labels) { return SeriesKey("x", labels).labels; }
+
+// Whether `labels` already are in that form (a series' own labels are), so that they equal
+// the fingerprint's exactly when the fingerprints do.
+bool InFingerprintForm(const Labels& labels) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i].value.empty() || (i > 0 && !(labels[i - 1].name < labels[i].name))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 AlertTracker::AlertTracker(const AnalyzerConfig& config) : config_(config) {}
 
+void AlertTracker::Track(const ActiveAlert& a) { active_labels_.insert(FingerprintLabels(a.labels)); }
+
+void AlertTracker::Untrack(const ActiveAlert& a) {
+  auto it = active_labels_.find(FingerprintLabels(a.labels));
+  if (it != active_labels_.end()) active_labels_.erase(it);
+}
+
 bool AlertTracker::IsFiring(std::string_view alert, const Labels& labels) const {
   if (!active_names_.contains(alert)) return false;
+  if (InFingerprintForm(labels) && !active_labels_.contains(labels)) return false;
   auto it = active_.find(Fingerprint(alert, labels));
   return it != active_.end() && it->second.firing;
 }
@@ -72,6 +92,7 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
                     t,
                     InhibitedBy(*f, findings, config_)};
       it = active_.emplace(fingerprint, std::move(a)).first;
+      Track(it->second);
       if (f->pending) out.push_back(MakeTransition(t, it->second, AlertState::kPending));
     }
     ActiveAlert& a = it->second;
@@ -115,6 +136,7 @@ std::vector<Transition> AlertTracker::Update(TimePoint t, std::vector<Finding> f
     Transition ended = MakeTransition(t, a, a.firing ? AlertState::kResolved : AlertState::kPending);
     ended.lapsed = !a.firing;
     out.push_back(std::move(ended));
+    Untrack(a);
     it = active_.erase(it);
   }
   IndexNames();
@@ -142,11 +164,16 @@ void AlertTracker::IndexNames() {
 void AlertTracker::Apply(const Transition& t) {
   const std::string fingerprint = Fingerprint(t.alert, t.labels);
   if (t.state == AlertState::kResolved || t.lapsed) {
-    active_.erase(fingerprint);
+    if (auto it = active_.find(fingerprint); it != active_.end()) {
+      Untrack(it->second);
+      active_.erase(it);
+    }
     IndexNames();
     return;
   }
-  ActiveAlert& a = active_[fingerprint];
+  auto [entry, added] = active_.try_emplace(fingerprint);
+  ActiveAlert& a = entry->second;
+  if (added) active_labels_.insert(FingerprintLabels(t.labels));
   a.alert = t.alert;
   a.severity = t.severity;
   a.labels = t.labels;

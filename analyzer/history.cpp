@@ -44,13 +44,13 @@ size_t SeekBackward(std::span<const Sample> samples, size_t end, TimePoint t) {
 
 History::History(store::Store& store, Duration read_ahead) : store_(store), read_ahead_(read_ahead) {}
 
-Result<std::span<const store::SeriesInfo>> History::Series(const std::string& name, Duration lookback) {
+Result<std::span<const store::SeriesInfo>> History::Series(std::string_view name, Duration lookback) {
   auto it = catalogue_.find(name);
   if (it == catalogue_.end()) {
     store::Selector selector = *store::Selector::Parse(name);
     auto series = store_.Select(selector);
     if (!series) return series.error();
-    it = catalogue_.emplace(name, Metric{std::move(*series)}).first;
+    it = catalogue_.emplace(std::string(name), Metric{std::move(*series)}).first;
   }
   Metric& metric = it->second;
   if (lookback > metric.lookback) {
@@ -77,6 +77,7 @@ Result<std::span<const Sample>> History::Window(store::SeriesId series, TimePoin
     c.to = end + read_ahead_;
     c.samples = std::move(*samples);
     c.end_hint = 0;
+    c.start_hints = {};
     c.reduced.clear();
     c.complete = 0;
     c.changes.clear();
@@ -87,6 +88,7 @@ Result<std::span<const Sample>> History::Window(store::SeriesId series, TimePoin
     const auto dropped = static_cast<size_t>(first_kept - c.samples.begin());
     c.samples.erase(c.samples.begin(), first_kept);
     c.end_hint -= std::min(c.end_hint, dropped);
+    for (Cached::StartHint& h : c.start_hints) h.index -= std::min(h.index, dropped);
     c.from = std::max(c.from, keep_from);
     auto tail = store_.ReadRange(series, c.to, end + read_ahead_);
     if (!tail) return tail.error();
@@ -95,7 +97,21 @@ Result<std::span<const Sample>> History::Window(store::SeriesId series, TimePoin
   }
   const std::span<const Sample> all(c.samples);
   const size_t hi = c.end_hint = SeekForward(all, c.end_hint, end);
-  const size_t lo = SeekBackward(all, hi, from);
+  // The start, from where the last window of this length began (searching forward, as
+  // the end): the binary searches back from the end missed the cache at every step.
+  const Duration length = to - from;
+  auto hint = std::find_if(c.start_hints.begin(), c.start_hints.end(),
+                           [&](const Cached::StartHint& h) { return h.length == length; });
+  size_t lo;
+  if (hint != c.start_hints.end()) {
+    lo = hint->index = std::min(SeekForward(all, hint->index, from), hi);
+  } else {
+    lo = SeekBackward(all, hi, from);
+    // Remembered in the first free slot; a fifth length is searched for each time.
+    hint = std::find_if(c.start_hints.begin(), c.start_hints.end(),
+                        [](const Cached::StartHint& h) { return h.length < Duration(0); });
+    if (hint != c.start_hints.end()) *hint = {length, lo};
+  }
   return all.subspan(lo, hi - lo);
 }
 

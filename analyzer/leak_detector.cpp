@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 
 #include "offmon/analyzer/robust_trend.h"
@@ -24,6 +25,7 @@ struct Floor {
   int64_t oldest_age_ms = 0;  // age of the bucket's first sample
   int64_t newest_age_ms = 0;  // age of its last sample
   int64_t min_age_ms = 0;     // age of its minimum
+  double x = 0;               // the minimum's time in hours relative to now (<= 0), once for every window
   double min = 0;
   int32_t segment = 0;    // non-decreasing; a new id after every restart
   bool settling = false;  // within LeakOptions::restart_settle of its segment's restart
@@ -98,13 +100,10 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
     const int64_t age0 = now_ms - t0;
     if (bucket < 0) bucket = age0 / fine_ms;
     while (bucket > 0 && age0 < bucket * fine_ms) --bucket;
-    Floor floor;
-    floor.bucket = bucket;
-    floor.segment = segment;
-    floor.min = it->value;
-    floor.min_age_ms = now_ms - t0;
+    double min = it->value;
+    int64_t min_ms = t0;
     // The floor ends with its bucket (ages below bucket × fine_ms) or at the next restart.
-    const int64_t end_ms = std::min(now_ms - floor.bucket * fine_ms, next_restart_ms - 1);
+    const int64_t end_ms = std::min(now_ms - bucket * fine_ms, next_restart_ms - 1);
     int64_t newest_ms = t0;
     // This loop runs over every sample (5,760 for 48 h at 30 s) and dominates the call:
     // nothing in it but the minimum.
@@ -114,14 +113,21 @@ void BuildFloors(std::span<const Sample> memory, std::span<const TimePoint> rest
       const double value = it->value;
       if (!usable(value)) continue;
       newest_ms = t;
-      if (value < floor.min) {
-        floor.min = value;
-        floor.min_age_ms = now_ms - t;
+      if (value < min) {
+        min = value;
+        min_ms = t;
       }
     }
+    // Written in place, field by field: a Floor built aside and copied in was read back
+    // wider than it was written, a store-forwarding stall per floor.
+    Floor& floor = floors.emplace_back();
+    floor.bucket = bucket;
+    floor.segment = segment;
+    floor.min = min;
+    floor.min_age_ms = now_ms - min_ms;
+    floor.x = -static_cast<double>(floor.min_age_ms) / kMillisPerHour;
     floor.oldest_age_ms = now_ms - t0;
     floor.newest_age_ms = now_ms - newest_ms;
-    floors.push_back(floor);
   }
 }
 
@@ -195,7 +201,7 @@ void BuildPoints(std::span<const Floor> floors, int64_t window_ms, int64_t bucke
       --bucket;
       bucket_start_age -= bucket_ms;
     }
-    const double x = -static_cast<double>(it->min_age_ms) / kMillisPerHour;
+    const double x = it->x;
     if (!points.x.empty() && bucket == last_bucket && it->segment == points.segment.back()) {
       if (it->min < points.y.back()) {
         points.y.back() = it->min;
@@ -280,6 +286,19 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
     return std::nullopt;
   }
 
+  // Significance. Rounding to the tie resolution keeps byte-level jitter after a long
+  // flat run from counting as a run of increases. It needs no slope, and every check
+  // here only rejects, so it runs before the Theil–Sen slope: comparing pairs is cheaper
+  // than selecting the median of their slopes, and a flat floor (the longest window of
+  // every healthy process) stops here.
+  ws.quantized.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    ws.quantized[i] =
+        options.tie_resolution_bytes > 0 ? std::floor(p.y[i] / options.tie_resolution_bytes) : p.y[i];
+  }
+  const MannKendallResult mk = MannKendall(ws.quantized, p.segment);
+  if (mk.z < th.min_mann_kendall_z) return std::nullopt;
+
   // Slope of the floor, pairs never crossing a restart.
   const std::optional<double> slope = TheilSenSlope(p.x, p.y, p.segment, &ws.slopes);
   if (!slope || *slope <= 0 || *slope < th.min_growth_scale * options.min_rate_bytes_per_hour) return std::nullopt;
@@ -306,16 +325,6 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
   // Short windows see stretches of a daily cycle or a warm-up as trends; they are only
   // there to catch a fast leak early, so they speak only when the crossing is near.
   if (!longest && hours_to_limit > th.near_factor * window_hours) return std::nullopt;
-
-  // Significance. Rounding to the tie resolution keeps byte-level jitter after a long
-  // flat run from counting as a run of increases.
-  ws.quantized.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    ws.quantized[i] =
-        options.tie_resolution_bytes > 0 ? std::floor(p.y[i] / options.tie_resolution_bytes) : p.y[i];
-  }
-  const MannKendallResult mk = MannKendall(ws.quantized, p.segment);
-  if (mk.z < th.min_mann_kendall_z) return std::nullopt;
 
   // Effect size: enough growth in absolute terms and against the scatter of the floors,
   // within one run. Growth is counted over the longest segment, not summed over them:
@@ -410,6 +419,63 @@ std::optional<Verdict> EvaluateWindow(Duration window, bool longest, bool young,
       break;
   }
   return Verdict{b, floor, hours_to_limit, mk.z, window};
+}
+
+// Two bounds that rule a window out before its Theil–Sen slope is selected, when that
+// slope must reach `slope` (> 0) for the window to pass. Both keep a margin of 1 %, so
+// rounding never rejects a window that passes exactly.
+//
+// The steepest step: a slope between any two of the samples (or of points taken from them,
+// as Reduce does) is a dx-weighted mean of the slopes between neighbouring samples, so
+// it is at most the steepest of those. O(n).
+bool SteepestStepBelow(std::span<const Sample* const> samples, double slope) {
+  double steepest = -std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const auto dt = (samples[i]->time - samples[i - 1]->time).count();
+    if (dt <= 0) return false;  // a vertical step: no bound
+    steepest = std::max(steepest, (samples[i]->value - samples[i - 1]->value) / static_cast<double>(dt));
+  }
+  return steepest * kMillisPerHour < 0.99 * slope;
+}
+
+// The median: it reaches `slope` only if at least half of the pairwise slopes do (for an
+// even count, the upper middle one does; their average is at most it). Counting them
+// needs no division and no selection, which are most of TheilSenSlope's cost, and the
+// count stops once more than half of the pairs fall short. Pairs far apart go first:
+// against a slope well above the trend they are the surest to fall short. O(n²) at most.
+bool MedianSlopeBelow(std::span<const double> x, std::span<const double> y, double slope) {
+  const double relaxed = 0.99 * slope;
+  const size_t n = x.size(), all = n * (n - (n > 0 ? 1 : 0)) / 2;
+  // First in O(n): with x increasing, the pairs at least `far` apart all fall short when
+  // each point's y − slope·x is below the lowest of the points `far` or more before it.
+  // When those pairs are more than half, that decides (a healthy window: y − slope·x
+  // falls at nearly the whole slope, and GC swings only reach a few points ahead). A
+  // further 1 % margin covers rounding in y − slope·x.
+  auto apart = [n](size_t d) { return (n - d) * (n - d + 1) / 2; };  // pairs at least d apart
+  size_t far = n;
+  while (far > 1 && apart(far) <= all / 2) --far;
+  if (apart(far) > all / 2 && std::is_sorted(x.begin(), x.end(), std::less_equal<>())) {
+    const double steeper = 0.98 * slope;
+    double lowest = std::numeric_limits<double>::infinity();
+    bool short_of_it = true;
+    for (size_t j = far; j < n && short_of_it; ++j) {
+      lowest = std::min(lowest, y[j - far] - steeper * x[j - far]);
+      short_of_it = y[j] - steeper * x[j] < lowest;
+    }
+    if (short_of_it) return true;
+  }
+  size_t pairs = 0, reaching = 0;
+  for (size_t lag = n; lag-- > 1;) {
+    for (size_t i = 0, j = lag; j < n; ++i, ++j) {
+      const double dx = x[j] - x[i], dy = y[j] - y[i];
+      pairs += dx != 0 ? 1 : 0;
+      reaching += (dx > 0 && dy >= relaxed * dx) || (dx < 0 && dy <= relaxed * dx) ? 1 : 0;
+    }
+    // Pairs with equal x do not count, so there are at most `all`; more than half of
+    // those falling short already decides.
+    if (pairs - reaching > all / 2) return true;
+  }
+  return reaching < pairs - pairs / 2;
 }
 
 // The usable samples `samples` (sorted, at least one) as at most kSteadyMaxPoints points:
@@ -617,6 +683,19 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
   x.reserve(kSteadyMaxPoints);
   y.reserve(kSteadyMaxPoints);
   std::vector<double> px, py;  // the window before
+  std::vector<const Sample*> samples, previous;
+  samples.reserve(static_cast<size_t>(end - judged_begin));  // the longest window's, at most
+  const double horizon_hours =
+      static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
+  // Fast in itself: the pace would cover the whole limit within twice the horizon. A
+  // process near the limit climbing slowly (the rising half of a daily cycle, a GC climb
+  // at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
+  auto fast_enough = [&](double slope) { return !(slope * 2 * horizon_hours < options.limit_bytes); };
+  // The slope that test needs: every check below only rejects, so a window that cannot
+  // reach it stops before the statistics (nearly every window of a healthy process: a GC
+  // climb is far slower). This runs at every evaluation of every process.
+  const double needed = options.limit_bytes / (2 * horizon_hours);
+  const bool bounded = needed > 0 && std::isfinite(needed);
   bool clipped_done = false;
   for (Duration w = options.steady_window; w >= options.steady_min_span && w > Duration::zero(); w /= 2) {
     const TimePoint start = now - w;
@@ -625,16 +704,18 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     clipped_done = clipped_done || clipped;
     const auto first = std::partition_point(judged_begin, end, [&](const Sample& s) { return s.time < start; });
     // The usable samples of the window.
-    std::vector<const Sample*> samples;
+    samples.clear();
     for (auto it = first; it != end; ++it) {
       if (usable(it->value)) samples.push_back(&*it);
     }
     if (samples.size() < static_cast<size_t>(std::max(options.steady_min_samples, 4))) continue;
     const TimePoint t_first = samples.front()->time, t_last = samples.back()->time;
     if (t_last - t_first < options.steady_min_span) continue;
+    if (bounded && SteepestStepBelow(samples, needed)) continue;
     Reduce(samples, now, x, y);
     const size_t n = x.size();
     if (n < 4) continue;
+    if (bounded && MedianSlopeBelow(x, y, needed)) continue;
     const std::optional<double> slope = TheilSenSlope(x, y, {}, &scratch);
     if (!slope || *slope <= 0) continue;
     const double b = *slope;
@@ -674,7 +755,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     // warm-up that began before the window climbed faster then.
     {
       const TimePoint before = t_first - (t_last - t_first);
-      std::vector<const Sample*> previous;
+      previous.clear();
       for (auto it = judged_begin; it != first; ++it) {
         if (it->time >= before && usable(it->value)) previous.push_back(&*it);
       }
@@ -692,12 +773,7 @@ std::optional<LeakFinding> DetectSteadyLeak(std::span<const Sample> memory, std:
     if (!new_high) continue;
     const double level = std::max(level_now, y.back());
     const double hours_to_limit = level >= options.limit_bytes ? 0.0 : (options.limit_bytes - level) / b;
-    const double horizon_hours =
-        static_cast<double>(options.steady_horizon.count()) / kMillisPerHour * (already_firing ? 2.0 : 1.0);
-    // Fast in itself: the pace would cover the whole limit within twice the horizon. A
-    // process near the limit climbing slowly (the rising half of a daily cycle, a GC
-    // climb at 3.5 GiB) is the hours horizon's to judge, with its cycle check.
-    if (b * 2 * horizon_hours < options.limit_bytes) continue;
+    if (!fast_enough(b)) continue;
     const double fast_hours = static_cast<double>(options.fast_horizon.count()) / kMillisPerHour;
     if (hours_to_limit > horizon_hours) continue;
     if (!already_firing && hours_to_limit < fast_hours) continue;  // the minutes horizon's business

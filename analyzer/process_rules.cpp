@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
+#include <vector>
 
 #include "offmon/analyzer/leak_detector.h"
 #include "offmon/analyzer/series_stats.h"
@@ -20,6 +23,30 @@ std::string ProcessName(const store::SeriesInfo& info) { return std::string(info
 std::string StatusOf(const RuleContext& ctx, const std::string& process) {
   auto it = ctx.ledger.processes().find(process);
   return it != ctx.ledger.processes().end() && !it->second.status.empty() ? it->second.status : "not online";
+}
+
+// CounterIncreases over the samples of a counter from `base` (one of them) through now,
+// from the history's kept changes: the base, then every later sample that differs from
+// the one before it. A sample equal to the one before it adds no increase, so the result
+// is the same, and each evaluation looks at the samples new since the last instead of the
+// whole window. `lookback`: the rule's window, the same at every evaluation.
+Result<CounterIncrease> IncreasesSince(const RuleContext& ctx, store::SeriesId series, Sample base, Duration lookback) {
+  auto changes = ctx.history.Changes(series, ctx.now - lookback, ctx.now);
+  if (!changes) return changes.error();
+  const auto after = std::upper_bound(changes->begin(), changes->end(), base.time,
+                                      [](TimePoint t, const Sample& s) { return t < s.time; });
+  // A counter changes rarely: its samples fit on the stack.
+  std::array<Sample, 16> few;
+  std::vector<Sample> many;
+  const auto n = static_cast<size_t>(changes->end() - after) + 1;
+  std::span<Sample> samples(few.data(), std::min(n, few.size()));
+  if (n > few.size()) {
+    many.resize(n);
+    samples = many;
+  }
+  samples[0] = base;
+  std::copy(after, changes->end(), samples.begin() + 1);
+  return CounterIncreases(samples);
 }
 
 }  // namespace
@@ -45,7 +72,8 @@ Status AllProcessesOfflineRule(const RuleContext& ctx, const RuleConfig& rule, s
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;  // no longer reported
     ++watched;
     auto run = CurrentRun(w.samples, ctx.now, interval, [](double v) { return v < 1; });
-    if (!run) continue;
+    // One watched process up settles it; the others need not be looked at.
+    if (!run) return Status::Ok();
     ++offline;
     sustained = sustained && run->Sustained(rule.for_duration);
     names.push_back(ProcessName(*w.info));
@@ -80,7 +108,9 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     std::span<const Sample> in_window = FromBaseAt(w.samples, ctx.now - window);
     if (in_window.size() < 2) continue;
-    const CounterIncrease restarts = CounterIncreases(in_window);
+    auto increases = IncreasesSince(ctx, w.info->id, in_window.front(), lookback);
+    if (!increases) return increases.error();
+    const CounterIncrease& restarts = *increases;
     const bool firing = ctx.is_firing("RestartLoop", w.info->key.labels);
     if (restarts.total <= *rule.warning && !firing) continue;
     if (restarts.total == 0) continue;
@@ -120,12 +150,15 @@ Status RestartLoopRule(const RuleContext& ctx, const RuleConfig& rule, std::vect
 Status ProcessRestartedRule(const RuleContext& ctx, const RuleConfig& rule, std::vector<Finding>& out) {
   const Duration window = rule.ParamDuration("window");
   const Duration interval = IntervalFor(ctx.config, metric::kProcessRestartsTotal);
-  auto counters = Windows(ctx, metric::kProcessRestartsTotal, window + 4 * interval);
+  const Duration lookback = window + 4 * interval;
+  auto counters = Windows(ctx, metric::kProcessRestartsTotal, lookback);
   if (!counters) return counters.error();
   const double loop_level = ctx.config.analyzer.rules.at("RestartLoop").warning.value_or(0);
   for (const SeriesWindow& w : *counters) {
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
-    const double restarts = CounterIncreases(FromBaseAt(w.samples, ctx.now - window)).total;
+    auto increases = IncreasesSince(ctx, w.info->id, FromBaseAt(w.samples, ctx.now - window).front(), lookback);
+    if (!increases) return increases.error();
+    const double restarts = increases->total;
     // A loop is RestartLoop's business; this is the guide's "occasional restarts".
     if (restarts < 1 || restarts > loop_level) continue;
     out.push_back(MakeFinding("ProcessRestarted", Severity::kInfo, *w.info,
@@ -156,15 +189,20 @@ LeakOptions LeakOptionsFor(const RuleConfig& rule) {
 }
 
 // The restart times of the process `memory` belongs to, from its counter's changes.
+// `hint`: where its counter usually is among `counters` (the memory series' own position).
 Result<std::vector<TimePoint>> RestartsOf(const RuleContext& ctx, const std::vector<SeriesWindow>& counters,
-                                          const store::SeriesInfo& memory, Duration lookback) {
-  for (const SeriesWindow& c : counters) {
-    if (c.info->key.labels != memory.key.labels) continue;
-    auto changes = ctx.history.Changes(c.info->id, ctx.now - lookback, ctx.now);
-    if (!changes) return changes.error();
-    return CounterIncreases(*changes).at;
+                                          size_t hint, const store::SeriesInfo& memory, Duration lookback) {
+  auto same_process = [&](const SeriesWindow& c) { return c.info->key.labels == memory.key.labels; };
+  // Each process has both series, so looking at the hint first spares comparing the
+  // labels of every process with every other's at every evaluation.
+  const SeriesWindow* counter = hint < counters.size() && same_process(counters[hint]) ? &counters[hint] : nullptr;
+  for (size_t k = 0; counter == nullptr && k < counters.size(); ++k) {
+    if (same_process(counters[k])) counter = &counters[k];
   }
-  return std::vector<TimePoint>();
+  if (counter == nullptr) return std::vector<TimePoint>();
+  auto changes = ctx.history.Changes(counter->info->id, ctx.now - lookback, ctx.now);
+  if (!changes) return changes.error();
+  return CounterIncreases(*changes).at;
 }
 
 Finding MakeLeakFinding(const store::SeriesInfo& info, const LeakFinding& leak, const LeakOptions& options) {
@@ -199,11 +237,12 @@ Status MemoryLeakRule(const RuleContext& ctx, const RuleConfig& rule, std::vecto
   // evaluations fall on the cell grid, as a backtest's do, and within a cell otherwise.
   const Duration shortest = *std::min_element(options.windows.begin(), options.windows.end());
   const Duration cell = std::max<Duration>(std::chrono::seconds(1), shortest / options.buckets_per_window / 3);
-  for (const SeriesWindow& w : *memory) {
+  for (size_t i = 0; i < memory->size(); ++i) {
+    const SeriesWindow& w = (*memory)[i];
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
     auto floors = ctx.history.Reduced(w.info->id, ctx.now - options.lookback, ctx.now, cell);
     if (!floors) return floors.error();
-    auto restarts = RestartsOf(ctx, *counters, *w.info, options.lookback);
+    auto restarts = RestartsOf(ctx, *counters, i, *w.info, options.lookback);
     if (!restarts) return restarts.error();
     const bool firing = ctx.is_firing("MemoryLeak", w.info->key.labels);
     auto leak = DetectLeak(*floors, *restarts, ctx.now, firing, options);
@@ -220,9 +259,10 @@ Status MemoryLeakFastRule(const RuleContext& ctx, const RuleConfig& rule, std::v
   auto counters = Windows(ctx, metric::kProcessRestartsTotal, lookback);
   if (!counters) return counters.error();
   const Duration interval = IntervalFor(ctx.config, metric::kProcessMemoryBytes);
-  for (const SeriesWindow& w : *memory) {
+  for (size_t i = 0; i < memory->size(); ++i) {
+    const SeriesWindow& w = (*memory)[i];
     if (!LatestFresh(w.samples, ctx.now, interval)) continue;
-    auto restarts = RestartsOf(ctx, *counters, *w.info, lookback);
+    auto restarts = RestartsOf(ctx, *counters, i, *w.info, lookback);
     if (!restarts) return restarts.error();
     auto leak = DetectFastLeak(w.samples, *restarts, ctx.now, options);
     // Hours from the limit at a steady pace: a WARNING now, not a crash later.

@@ -102,9 +102,10 @@ std::string FormatBytes(double bytes) {
 }
 
 Result<std::vector<SeriesWindow>> Windows(const RuleContext& ctx, std::string_view metric, Duration lookback) {
-  auto series = ctx.history.Series(std::string(metric), lookback);
+  auto series = ctx.history.Series(metric, lookback);
   if (!series) return series.error();
   std::vector<SeriesWindow> out;
+  out.reserve(series->size());
   for (const store::SeriesInfo& info : *series) {
     auto samples = ctx.history.Window(info.id, ctx.now - lookback, ctx.now);
     if (!samples) return samples.error();
@@ -126,8 +127,11 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
   const double min_share = rule.params.contains("min_share") ? rule.Param("min_share") : 1.0;
   auto beyond = [above](double level) { return [above, level](double v) { return above ? v > level : v < level; }; };
   std::optional<Finding> finding;
+  // A run needs its latest sample beyond the level; most series are nowhere near either
+  // level, and this spares them CurrentRun at every evaluation.
+  const std::optional<Sample> latest_fresh = LatestFresh(samples, ctx.now, interval);
   for (auto [level, severity] : {std::pair{rule.critical, Severity::kCritical}, {rule.warning, Severity::kWarning}}) {
-    if (!level) continue;
+    if (!level || !latest_fresh || !beyond(*level)(latest_fresh->value)) continue;
     // A stray reading is one still past the resolve level (87.5 % against 90, not a
     // worker's 40 % between two spikes).
     auto run = CurrentRun(samples, ctx.now, interval, beyond(*level), min_share, beyond(*level * resolve_ratio));
@@ -143,7 +147,7 @@ void JudgeThreshold(const RuleContext& ctx, const RuleConfig& rule, std::string_
     // Hysteresis: hold until the value is clearly back on the good side of the lowest
     // level the rule has.
     const double level = rule.warning ? *rule.warning : *rule.critical;
-    auto latest = LatestFresh(samples, ctx.now, interval);
+    const std::optional<Sample>& latest = latest_fresh;
     // Where stray readings are tolerated, one stray reading does not resolve either: the
     // one before it must be past the resolve level too.
     const bool held = latest && (beyond(level * resolve_ratio)(latest->value) ||

@@ -71,6 +71,12 @@ class AlertTracker {
   // The alert names in active_: rules ask IsFiring for every subject at every evaluation,
   // and most are about alerts with nothing active, answered without a fingerprint.
   std::set<std::string, std::less<>> active_names_;
+  // The labels of every alert in active_ as its fingerprint has them (sorted, no empty
+  // values), kept with active_ as it changes: IsFiring answers "no" for a subject with
+  // no active alert of any name without building its fingerprint.
+  std::multiset<Labels> active_labels_;
+  void Track(const ActiveAlert& a);
+  void Untrack(const ActiveAlert& a);
 };
 
 // Every transition recorded in `store` at or before `until`, in record order: the order

@@ -9,9 +9,11 @@
 // Thread safety: one thread; the spans it returns live until the next call.
 #pragma once
 
+#include <array>
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,7 +29,7 @@ class History {
 
   // Series with metric name `name`, in the store's catalogue (read once per History).
   // `lookback`: the longest window the caller will ask of them; that much of each is kept.
-  Result<std::span<const store::SeriesInfo>> Series(const std::string& name, Duration lookback);
+  Result<std::span<const store::SeriesInfo>> Series(std::string_view name, Duration lookback);
 
   // Samples of `series` with from <= time <= to, sorted by time.
   Result<std::span<const Sample>> Window(store::SeriesId series, TimePoint from, TimePoint to);
@@ -51,6 +53,13 @@ class History {
     Duration lookback{0};
     std::vector<Sample> samples;
     size_t end_hint = 0;  // where the last window ended, to search the next one from
+    // Where the last window of each length began: rules ask a series for windows of a few
+    // lengths, and each moves forward a few samples between evaluations.
+    struct StartHint {
+      Duration length{-1};
+      size_t index = 0;
+    };
+    std::array<StartHint, 4> start_hints;
     // Reduced(): complete cells in reduced[0, complete), then the open cell's samples.
     std::vector<Sample> reduced;
     size_t complete = 0;
