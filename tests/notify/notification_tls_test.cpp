@@ -18,6 +18,7 @@
 #include "offmon/daemon/commands.h"
 #include "offmon/notify/notification.h"
 #include "offmon/notify/notification_sender.h"
+#include "offmon/notify/remote_write_sender.h"
 #include "offmon/store/store.h"
 #include "support/https_receiver.h"
 #include "support/run_command.h"
@@ -197,6 +198,42 @@ TEST_F(NotificationTlsTest, ASilentServerTimesOutDuringTheHandshake) {
       << Log();
   EXPECT_TRUE(Events(EventKind::kNotificationDelivered).empty());
   EXPECT_EQ(sender->Backlog().at("hook"), 1);
+}
+
+// Remote write takes the same TLS client: a receiver whose certificate does not verify
+// gets nothing and the cursor stays; once its CA is trusted everything pending is sent.
+TEST_F(NotificationTlsTest, RemoteWriteVerifiesTheCertificateAndSendsWhatWaitedOnceTrusted) {
+  StartReceiver();
+  {
+    auto appender = store->NewAppender("collect:test");
+    auto id = appender->Ref(SeriesKey("cpu", {}));
+    ASSERT_TRUE(id.has_value());
+    appender->Add(*id, kT0, 42);
+    ASSERT_TRUE(appender->Commit(kT0).ok());
+  }
+  RemoteWriteConfig rw;
+  rw.name = "central";
+  rw.url = receiver->url("127.0.0.1", "/api/v1/write");
+  rw.min_backoff = std::chrono::milliseconds(5);
+  rw.max_backoff = std::chrono::milliseconds(20);
+  rw.timeout = std::chrono::seconds(5);
+  std::vector<RemoteWriteConfig> config{rw};  // the sender keeps a reference, as the daemon's config
+  auto pending = [&] { return store->RemoteWriteCursors(clock.Now())->at(0).pending_events; };
+  {
+    auto sender = RemoteWriteSender::Create(io, *store, config, clock, log);  // the system store: no test CA
+    ASSERT_TRUE(sender.has_value()) << sender.error().ToString();
+    ASSERT_TRUE(RunUntil([&] { return receiver->failed_handshakes() >= 3; })) << Log();
+  }
+  EXPECT_TRUE(receiver->requests().empty());
+  EXPECT_GT(pending(), 0);
+  EXPECT_NE(Log().find("certificate verify failed"), std::string::npos) << Log();
+
+  config[0].ca_file = CaFile();
+  auto sender = RemoteWriteSender::Create(io, *store, config, clock, log);
+  ASSERT_TRUE(sender.has_value()) << sender.error().ToString();
+  ASSERT_TRUE(RunUntil([&] { return pending() == 0; })) << Log();
+  ASSERT_EQ(receiver->requests().size(), 1u);
+  EXPECT_EQ(receiver->requests()[0].target, "/api/v1/write");
 }
 
 // ---- [notify.receivers.X] ca_file and tls_insecure_skip_verify ----

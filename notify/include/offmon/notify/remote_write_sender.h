@@ -52,6 +52,8 @@ class RemoteWriteSender {
   // Resolves every endpoint (URL, secret files, TLS context) and opens its cursor, then
   // starts sending what is pending. InvalidArgument naming the endpoint and the problem
   // (never a secret or the URL's path) when one cannot be used; store errors as they are.
+  // `config`, like `store`, `clock` and `log`, must outlive the sender: it is kept by
+  // reference.
   static Result<std::unique_ptr<RemoteWriteSender>> Create(boost::asio::io_context& io, store::Store& store,
                                                            const std::vector<RemoteWriteConfig>& config,
                                                            const Clock& clock, spdlog::logger& log);
