@@ -55,7 +55,7 @@ class DaemonLoop {
 
   int Run() {
     if (!options_.once) {
-      // A endpoint that cannot be used (a missing token file, a bad URL) stops the start:
+      // An endpoint that cannot be used (a missing token file, a bad URL) stops the start:
       // one line, before anything else happens.
       if (Status status = StartRemoteWrite(); !status.ok()) {
         log_.error("remote_write: {}", status.message());
