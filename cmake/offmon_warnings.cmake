@@ -36,9 +36,18 @@ endfunction()
 
 # A library target of one offmon module: offmon::<name>, public headers in include/.
 # HOT: the module's code is on the hot path (see offmon_cold_code).
+# COLD_SOURCES: a HOT module's command-line glue (the `offmon store`, `analyze`, `silence`
+# and `import` commands), parsed once per run: at -O0 in the CI build like cold modules.
+# Each includes CLI11, whose inline code made these the slowest files to compile at -O1
+# (silence_command.cpp: 19 CPU s, two thirds of it code generation).
 function(offmon_add_module name)
-  cmake_parse_arguments(ARG "HOT" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
-  add_library(offmon_${name} STATIC ${ARG_SOURCES})
+  cmake_parse_arguments(ARG "HOT" "" "SOURCES;COLD_SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  add_library(offmon_${name} STATIC ${ARG_SOURCES} ${ARG_COLD_SOURCES})
+  if(OFFMON_COLD_CODE_O0 AND ARG_COLD_SOURCES)
+    # A precompiled header built at -O1 cannot serve a file compiled at -O0.
+    set_source_files_properties(${ARG_COLD_SOURCES} TARGET_DIRECTORY offmon_${name}
+      PROPERTIES COMPILE_OPTIONS -O0 SKIP_PRECOMPILE_HEADERS ON)
+  endif()
   add_library(offmon::${name} ALIAS offmon_${name})
   target_include_directories(offmon_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})

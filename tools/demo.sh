@@ -170,13 +170,29 @@ seeded_fired() {
     grep -q "EpochMissing{channel=\"$MISSING_CHANNEL\"" <<<"$fired" &&
     grep -q "MemoryLeak{process=\"$LEAKING_PROCESS\"" <<<"$fired"
 }
+# The epoch incidents are judged on the state PostgreSQL already holds, so they fire in
+# the first evaluations; the leak needs minutes of samples to be proven.
+epoch_incidents_fired() {
+  local fired
+  fired=$(tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null | grep -E '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true)
+  grep -q "EpochUnpublished{channel=\"$UNPUBLISHED_CHANNEL\"" <<<"$fired" &&
+    grep -q "EpochMissing{channel=\"$MISSING_CHANNEL\"" <<<"$fired"
+}
 collect_start=$SECONDS
+first_report=0
 # At least the asked-for time; without --follow, then until every seeded incident has
-# fired, at most two minutes more.
+# fired, at most two minutes more. The first report comes as soon as the epoch incidents
+# have fired (or after 30 s), while the collection goes on.
 while [ $((SECONDS - collect_start)) -lt "$collect_seconds" ] ||
   { [ "$follow" -eq 0 ] && [ $((SECONDS - collect_start)) -lt $((collect_seconds + 120)) ] && ! seeded_fired; }; do
   sleep 5
   progress $((SECONDS - collect_start))
+  if [ "$first_report" -eq 0 ] && { epoch_incidents_fired || [ $((SECONDS - collect_start)) -ge 30 ]; }; then
+    first_report=1
+    section "first report: $((SECONDS - started))s after the demo started, $((SECONDS - collect_start))s of collection (it goes on)"
+    show report
+    section "collecting on until every seeded incident has fired (the leak takes minutes of samples)"
+  fi
 done
 
 print_all() {

@@ -272,7 +272,21 @@ fault_end() {
   esac
 }
 
-wait_until 20  # warm-up: the first cycles and the backfill of the sandbox's history
+# Warm-up: the first cycles, then until the backfill of the sandbox's history is done (at
+# most two minutes). A fixed 20 s was too short on a busy machine: the backfill still
+# wrote into the small filesystem when the full-disk fault began, which then filled it
+# before DiskSpaceLow's `for` had passed.
+backfill_done() {
+  OFFMON_STORE="$store" "$offmon" store info --json 2>/dev/null |
+    node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); process.exit(d.backfill && d.backfill.done ? 0 : 1)'
+}
+wait_until 20
+warm_until=$((SECONDS - started + 120))
+until backfill_done; do
+  [ $((SECONDS - started)) -lt "$warm_until" ] || { say "the backfill did not finish in two minutes"; exit 1; }
+  wait_until $((SECONDS - started + 2))
+done
+say "warm: the backfill is done"
 schedule="$work/schedule.txt"; : >"$schedule"
 snapshots=0
 t=$((SECONDS - started))

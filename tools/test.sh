@@ -28,10 +28,15 @@ step "install, clang build: ASan + UBSan + libFuzzer instrumentation (-Werror)"
 tools/setup.sh --build-dir build-ci --type RelWithDebInfo --sanitize --werror --fuzz --cold-code-o0 \
   --cxx-flags-relwithdebinfo "-O1 -g1 -DNDEBUG"
 step "tests (ASan + UBSan)"
-# One test per core: two per core gained 5 % (the sanitized tests keep the cores busy)
-# and starved the daemons the long tests watch (docs/build.md).
+# One CPU-bound test per core: two per core gained 5 % (the sanitized tests keep the cores
+# busy) and starved the daemons the long tests watch. The tests labelled `waits` (the
+# soak, which mostly waits for its faults to be seen) run beside them (docs/build.md).
+printf '{"version":{"major":1,"minor":0},"local":[{"cores":[{"id":"0","slots":%d}]}]}\n' "$jobs" \
+  > build-ci/ctest-cores.json
+waiting=$(ctest --test-dir build-ci -N -L '^waits$' | sed -n 's/^Total Tests: //p')
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-ci --output-on-failure -j "$jobs" --timeout 900
+  ctest --test-dir build-ci --output-on-failure -j "$((jobs + waiting))" \
+    --resource-spec-file "$here/build-ci/ctest-cores.json" --timeout 900
 
 step "libFuzzer targets (${fuzz_seconds}s each, $jobs at a time)"
 # One fuzzer per core at a time: each still gets a whole core for its FUZZ_SECONDS.

@@ -45,6 +45,15 @@ for heading in "health report" "participants of the dropped channel" "memory of 
   grep -q "^=== $heading" "$out" || fail "no '$heading' section in the demo's output"
 done
 
+# The first report, printed while the collection goes on, already shows the epoch
+# incidents: they are judged on the state PostgreSQL holds from the first cycles.
+first=$(awk '/^=== first report: /{on=1; next} /^=== /{on=0} on' "$out")
+[ -n "$first" ] || fail "no first report in the demo's output"
+for alert in "EpochUnpublished{channel=\"$unpublished\"}" "EpochMissing{channel=\"$missing\","; do
+  grep -qF "WARNING $alert" <<<"$first" || fail "the first report does not show $alert"
+done
+echo "demo: $(grep -m1 '^=== first report: ' "$out" | sed 's/^=== //')"
+
 # The report printed by the demo lists the incidents among its active alerts.
 for alert in "ParticipantDrop{channel=\"$drop\"}" "EpochUnpublished{channel=\"$unpublished\"}" \
     "EpochMissing{channel=\"$missing\","; do
