@@ -13,8 +13,6 @@ namespace offmon::analyzer {
 namespace {
 
 constexpr double kMillisPerHour = 3'600'000.0;
-// Scales a median absolute deviation to a standard deviation for normal noise.
-constexpr double kMadToSigma = 1.4826;
 // Caps the projection so it fits a Duration whatever the tunables say (~114 years).
 constexpr double kMaxHoursToLimit = 1e6;
 

@@ -9,13 +9,12 @@
 
 #include <fmt/format.h>
 
+#include "offmon/analyzer/robust_trend.h"
 #include "offmon/common/format.h"
 
 namespace offmon::analyzer {
 namespace {
 
-// 1 / Φ⁻¹(3/4): scales a median absolute deviation to σ for normally distributed data.
-constexpr double kMadToSigma = 1.4826;
 constexpr int64_t kDayMs = 24 * 3'600'000;
 
 // Zero-participant epochs belong to the ZeroParticipants alert; NaN/Inf are not counts.

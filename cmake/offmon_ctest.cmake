@@ -10,15 +10,18 @@
 # tests and a script writes the add_test lines that ctest includes.
 set(OFFMON_TEST_SUITES_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/offmon_ctest_write_suites.cmake)
 
-# offmon_add_test_suites(target [LABELS l...])
+# offmon_add_test_suites(target [LABELS l...] [COSTS Suite=seconds...])
+# COSTS: the long suites' durations, so that a fresh build directory (CI), which has no
+# durations of an earlier run, starts them first instead of leaving one alone at the end.
 function(offmon_add_test_suites target)
-  cmake_parse_arguments(ARG "" "" "LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "LABELS;COSTS" ${ARGN})
   set(tests_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_suites.cmake)
   list(JOIN ARG_LABELS "," labels)
+  list(JOIN ARG_COSTS "," costs)
   add_custom_command(TARGET ${target} POST_BUILD
     BYPRODUCTS ${tests_file}
     COMMAND ${CMAKE_COMMAND} -D PROGRAM=$<TARGET_FILE:${target}> -D TESTS_FILE=${tests_file}
-      -D LABELS=${labels} -P ${OFFMON_TEST_SUITES_SCRIPT}
+      -D LABELS=${labels} -D COSTS=${costs} -P ${OFFMON_TEST_SUITES_SCRIPT}
     VERBATIM)
   set(include_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_suites_include.cmake)
   file(WRITE ${include_file}

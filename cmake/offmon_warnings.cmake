@@ -13,8 +13,15 @@ option(OFFMON_COLD_CODE_O0 "Compile code off the hot path at -O0 (the CI build)"
 function(offmon_cold_code target)
   if(OFFMON_COLD_CODE_O0)
     target_compile_options(${target} PRIVATE -O0)
-    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
+    offmon_unity_files(${target})
   endif()
+endfunction()
+
+# The CI build also makes unity files of the HOT modules (at their own flags) and of the
+# test programs: one parse of the shared headers and one copy of each inline function per
+# four files (docs/build.md). Names must be unique across a target's files.
+function(offmon_unity_files target)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
 endfunction()
 
 function(offmon_set_warnings target)
@@ -46,7 +53,7 @@ function(offmon_add_module name)
   if(OFFMON_COLD_CODE_O0 AND ARG_COLD_SOURCES)
     # A precompiled header built at -O1 cannot serve a file compiled at -O0.
     set_source_files_properties(${ARG_COLD_SOURCES} TARGET_DIRECTORY offmon_${name}
-      PROPERTIES COMPILE_OPTIONS -O0 SKIP_PRECOMPILE_HEADERS ON)
+      PROPERTIES COMPILE_OPTIONS -O0 SKIP_PRECOMPILE_HEADERS ON SKIP_UNITY_BUILD_INCLUSION ON)
   endif()
   add_library(offmon::${name} ALIAS offmon_${name})
   target_include_directories(offmon_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
@@ -56,6 +63,8 @@ function(offmon_add_module name)
   offmon_set_warnings(offmon_${name})
   if(NOT ARG_HOT)
     offmon_cold_code(offmon_${name})
+  elseif(OFFMON_COLD_CODE_O0)
+    offmon_unity_files(offmon_${name})
   endif()
 endfunction()
 

@@ -111,6 +111,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int fl
     return status;
   }
   sqlite3_extended_result_codes(db, 1);
+  // From the first statement on: a reader that opens while a writer recovers the WAL after
+  // a crash (or a daemon that starts while a reader holds a lock) waits instead of
+  // failing with "database is locked". Store::Open then sets StoreOptions::busy_timeout.
+  sqlite3_busy_timeout(db, kOpenBusyTimeoutMs);
   return std::unique_ptr<Database>(new Database(db));
 }
 

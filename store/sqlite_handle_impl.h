@@ -48,6 +48,10 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// How long a new connection waits on another's lock before SQLITE_BUSY, until its owner
+// sets its own timeout: StoreOptions::busy_timeout's default.
+inline constexpr int kOpenBusyTimeoutMs = 5000;
+
 class Database {
  public:
   // flags: SQLITE_OPEN_READONLY or SQLITE_OPEN_READWRITE [| SQLITE_OPEN_CREATE].

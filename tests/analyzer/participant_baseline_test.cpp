@@ -22,7 +22,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const TimePoint kStart = FromMillis(1'761'955'200'000);  // 2025-11-01T00:00:00Z
+const TimePoint kBaselineStart = FromMillis(1'761'955'200'000);  // 2025-11-01T00:00:00Z
 
 // A family of synthetic channels. Epochs are hourly, sealed at :45 plus up to 90 s of
 // jitter, with multiplicative log-normal noise around a level that may follow the day.
@@ -64,7 +64,7 @@ std::vector<Sample> Generate(const Family& f, int number_of_days, uint32_t seed)
     if (low) value *= 0.1 + 0.35 * unit(rng);
     previous_low = low || edge;
     if (f.poisson) value = std::poisson_distribution<int>(value)(rng);
-    const TimePoint sealed = kStart + hours(h) + minutes(45) + Duration(jitter_ms(rng));
+    const TimePoint sealed = kBaselineStart + hours(h) + minutes(45) + Duration(jitter_ms(rng));
     out.push_back({sealed, std::round(value)});
   }
   return out;
@@ -95,7 +95,7 @@ std::vector<Episode> Backtest(std::span<const Sample> epochs, TimePoint from, Ti
 
 // ---- baseline ----
 
-std::vector<Sample> Hourly(const std::vector<double>& values, TimePoint from = kStart) {
+std::vector<Sample> Hourly(const std::vector<double>& values, TimePoint from = kBaselineStart) {
   std::vector<Sample> out;
   for (size_t i = 0; i < values.size(); ++i) out.push_back({from + hours(i) + minutes(45), values[i]});
   return out;
@@ -123,13 +123,13 @@ TEST(ParticipantBaselineTest, UsesTheSameHourOfDayWhenThereAreEnoughEpochs) {
   for (int h = 0; h < 10 * 24; ++h) values.push_back(100.0 * (h % 24 + 1));
   std::vector<Sample> history = Hourly(values);
   // Judged at 12:45: the subset is 11:45, 12:45 and 13:45 of each day.
-  std::optional<Baseline> b = ChannelBaseline(history, kStart + days(10) + hours(12) + minutes(45));
+  std::optional<Baseline> b = ChannelBaseline(history, kBaselineStart + days(10) + hours(12) + minutes(45));
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->seasonal);
   EXPECT_EQ(b->epochs, 30u);
   EXPECT_DOUBLE_EQ(b->median, 1300);
   // Across midnight: 23:45, 00:45 and 01:45 are one neighbourhood.
-  b = ChannelBaseline(history, kStart + days(10) + minutes(45));
+  b = ChannelBaseline(history, kBaselineStart + days(10) + minutes(45));
   ASSERT_TRUE(b);
   EXPECT_EQ(b->epochs, 30u);
   EXPECT_DOUBLE_EQ(b->median, 200);  // 100, 200 and 2,400, ten of each
@@ -140,7 +140,7 @@ TEST(ParticipantBaselineTest, FallsBackToAllEpochsWhenTheSameHourIsThin) {
   std::vector<double> values;
   for (int h = 0; h < 2 * 24; ++h) values.push_back(100.0 * (h % 24 + 1));
   std::vector<Sample> history = Hourly(values);
-  std::optional<Baseline> b = ChannelBaseline(history, kStart + days(2) + hours(12) + minutes(45));
+  std::optional<Baseline> b = ChannelBaseline(history, kBaselineStart + days(2) + hours(12) + minutes(45));
   ASSERT_TRUE(b);
   EXPECT_FALSE(b->seasonal);
   EXPECT_EQ(b->epochs, 48u);
@@ -152,7 +152,7 @@ TEST(ParticipantBaselineTest, IgnoresZeroParticipantEpochsAndMissingHours) {
   family.offline_from = 2;
   family.offline_hours = 8;
   std::vector<Sample> history = Generate(family, 15, 7);
-  const TimePoint at = kStart + days(15) + hours(20) + minutes(45);
+  const TimePoint at = kBaselineStart + days(15) + hours(20) + minutes(45);
   std::optional<Baseline> clean = ChannelBaseline(history, at);
   ASSERT_TRUE(clean);
   // Zero epochs (a broken seal) add nothing: same median, same count.
@@ -175,8 +175,8 @@ TEST(ParticipantBaselineTest, UsesOnlyEpochsInTheWindowBeforeAt) {
   std::vector<double> values(20 * 24, 1000);
   for (size_t i = 0; i < 6 * 24; ++i) values[i] = 5000;  // days 0-5: outside a 14-day window
   std::vector<Sample> history = Hourly(values);
-  history.push_back({kStart + days(20) + hours(2), 9000});  // after `at`
-  std::optional<Baseline> b = ChannelBaseline(history, kStart + days(20) + minutes(50));
+  history.push_back({kBaselineStart + days(20) + hours(2), 9000});  // after `at`
+  std::optional<Baseline> b = ChannelBaseline(history, kBaselineStart + days(20) + minutes(50));
   ASSERT_TRUE(b);
   EXPECT_DOUBLE_EQ(b->median, 1000);
   EXPECT_DOUBLE_EQ(b->spread, 0);
@@ -184,10 +184,10 @@ TEST(ParticipantBaselineTest, UsesOnlyEpochsInTheWindowBeforeAt) {
 
 TEST(ParticipantBaselineTest, TooLittleHistoryHasNoBaseline) {
   std::vector<Sample> history = Hourly(std::vector<double>(23, 2000));
-  EXPECT_FALSE(ChannelBaseline(history, kStart + days(2)));
-  history.push_back({kStart + hours(23) + minutes(45), 2000});
-  EXPECT_TRUE(ChannelBaseline(history, kStart + days(2)));
-  EXPECT_FALSE(ChannelBaseline({}, kStart));
+  EXPECT_FALSE(ChannelBaseline(history, kBaselineStart + days(2)));
+  history.push_back({kBaselineStart + hours(23) + minutes(45), 2000});
+  EXPECT_TRUE(ChannelBaseline(history, kBaselineStart + days(2)));
+  EXPECT_FALSE(ChannelBaseline({}, kBaselineStart));
 }
 
 TEST(ParticipantBaselineTest, FormatsWithThousandsSeparators) {
@@ -216,7 +216,7 @@ std::vector<Sample> WithTail(const Family& f, const std::vector<double>& factors
   std::vector<Sample> epochs = Generate(f, 15, seed);
   for (size_t i = 0; i < factors.size(); ++i) {
     const int h = 15 * 24 + static_cast<int>(i);
-    epochs.push_back({kStart + hours(h) + minutes(45), std::round(Level(f, h % 24) * factors[i])});
+    epochs.push_back({kBaselineStart + hours(h) + minutes(45), std::round(Level(f, h % 24) * factors[i])});
   }
   return epochs;
 }
@@ -248,7 +248,7 @@ TEST(ParticipantDropTest, RealDropFiresOnTheSecondLowEpochAndResolvesAfterRecove
   }
   EXPECT_FALSE(DetectParticipantDrop(all, at(first_low + 5), true)) << "did not resolve after recovery";
 
-  std::vector<Episode> episodes = Backtest(epochs, kStart + days(14), epochs.back().time + hours(1));
+  std::vector<Episode> episodes = Backtest(epochs, kBaselineStart + days(14), epochs.back().time + hours(1));
   ASSERT_EQ(episodes.size(), 1u);
   EXPECT_EQ(episodes[0].fired, epochs[first_low + 1].time);
   ASSERT_TRUE(episodes[0].resolved);
@@ -273,7 +273,7 @@ TEST(ParticipantDropTest, ExactlyHalfBelowDoesNotFireAndJustOverHalfDoes) {
   auto with_run = [&](double factor) {
     std::vector<Sample> epochs = history;
     for (int k = 0; k < 3; ++k) {
-      const TimePoint t = kStart + days(15) + hours(k) + minutes(45);
+      const TimePoint t = kBaselineStart + days(15) + hours(k) + minutes(45);
       std::optional<Baseline> b = ChannelBaseline(history, t);
       EXPECT_TRUE(b);
       epochs.push_back({t, b ? b->median * factor : 0});
@@ -297,7 +297,7 @@ TEST(ParticipantDropTest, ExactlyHalfBelowDoesNotFireAndJustOverHalfDoes) {
 
 TEST(ParticipantDropTest, SingleLowEpochNeverFires) {
   std::vector<Sample> epochs = WithTail(kSeasonal, {1, 1, 0.1, 1, 1, 1, 0.05, 1, 1});
-  EXPECT_TRUE(Backtest(epochs, kStart + days(14), epochs.back().time + hours(3)).empty());
+  EXPECT_TRUE(Backtest(epochs, kBaselineStart + days(14), epochs.back().time + hours(3)).empty());
 }
 
 TEST(ParticipantDropTest, GradualDeclineToThirtyPercentOverTwoDaysFires) {
@@ -306,8 +306,8 @@ TEST(ParticipantDropTest, GradualDeclineToThirtyPercentOverTwoDaysFires) {
   factors.insert(factors.end(), 24, 0.3);
   factors.insert(factors.end(), 12, 1.0);
   std::vector<Sample> epochs = WithTail(kSeasonal, factors);
-  const TimePoint decline = kStart + days(15);
-  std::vector<Episode> episodes = Backtest(epochs, kStart + days(14), epochs.back().time + hours(1));
+  const TimePoint decline = kBaselineStart + days(15);
+  std::vector<Episode> episodes = Backtest(epochs, kBaselineStart + days(14), epochs.back().time + hours(1));
   ASSERT_EQ(episodes.size(), 1u);
   const Episode& e = episodes[0];
   // Fires once the decline passes half of the baseline (about hour 33), before it ends.
@@ -336,14 +336,14 @@ LiveCase PlainDrop(double open_hour_final, bool live_history) {
   const int hours_total = 15 * 24;
   for (int h = 0; h < hours_total; ++h) {
     const double final_count = h == hours_total - 1 ? 702 : std::round(2753 * std::exp(noise(rng)));
-    const TimePoint start = kStart + hours(h);
+    const TimePoint start = kBaselineStart + hours(h);
     c.epochs.push_back({start + hours(1) + minutes(2), final_count});
     if (!live_history && h < hours_total - 1) continue;
     for (auto m = minutes(0); m < minutes(60); m += minutes(1)) {
       c.live.push_back({start + m, std::round(final_count * SeenBy(m))});
     }
   }
-  c.open = kStart + hours(hours_total);
+  c.open = kBaselineStart + hours(hours_total);
   for (auto m = minutes(0); m < minutes(60); m += minutes(1)) {
     c.live.push_back({c.open + m, std::round(open_hour_final * SeenBy(m))});
   }
@@ -410,7 +410,7 @@ TEST(ParticipantDropTest, ZeroParticipantEpochsAreNotADrop) {
     zeros.push_back(clean[i]);
   }
   const TimePoint end = clean.back().time + minutes(1);
-  EXPECT_EQ(Backtest(zeros, kStart + days(14), end).size(), 1u);
+  EXPECT_EQ(Backtest(zeros, kBaselineStart + days(14), end).size(), 1u);
   std::optional<DropFinding> f = DetectParticipantDrop(zeros, end, false);
   std::optional<DropFinding> without = DetectParticipantDrop(clean, end, false);
   ASSERT_TRUE(f && without);
@@ -450,12 +450,12 @@ TEST(ParticipantDropTest, OfflineChannelIsNeverADrop) {
   night.offline_from = 2;
   night.offline_hours = 8;
   std::vector<Sample> streams = Generate(night, 15, 5);
-  const TimePoint day15 = kStart + days(15);
+  const TimePoint day15 = kBaselineStart + days(15);
   streams.push_back({day15 + minutes(45), 3000});
   streams.push_back({day15 + hours(1) + minutes(45), 600});   // stream ends early
   streams.push_back({day15 + hours(10) + minutes(45), 500});  // starts late
   streams.push_back({day15 + hours(11) + minutes(45), 2500});
-  EXPECT_TRUE(Backtest(streams, kStart + days(14), day15 + hours(13)).empty());
+  EXPECT_TRUE(Backtest(streams, kBaselineStart + days(14), day15 + hours(13)).empty());
 }
 
 TEST(ParticipantDropTest, TooLittleHistoryNeverFires) {
@@ -463,8 +463,8 @@ TEST(ParticipantDropTest, TooLittleHistoryNeverFires) {
   values.insert(values.end(), 5, 200);
   std::vector<Sample> epochs = Hourly(values);
   EXPECT_FALSE(ChannelBaseline(epochs, epochs.back().time));
-  EXPECT_TRUE(Backtest(epochs, kStart, epochs.back().time + hours(1)).empty());
-  EXPECT_FALSE(DetectParticipantDrop({}, kStart, false));
+  EXPECT_TRUE(Backtest(epochs, kBaselineStart, epochs.back().time + hours(1)).empty());
+  EXPECT_FALSE(DetectParticipantDrop({}, kBaselineStart, false));
 }
 
 const Family kSmallNoisy = [] {
@@ -480,11 +480,11 @@ const Family kSmallNoisy = [] {
 
 TEST(ParticipantDropTest, SmallNoisyChannelHasNoFindingsInAMonth) {
   std::vector<Sample> epochs = Generate(kSmallNoisy, 44, 11);
-  std::optional<Baseline> b = ChannelBaseline(epochs, kStart + days(44));
+  std::optional<Baseline> b = ChannelBaseline(epochs, kBaselineStart + days(44));
   ASSERT_TRUE(b);
   EXPECT_NEAR(b->median, 20, 3);
   EXPECT_GT(b->spread, 5);
-  std::vector<Episode> episodes = Backtest(epochs, kStart, kStart + days(44));
+  std::vector<Episode> episodes = Backtest(epochs, kBaselineStart, kBaselineStart + days(44));
   EXPECT_TRUE(episodes.empty()) << "first at " << FormatRfc3339(episodes.front().fired) << ": "
                                 << episodes.front().first.participants << " vs "
                                 << episodes.front().first.baseline.median;
@@ -505,16 +505,16 @@ TEST(ParticipantDropTest, SmallChannelIsJudgedWithCountStatistics) {
       std::vector<Sample> epochs = history;
       std::mt19937 rng(seed);
       for (int k = 0; k < 6; ++k) {
-        const TimePoint t = kStart + days(15) + hours(14 + k) + minutes(45);
+        const TimePoint t = kBaselineStart + days(15) + hours(14 + k) + minutes(45);
         epochs.push_back({t, static_cast<double>(std::poisson_distribution<int>(level)(rng))});
       }
       return epochs;
     };
     const std::vector<Sample> one = with_tail(1), eight = with_tail(8), none = with_tail(0.2);
-    EXPECT_EQ(Backtest(one, kStart + days(15), one.back().time + minutes(30)).size(), 1u) << "12 -> 1, seed " << seed;
+    EXPECT_EQ(Backtest(one, kBaselineStart + days(15), one.back().time + minutes(30)).size(), 1u) << "12 -> 1, seed " << seed;
     // Mostly zeros: in a channel this small, zero is a low count, not broken sealing.
-    EXPECT_EQ(Backtest(none, kStart + days(15), none.back().time + minutes(30)).size(), 1u) << "12 -> 0, seed " << seed;
-    EXPECT_TRUE(Backtest(eight, kStart + days(15), eight.back().time + minutes(30)).empty()) << "12 -> 8, seed " << seed;
+    EXPECT_EQ(Backtest(none, kBaselineStart + days(15), none.back().time + minutes(30)).size(), 1u) << "12 -> 0, seed " << seed;
+    EXPECT_TRUE(Backtest(eight, kBaselineStart + days(15), eight.back().time + minutes(30)).empty()) << "12 -> 8, seed " << seed;
   }
 }
 
@@ -525,12 +525,12 @@ TEST(ParticipantDropTest, CreepingDeclineBelowHalfOfTheLongTermLevelFires) {
   night.offline_from = 2;
   night.offline_hours = 8;
   std::vector<Sample> epochs = Generate(night, 32, 9);
-  const TimePoint decline = kStart + days(16);
+  const TimePoint decline = kBaselineStart + days(16);
   for (Sample& s : epochs) {
     const double days_in = std::chrono::duration<double>(s.time - decline) / days(1);
     if (days_in > 0) s.value = std::round(s.value * std::max(0.15, 1 - 0.85 * days_in / 10));
   }
-  std::vector<Episode> episodes = Backtest(epochs, kStart + days(14), kStart + days(32));
+  std::vector<Episode> episodes = Backtest(epochs, kBaselineStart + days(14), kBaselineStart + days(32));
   ASSERT_FALSE(episodes.empty());
   // Below half of the level a week earlier from about day 5.9 of the decline, and first
   // seen so: the seasonal baseline has come down with it.
@@ -542,7 +542,7 @@ TEST(ParticipantDropTest, CreepingDeclineBelowHalfOfTheLongTermLevelFires) {
   // reference still reports it (each stream anew: offline nights resolve it).
   DropOptions seasonal_only;
   seasonal_only.long_term_window = Duration(0);
-  const std::vector<Episode> seasonal = Backtest(epochs, kStart + days(14), kStart + days(32), seasonal_only);
+  const std::vector<Episode> seasonal = Backtest(epochs, kBaselineStart + days(14), kBaselineStart + days(32), seasonal_only);
   ASSERT_FALSE(seasonal.empty());
   EXPECT_GT(seasonal[0].fired, episodes[0].fired);
   EXPECT_GT(episodes.back().fired, seasonal.back().fired + days(2));
@@ -589,7 +589,7 @@ TEST(ParticipantDropTest, NormalFamiliesHaveAtMostOneFalseFindingPerChannelMonth
   for (const NamedFamily& nf : NormalFamilies()) {
     for (uint32_t seed = 100; seed < 103; ++seed) {
       std::vector<Sample> epochs = Generate(nf.family, 44, seed);
-      std::vector<Episode> episodes = Backtest(epochs, kStart, kStart + days(44));
+      std::vector<Episode> episodes = Backtest(epochs, kBaselineStart, kBaselineStart + days(44));
       EXPECT_LE(episodes.size(), 1u) << nf.name << ", seed " << seed;
       false_findings += episodes.size();
     }
@@ -609,7 +609,7 @@ std::vector<Injected> InjectDrops(std::vector<Sample>& epochs, std::mt19937& rng
   std::uniform_int_distribution<int> length(3, 8), spacing(48, 72);
   std::uniform_real_distribution<double> depth(0.55, 0.9);
   size_t i = 0;
-  while (i < epochs.size() && epochs[i].time < kStart + days(15)) ++i;
+  while (i < epochs.size() && epochs[i].time < kBaselineStart + days(15)) ++i;
   for (i += static_cast<size_t>(spacing(rng)) / 2; i < epochs.size(); i += static_cast<size_t>(spacing(rng))) {
     const size_t n = static_cast<size_t>(length(rng));
     if (i + n > epochs.size()) break;
@@ -656,7 +656,7 @@ TEST(ParticipantDropTest, InjectedDropsAndDeclinesAreFoundWithF1AtLeast95Percent
       std::mt19937 rng(seed * 7 + 1);
       std::vector<Sample> epochs = Generate(family, 44, seed);
       std::vector<Injected> injected = InjectDrops(epochs, rng);
-      score(Backtest(epochs, kStart, kStart + days(44)), injected);
+      score(Backtest(epochs, kBaselineStart, kBaselineStart + days(44)), injected);
     }
   }
   // Gradual declines to 30 % over two days on a 24/7 channel, held for half a day.
@@ -664,7 +664,7 @@ TEST(ParticipantDropTest, InjectedDropsAndDeclinesAreFoundWithF1AtLeast95Percent
     std::vector<Sample> epochs = Generate(kSeasonal, 44, seed);
     std::vector<Injected> injected;
     for (int start_day : {17, 30}) {
-      const TimePoint from = kStart + days(start_day);
+      const TimePoint from = kBaselineStart + days(start_day);
       for (Sample& s : epochs) {
         const double h = std::chrono::duration<double, std::ratio<3600>>(s.time - from).count();
         if (h < 0 || h >= 60) continue;
@@ -672,7 +672,7 @@ TEST(ParticipantDropTest, InjectedDropsAndDeclinesAreFoundWithF1AtLeast95Percent
       }
       injected.push_back({from, from + hours(60)});
     }
-    score(Backtest(epochs, kStart, kStart + days(44)), injected);
+    score(Backtest(epochs, kBaselineStart, kBaselineStart + days(44)), injected);
   }
 
   const double precision = findings ? static_cast<double>(true_findings) / findings : 0;

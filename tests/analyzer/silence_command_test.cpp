@@ -13,6 +13,7 @@
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -21,7 +22,7 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::TempDir;
 
-bool Has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using testing::Has;
 bool OneLine(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
 
 class SilenceCommandTest : public ::testing::Test {

@@ -13,6 +13,7 @@
 
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -23,7 +24,7 @@ const fs::path kRoot = OFFMON_SOURCE_DIR;
 const fs::path kPm2 = kRoot / ".deps/npm/node_modules/.bin/pm2";
 const fs::path kSandbox = kRoot / "tools/sandbox/pm2.sh";
 
-bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Has;
 
 class Pm2CheckTest : public ::testing::Test {
  protected:

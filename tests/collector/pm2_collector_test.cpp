@@ -31,7 +31,7 @@ using ::testing::Pair;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const fs::path kTestdata = fs::path(OFFMON_TESTDATA_DIR) / "pm2";
+const fs::path kPm2Testdata = fs::path(OFFMON_TESTDATA_DIR) / "pm2";
 // The cycle time of most tests: 1795826700000 ms, shortly after the fixture's capture.
 const TimePoint kNow = FromMillis(1'795'826'700'000);
 
@@ -69,14 +69,14 @@ class Pm2CollectorTest : public ::testing::Test {
 
   Pm2Config Config(std::vector<std::string> processes = {}) {
     Pm2Config config;
-    config.binary = (kTestdata / "fake_pm2.sh").string();
+    config.binary = (kPm2Testdata / "fake_pm2.sh").string();
     config.home = home_.path().string();
     config.processes = std::move(processes);
     config.timeout = 10s;
     return config;
   }
   void PrintFixture(const std::string& name) {
-    testing::WriteFileBytes(home_ / "jlist.out", testing::ReadFileBytes(kTestdata / name));
+    testing::WriteFileBytes(home_ / "jlist.out", testing::ReadFileBytes(kPm2Testdata / name));
   }
   void Print(const std::string& text) { testing::WriteFileBytes(home_ / "jlist.out", text); }
   std::optional<double> Last(const std::string& series) const { return sink_.Last(series); }
@@ -140,9 +140,9 @@ TEST_F(Pm2CollectorTest, NeverCopiesTheEnvironment) {
   PrintFixture("jlist_real.json");
   Pm2Collector collector(Config({"steady", "missing"}), runner_);
   collector.Collect(kNow, sink_);
-  Print("[PM2] x\n" + testing::ReadFileBytes(kTestdata / "jlist_truncated.json"));
+  Print("[PM2] x\n" + testing::ReadFileBytes(kPm2Testdata / "jlist_truncated.json"));
   collector.Collect(kNow + 30s, sink_);
-  Print(testing::ReadFileBytes(kTestdata / "jlist_real.json").substr(0, 700));
+  Print(testing::ReadFileBytes(kPm2Testdata / "jlist_real.json").substr(0, 700));
   collector.Collect(kNow + 60s, sink_);
 
   std::string everything;
@@ -185,7 +185,7 @@ TEST_F(Pm2CollectorTest, EventsOnlyWhenStatusPidOrLogsChange) {
   ASSERT_EQ(InfoEvents().size(), 2u);  // the second cycle saw nothing new
 
   // steady stops; crash restarts under a new pid.
-  auto list = nlohmann::json::parse(testing::ReadFileBytes(kTestdata / "jlist_real.json"));
+  auto list = nlohmann::json::parse(testing::ReadFileBytes(kPm2Testdata / "jlist_real.json"));
   list[0]["pm2_env"]["status"] = "stopped";
   list[0]["pid"] = 0;
   list[1]["pid"] = 31337;
@@ -330,7 +330,7 @@ TEST_F(Pm2CollectorTest, NonZeroExitIsAFailureWithPm2sFirstLine) {
 }
 
 TEST_F(Pm2CollectorTest, HangingPm2IsKilledAtTheTimeout) {
-  std::filesystem::create_symlink(kTestdata / "fake_pm2_hang.sh", home_ / "pm2");
+  std::filesystem::create_symlink(kPm2Testdata / "fake_pm2_hang.sh", home_ / "pm2");
   Pm2Config config = Config();
   config.binary = (home_ / "pm2").string();
   config.timeout = 300ms;
@@ -357,7 +357,7 @@ TEST_F(Pm2CollectorTest, Pm2NotInstalledIsAFailure) {
 TEST(Pm2CollectorDaemonTest, NoRpcSocketMeansTheDaemonIsNotRunningAndPm2IsNotRun) {
   testing::TempDir home;
   Pm2Config config;
-  config.binary = (kTestdata / "fake_pm2.sh").string();
+  config.binary = (kPm2Testdata / "fake_pm2.sh").string();
   config.home = home.path().string();
   ProcessCommandRunner runner;
   testing::RecordingSink sink;
@@ -375,7 +375,7 @@ TEST(Pm2CollectorDaemonTest, StaleSocketMeansTheDaemonIsNotRunning) {
   ASSERT_TRUE(stale.ok());
   ASSERT_TRUE(fs::is_socket(home / "rpc.sock"));
   Pm2Config config;
-  config.binary = (kTestdata / "fake_pm2.sh").string();
+  config.binary = (kPm2Testdata / "fake_pm2.sh").string();
   config.home = home.path().string();
   ProcessCommandRunner runner;
   testing::RecordingSink sink;
@@ -392,7 +392,7 @@ TEST(Pm2CollectorDaemonTest, DaemonNotRunningMarksTheConfiguredProcessesDown) {
   UnixSocket stale(home / "rpc.sock", /*listening=*/false);  // left by a daemon killed with SIGKILL
   ASSERT_TRUE(stale.ok());
   Pm2Config config;
-  config.binary = (kTestdata / "fake_pm2.sh").string();
+  config.binary = (kPm2Testdata / "fake_pm2.sh").string();
   config.home = home.path().string();
   config.processes = {"tree-builder-worker", "cls-worker-1"};
   ProcessCommandRunner runner;

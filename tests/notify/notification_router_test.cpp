@@ -26,7 +26,7 @@ namespace {
 // The routing tests speak the analyzer's vocabulary (transitions, alerts, silences).
 using namespace analyzer;  // NOLINT(google-build-using-namespace)
 
-const TimePoint kT0 = FromMillis(1'763'000'000'000);
+const TimePoint kRouteT0 = FromMillis(1'763'000'000'000);
 
 ReceiverConfig Receiver(std::string name, std::string min_severity = "WARNING",
                         std::vector<std::string> transitions = {"escalated", "resolved"}) {
@@ -65,7 +65,7 @@ TEST_F(NotificationRouterTest, CriticalGoesOutAtOnceAsOneNotification) {
   notify.receivers = {Receiver("ops"), Receiver("all", "WARNING", {"firing", "escalated", "resolved"})};
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  auto ns = router.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)}));
+  auto ns = router.Route(tracker.Update(kRouteT0, {Offline("w1", Severity::kCritical)}));
   EXPECT_EQ(Who(ns), (std::vector<std::string>{"ops:escalated", "all:escalated"}));
   EXPECT_EQ(ns[0].key, "ProcessOffline{process=\"w1\"}");
   EXPECT_EQ(ns[0].id.size(), 16u);
@@ -76,12 +76,12 @@ TEST_F(NotificationRouterTest, WarningOnlyWhenItEscalatesAfterAnHour) {
   notify.receivers = {Receiver("ops")};
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  EXPECT_TRUE(router.Route(tracker.Update(kT0, {Offline("w1")})).empty());  // fires
-  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(59), {Offline("w1")})).empty());
-  auto ns = router.Route(tracker.Update(kT0 + std::chrono::minutes(61), {Offline("w1")}));
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0, {Offline("w1")})).empty());  // fires
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(59), {Offline("w1")})).empty());
+  auto ns = router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(61), {Offline("w1")}));
   ASSERT_EQ(Who(ns), std::vector<std::string>{"ops:escalated"});
   EXPECT_EQ(ns[0].transition.severity, Severity::kWarning);
-  EXPECT_EQ(Who(router.Route(tracker.Update(kT0 + std::chrono::minutes(62), {}))),
+  EXPECT_EQ(Who(router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(62), {}))),
             std::vector<std::string>{"ops:resolved"});
 }
 
@@ -89,8 +89,8 @@ TEST_F(NotificationRouterTest, WarningResolvedBeforeEscalationIsNeverSent) {
   notify.receivers = {Receiver("ops")};
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  EXPECT_TRUE(router.Route(tracker.Update(kT0, {Offline("w1")})).empty());
-  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(30), {})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0, {Offline("w1")})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(30), {})).empty());
 }
 
 TEST_F(NotificationRouterTest, InfoIsNeverNotified) {
@@ -99,19 +99,19 @@ TEST_F(NotificationRouterTest, InfoIsNeverNotified) {
   NotificationRouter router(notify);
   Finding restarted = Offline("w1", Severity::kInfo);
   restarted.alert = "ProcessRestarted";
-  EXPECT_TRUE(router.Route(tracker.Update(kT0, {restarted})).empty());
-  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::hours(2), {restarted})).empty());
-  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::hours(3), {})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0, {restarted})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0 + std::chrono::hours(2), {restarted})).empty());
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0 + std::chrono::hours(3), {})).empty());
 }
 
 TEST_F(NotificationRouterTest, ResolvedGoesOnlyWhereTheFiringWent) {
   notify.receivers = {Receiver("pager", "CRITICAL"), Receiver("chat", "WARNING", {"firing", "resolved"})};
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  EXPECT_EQ(Who(router.Route(tracker.Update(kT0, {Offline("w1")}))), std::vector<std::string>{"chat:firing"});
+  EXPECT_EQ(Who(router.Route(tracker.Update(kRouteT0, {Offline("w1")}))), std::vector<std::string>{"chat:firing"});
   // Escalation: pager wants CRITICAL only, chat does not list escalated.
-  EXPECT_TRUE(router.Route(tracker.Update(kT0 + std::chrono::minutes(61), {Offline("w1")})).empty());
-  EXPECT_EQ(Who(router.Route(tracker.Update(kT0 + std::chrono::minutes(62), {}))),
+  EXPECT_TRUE(router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(61), {Offline("w1")})).empty());
+  EXPECT_EQ(Who(router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(62), {}))),
             std::vector<std::string>{"chat:resolved"});
   EXPECT_EQ(router.episodes(), 0u);
 }
@@ -120,8 +120,8 @@ TEST_F(NotificationRouterTest, SeverityChangeOfANotifiedAlertIsSent) {
   notify.receivers = {Receiver("chat", "WARNING", {"firing", "resolved"})};
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  EXPECT_EQ(router.Route(tracker.Update(kT0, {Offline("w1")})).size(), 1u);
-  auto ns = router.Route(tracker.Update(kT0 + std::chrono::minutes(5), {Offline("w1", Severity::kCritical)}));
+  EXPECT_EQ(router.Route(tracker.Update(kRouteT0, {Offline("w1")})).size(), 1u);
+  auto ns = router.Route(tracker.Update(kRouteT0 + std::chrono::minutes(5), {Offline("w1", Severity::kCritical)}));
   ASSERT_EQ(Who(ns), std::vector<std::string>{"chat:firing"});
   EXPECT_EQ(ns[0].transition.severity, Severity::kCritical);
 }
@@ -129,7 +129,7 @@ TEST_F(NotificationRouterTest, SeverityChangeOfANotifiedAlertIsSent) {
 TEST_F(NotificationRouterTest, InhibitedAlertsAreNotNotified) {
   notify.receivers = {Receiver("ops")};
   NotificationRouter router(notify);
-  Transition t{kT0, "EventRateLow", Severity::kCritical, AlertState::kEscalated, {}, "", "low", kT0,
+  Transition t{kRouteT0, "EventRateLow", Severity::kCritical, AlertState::kEscalated, {}, "", "low", kRouteT0,
                "ProcessOffline{process=\"twzrd-aggregator\"}"};
   EXPECT_TRUE(router.Route({t}).empty());
 }
@@ -139,19 +139,19 @@ TEST_F(NotificationRouterTest, RepeatsLongFiringAlertsEveryRepeatInterval) {
   notify.receivers[0].repeat_interval = std::chrono::hours(1);
   AlertTracker tracker(analyzer);
   NotificationRouter router(notify);
-  ASSERT_EQ(router.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)})).size(), 1u);
-  EXPECT_TRUE(router.Repeats(kT0 + std::chrono::minutes(59), tracker.active()).empty());
-  auto repeats = router.Repeats(kT0 + std::chrono::minutes(60), tracker.active());
+  ASSERT_EQ(router.Route(tracker.Update(kRouteT0, {Offline("w1", Severity::kCritical)})).size(), 1u);
+  EXPECT_TRUE(router.Repeats(kRouteT0 + std::chrono::minutes(59), tracker.active()).empty());
+  auto repeats = router.Repeats(kRouteT0 + std::chrono::minutes(60), tracker.active());
   ASSERT_EQ(Who(repeats), std::vector<std::string>{"am:repeat"});
   EXPECT_EQ(repeats[0].transition.state, AlertState::kEscalated);
-  EXPECT_TRUE(router.Repeats(kT0 + std::chrono::minutes(61), tracker.active()).empty());
+  EXPECT_TRUE(router.Repeats(kRouteT0 + std::chrono::minutes(61), tracker.active()).empty());
 }
 
 TEST_F(NotificationRouterTest, RestoredFromQueuedNotifications) {
   notify.receivers = {Receiver("ops")};
   AlertTracker tracker(analyzer);
   NotificationRouter before(notify);
-  auto queued = before.Route(tracker.Update(kT0, {Offline("w1", Severity::kCritical)}));
+  auto queued = before.Route(tracker.Update(kRouteT0, {Offline("w1", Severity::kCritical)}));
   ASSERT_EQ(queued.size(), 1u);
   // A restart: the queued event decodes and restores who was told.
   auto decoded = DecodeNotification(EncodeNotification(queued[0]), 42);
@@ -161,7 +161,7 @@ TEST_F(NotificationRouterTest, RestoredFromQueuedNotifications) {
   EXPECT_EQ(*decoded, queued[0]);
   NotificationRouter after(notify);
   after.Apply(*decoded);
-  EXPECT_EQ(Who(after.Route(tracker.Update(kT0 + std::chrono::minutes(5), {}))),
+  EXPECT_EQ(Who(after.Route(tracker.Update(kRouteT0 + std::chrono::minutes(5), {}))),
             std::vector<std::string>{"ops:resolved"});
 }
 
@@ -204,7 +204,7 @@ class SuppressionTest : public NotificationRouterTest {
     return *router_;
   }
 
-  testing::FakeClock clock{kT0};
+  testing::FakeClock clock{kRouteT0};
   Suppressions suppressions;
   std::vector<Notification> last;
   int64_t seq = 0;
@@ -221,8 +221,8 @@ TEST_F(SuppressionTest, ASilenceThatExpiresHoldsBackThenSends) {
   EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());
   clock.Advance(std::chrono::minutes(1));  // the silence ends
   ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
-  EXPECT_EQ(last[0].transition.at, kT0 + std::chrono::minutes(30));
-  EXPECT_EQ(last[0].transition.active_since, kT0);
+  EXPECT_EQ(last[0].transition.at, kRouteT0 + std::chrono::minutes(30));
+  EXPECT_EQ(last[0].transition.active_since, kRouteT0);
   clock.Advance(std::chrono::minutes(1));
   EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty());  // told once
   clock.Advance(std::chrono::minutes(1));
@@ -269,9 +269,9 @@ TEST_F(SuppressionTest, AnAckHoldsAWarningsEscalationAfterAnHourUntilItExpires) 
   clock.Advance(std::chrono::minutes(31));  // an hour firing: it escalates, acknowledged
   EXPECT_TRUE(Step({Offline("w1")}).empty());
   EXPECT_TRUE(tracker().active().at(w1).escalated);
-  clock.Set(kT0 + std::chrono::minutes(149));
+  clock.Set(kRouteT0 + std::chrono::minutes(149));
   EXPECT_TRUE(Step({Offline("w1")}).empty());
-  clock.Set(kT0 + std::chrono::minutes(150));  // the ack expires
+  clock.Set(kRouteT0 + std::chrono::minutes(150));  // the ack expires
   ASSERT_EQ(Step({Offline("w1")}), std::vector<std::string>{"ops:escalated"});
   EXPECT_EQ(last[0].transition.severity, Severity::kWarning);
   EXPECT_EQ(last[0].transition.state, AlertState::kEscalated);
@@ -293,10 +293,10 @@ TEST_F(SuppressionTest, AnAckStopsRepeatsUntilItExpires) {
   clock.Advance(std::chrono::minutes(10));
   Ack(w1, std::chrono::hours(2));
   for (int minutes : {60, 90, 129}) {
-    clock.Set(kT0 + std::chrono::minutes(minutes));
+    clock.Set(kRouteT0 + std::chrono::minutes(minutes));
     EXPECT_TRUE(Step({Offline("w1", Severity::kCritical)}).empty()) << minutes;
   }
-  clock.Set(kT0 + std::chrono::minutes(130));
+  clock.Set(kRouteT0 + std::chrono::minutes(130));
   EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"hook:repeat"});
   EXPECT_FALSE(last[0].acknowledged_until.has_value());
 }
@@ -306,11 +306,11 @@ TEST_F(SuppressionTest, ASeverityChangeVoidsTheAck) {
   EXPECT_TRUE(Step({Offline("w1")}).empty());
   clock.Advance(std::chrono::minutes(10));
   Ack(w1, std::chrono::hours(4));
-  EXPECT_NE(suppressions.AckFor(w1, Severity::kWarning, kT0, clock.Now()), nullptr);
+  EXPECT_NE(suppressions.AckFor(w1, Severity::kWarning, kRouteT0, clock.Now()), nullptr);
   clock.Advance(std::chrono::minutes(10));
   ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"ops:escalated"});
   EXPECT_EQ(last[0].transition.severity, Severity::kCritical);
-  EXPECT_EQ(suppressions.AckFor(w1, Severity::kCritical, kT0, clock.Now()), nullptr);
+  EXPECT_EQ(suppressions.AckFor(w1, Severity::kCritical, kRouteT0, clock.Now()), nullptr);
 }
 
 TEST_F(SuppressionTest, ANewEpisodeIsNotCoveredByTheOldAck) {
@@ -333,10 +333,10 @@ TEST_F(SuppressionTest, AlertmanagerKeepAlivesContinueUnderAnAck) {
   EXPECT_EQ(Step({Offline("w1", Severity::kCritical)}), (std::vector<std::string>{"am:escalated", "hook:escalated"}));
   clock.Advance(std::chrono::minutes(5));
   Ack(w1, std::chrono::hours(4));
-  clock.Set(kT0 + std::chrono::minutes(60));
+  clock.Set(kRouteT0 + std::chrono::minutes(60));
   ASSERT_EQ(Step({Offline("w1", Severity::kCritical)}), std::vector<std::string>{"am:repeat"});
   EXPECT_EQ(last[0].acknowledged_by, "bob");
-  EXPECT_EQ(last[0].acknowledged_until, kT0 + std::chrono::minutes(245));
+  EXPECT_EQ(last[0].acknowledged_until, kRouteT0 + std::chrono::minutes(245));
   // The mark survives the outbox.
   auto decoded = DecodeNotification(EncodeNotification(last[0]), 9);
   ASSERT_TRUE(decoded.has_value());
@@ -386,7 +386,7 @@ TEST_F(SuppressionTest, ReconcileHealsAResolveLostBetweenRecordingAndQueueing) {
   EXPECT_EQ(last[0].transition.state, AlertState::kResolved);
   EXPECT_EQ(last[0].transition.severity, Severity::kCritical);
   EXPECT_EQ(last[0].transition.labels, (Labels{{"process", "w1"}}));
-  EXPECT_EQ(last[0].transition.active_since, kT0);
+  EXPECT_EQ(last[0].transition.active_since, kRouteT0);
   EXPECT_EQ(last[0].transition.at, clock.Now());
   const Notification resolve = last[0];
   clock.Advance(std::chrono::seconds(30));

@@ -19,9 +19,9 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::TempDir;
 
-constexpr int64_t kStart = 1793577600;  // 2026-11-02T00:00:00Z
+constexpr int64_t kAlertsStart = 1793577600;  // 2026-11-02T00:00:00Z
 constexpr int64_t kMin = 60, kHour = 3600;
-const std::string kUntil = std::to_string(kStart + 4 * kHour);
+const std::string kUntil = std::to_string(kAlertsStart + 4 * kHour);
 
 size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
@@ -53,13 +53,13 @@ class AlertsTest : public ::testing::Test {
 
   void Record(std::string alert, Severity severity, AlertState state, Labels labels, int64_t at, int64_t since) {
     analyzer::Transition t;
-    t.at = TimePoint(std::chrono::seconds(kStart + at));
+    t.at = TimePoint(std::chrono::seconds(kAlertsStart + at));
     t.alert = std::move(alert);
     t.severity = severity;
     t.state = state;
     t.labels = std::move(labels);
     t.summary = t.alert + " summary";
-    t.active_since = TimePoint(std::chrono::seconds(kStart + since));
+    t.active_since = TimePoint(std::chrono::seconds(kAlertsStart + since));
     auto seq = store_handle_->AppendEvent(EventKind::kAlertTransition, "test", analyzer::EncodeTransition(t), t.at);
     ASSERT_TRUE(seq.has_value()) << seq.error().ToString();
   }
@@ -73,7 +73,7 @@ class AlertsTest : public ::testing::Test {
     n.targets = std::move(targets);
     n.receiver = std::move(receiver);
     n.reason = std::move(reason);
-    n.transition.at = TimePoint(std::chrono::seconds(kStart + at));
+    n.transition.at = TimePoint(std::chrono::seconds(kAlertsStart + at));
     n.transition.alert = std::move(alert);
     n.transition.labels = std::move(labels);
     n.transition.state = n.reason == "resolved" ? AlertState::kResolved : AlertState::kFiring;
@@ -89,14 +89,14 @@ class AlertsTest : public ::testing::Test {
   void Delivered(const notify::Notification& n, int64_t at, int status, int attempts, std::string_view target = {}) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationDelivered, "notify",
                                           notify::EncodeDelivered(n, status, attempts, target),
-                                          TimePoint(std::chrono::seconds(kStart + at)));
+                                          TimePoint(std::chrono::seconds(kAlertsStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }
   void Failed(const notify::Notification& n, int64_t at, int status, std::string_view reason, int attempts,
               std::string_view target = {}) {
     auto seq = store_handle_->AppendEvent(EventKind::kNotificationFailed, "notify",
                                           notify::EncodeFailed(n, status, reason, attempts, target),
-                                          TimePoint(std::chrono::seconds(kStart + at)));
+                                          TimePoint(std::chrono::seconds(kAlertsStart + at)));
     EXPECT_TRUE(seq.has_value()) << seq.error().ToString();
   }
   // The outbox of the episodes in SetUp: w1's CPU alert went to oncall (escalated and
@@ -160,7 +160,7 @@ TEST_F(AlertsTest, HistoryHasDurationsCountsAndMeanTimeToResolve) {
   EXPECT_NE(week.out.find("EventRateLow"), std::string::npos) << week.out;
   EXPECT_NE(week.out.find("4 alerts; 1 still firing"), std::string::npos) << week.out;
 
-  auto quiet = Alerts({"--until", std::to_string(kStart - 10 * 24 * kHour)});
+  auto quiet = Alerts({"--until", std::to_string(kAlertsStart - 10 * 24 * kHour)});
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_NE(quiet.out.find("no alert fired in the range"), std::string::npos) << quiet.out;
 }
@@ -212,7 +212,7 @@ TEST_F(AlertsTest, ActiveProjectsTheTransitions) {
   EXPECT_NE(out.find("2 active (1 firing, 1 pending)"), std::string::npos) << out;
 
   // During w1's CPU alert it is active and escalated.
-  auto earlier = Alerts({"--until", std::to_string(kStart + 10 * kMin), "--active", "--json"});
+  auto earlier = Alerts({"--until", std::to_string(kAlertsStart + 10 * kMin), "--active", "--json"});
   ASSERT_EQ(earlier.exit_code, 0) << earlier.err;
   const nlohmann::json doc = Json(earlier);
   ASSERT_EQ(doc["active"].size(), 1u) << earlier.out;
@@ -226,7 +226,7 @@ TEST_F(AlertsTest, ActiveProjectsTheTransitions) {
   EXPECT_EQ(json["active"][0]["alert"], "ProcessOffline");
   EXPECT_EQ(json["active"][1]["state"], "pending");
 
-  auto none = Alerts({"--until", std::to_string(kStart - 24 * kHour), "--active"});
+  auto none = Alerts({"--until", std::to_string(kAlertsStart - 24 * kHour), "--active"});
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_NE(none.out.find("no active alerts"), std::string::npos) << none.out;
 }
@@ -260,7 +260,7 @@ TEST_F(AlertsTest, DeliveryStateUnderEachEpisode) {
       << out;
 
   // Later, oncall's delivery is in; the resolve queued at 05:00 belongs to the episode.
-  auto later = Alerts({"--until", std::to_string(kStart + 6 * kHour)});
+  auto later = Alerts({"--until", std::to_string(kAlertsStart + 6 * kHour)});
   ASSERT_EQ(later.exit_code, 0) << later.err;
   EXPECT_NE(later.out.find("  \u2192 oncall: delivered 04:00:10 (escalated, 202, 40 attempts)\n"), std::string::npos)
       << later.out;
@@ -269,10 +269,10 @@ TEST_F(AlertsTest, DeliveryStateUnderEachEpisode) {
       << later.out;
 
   // Nothing pending or failed: no warning at the top.
-  auto early = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin)});
+  auto early = Alerts({"--until", std::to_string(kAlertsStart + 2 * kHour - kMin)});
   ASSERT_EQ(early.exit_code, 0) << early.err;
   EXPECT_NE(early.out.find("NOT DELIVERED: 1 notification (1 failed)"), std::string::npos) << early.out;
-  auto quiet = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin), "--since", "1h"});
+  auto quiet = Alerts({"--until", std::to_string(kAlertsStart + 2 * kHour - kMin), "--since", "1h"});
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(quiet.out.find("NOT DELIVERED"), std::string::npos) << quiet.out;
   EXPECT_NE(quiet.out.find("notifications: 1 delivered\n"), std::string::npos) << quiet.out;
@@ -289,7 +289,7 @@ TEST_F(AlertsTest, UndeliveredListsOnlyEpisodesWithFailedOrPendingNotifications)
   EXPECT_NE(out.find("process=w3"), std::string::npos) << out;
   EXPECT_NE(out.find("2 alerts; 1 still firing"), std::string::npos) << out;
 
-  auto none = Alerts({"--until", std::to_string(kStart + 2 * kHour - kMin), "--since", "1h", "--undelivered"});
+  auto none = Alerts({"--until", std::to_string(kAlertsStart + 2 * kHour - kMin), "--since", "1h", "--undelivered"});
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_NE(none.out.find("no undelivered notification in the range"), std::string::npos) << none.out;
 }

@@ -114,14 +114,14 @@ TEST_F(CliTest, ImportedCsvShowsInTrendAndInfo) {
 
 TEST_F(CliTest, AnalyzeReplaysImportedHistoryAsJsonLines) {
   // No collector ever ran: two hours of CPU, 20 minutes of it at 97 % from 01:00.
-  constexpr int64_t kStart = 1793577600;  // 2026-11-02T00:00:00Z
+  constexpr int64_t kCliStart = 1793577600;  // 2026-11-02T00:00:00Z
   std::string csv = "timestamp,series,value\n";
   for (int64_t t = 0; t < 7200; t += 30) {
-    csv += fmt::format("{},\"process_cpu_percent{{process=\"\"w1\"\"}}\",{}\n", kStart + t,
+    csv += fmt::format("{},\"process_cpu_percent{{process=\"\"w1\"\"}}\",{}\n", kCliStart + t,
                        t >= 3600 && t < 4800 ? 97 : 12);
   }
   ASSERT_EQ(Offmon({"import", "--csv", Write("cpu.csv", csv)}).exit_code, 0);
-  auto json = Offmon({"analyze", "--from", std::to_string(kStart), "--to", std::to_string(kStart + 7200), "--step",
+  auto json = Offmon({"analyze", "--from", std::to_string(kCliStart), "--to", std::to_string(kCliStart + 7200), "--step",
                       "1m", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto line = [](std::string state, int64_t ts, std::string_view cpu) {
@@ -132,8 +132,8 @@ TEST_F(CliTest, AnalyzeReplaysImportedHistoryAsJsonLines) {
   };
   // Resolved at the second reading in a row below the resolve level (4800 and 4830 s),
   // seen by the evaluation at 4860 s: one stray low reading does not resolve CpuHigh.
-  EXPECT_EQ(json.out, line("firing", kStart + 3600 + 300, "97%") + line("resolved", kStart + 4860, "12%"));
-  auto table = Offmon({"analyze", "--from", std::to_string(kStart), "--to", std::to_string(kStart + 7200)});
+  EXPECT_EQ(json.out, line("firing", kCliStart + 3600 + 300, "97%") + line("resolved", kCliStart + 4860, "12%"));
+  auto table = Offmon({"analyze", "--from", std::to_string(kCliStart), "--to", std::to_string(kCliStart + 7200)});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("2026-11-02T01:05:00  firing    CRITICAL CpuHigh"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("2 transitions; 0 alerts still firing"), std::string::npos) << table.out;
@@ -143,7 +143,7 @@ TEST_F(CliTest, AnalyzeReplaysImportedHistoryAsJsonLines) {
 
   // Issue 17: a --from long before the first sample starts at the first sample (on
   // --from's grid), with the same result, instead of evaluating years of nothing.
-  auto early = Offmon({"analyze", "--from", "2000-01-01T00:00:00Z", "--to", std::to_string(kStart + 7200), "--step",
+  auto early = Offmon({"analyze", "--from", "2000-01-01T00:00:00Z", "--to", std::to_string(kCliStart + 7200), "--step",
                        "1m", "--json"});
   ASSERT_EQ(early.exit_code, 0) << early.err;
   EXPECT_EQ(early.out, json.out);

@@ -8,6 +8,7 @@
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -17,10 +18,10 @@ using testing::RunCommand;
 using testing::TempDir;
 using testing::WriteFileBytes;
 
-constexpr int64_t kT0 = 1793584800;  // 2026-11-02T02:00:00Z, the escalation time
-const std::string kAt = std::to_string(kT0);
+constexpr int64_t kEscalationTime = 1793584800;  // 2026-11-02T02:00:00Z, the escalation time
+const std::string kAt = std::to_string(kEscalationTime);
 
-bool Has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using testing::Has;
 
 class EscalateTest : public ::testing::Test {
  protected:
@@ -35,15 +36,15 @@ class EscalateTest : public ::testing::Test {
     return fmt::format("{},\"{}\",{}\n", t, quoted, value);
   }
 
-  // Two hours of history up to kT0: the aggregator goes offline at 01:39 and is restarted
+  // Two hours of history up to kEscalationTime: the aggregator goes offline at 01:39 and is restarted
   // twice (01:45, 01:50) without coming back; w1 leaks, w2 burns CPU; events dry up;
   // hourly epochs for alpha and beta, the newest alpha one unpublished.
   void BuildFixture() {
     const std::string agg = R"({process="twzrd-aggregator"})";
     std::string csv = "timestamp,series,value\n";
-    for (int64_t t = kT0 - 7200; t <= kT0; t += 30) {
-      csv += Line(t, "process_up" + agg, t < kT0 - 1260 ? 1 : 0);
-      csv += Line(t, "process_restarts_total" + agg, t < kT0 - 900 ? 10 : t < kT0 - 600 ? 11 : 12);
+    for (int64_t t = kEscalationTime - 7200; t <= kEscalationTime; t += 30) {
+      csv += Line(t, "process_up" + agg, t < kEscalationTime - 1260 ? 1 : 0);
+      csv += Line(t, "process_restarts_total" + agg, t < kEscalationTime - 900 ? 10 : t < kEscalationTime - 600 ? 11 : 12);
       for (const char* p : {R"({process="w1"})", R"({process="w2"})"}) {
         csv += Line(t, std::string("process_up") + p, 1);
         csv += Line(t, std::string("process_restarts_total") + p, 3);
@@ -56,7 +57,7 @@ class EscalateTest : public ::testing::Test {
       }
     }
     for (int64_t h = 3; h >= 1; --h) {
-      const int64_t sealed = kT0 - h * 3600 + 2730;  // :45:30
+      const int64_t sealed = kEscalationTime - h * 3600 + 2730;  // :45:30
       csv += Line(sealed, R"(epoch_participants{channel="alpha"})", 2010);
       csv += Line(sealed, R"(epoch_published{channel="alpha"})", h > 1 ? 1 : 0);
       csv += Line(sealed + 5, R"(epoch_participants{channel="beta"})", 3000);
@@ -81,36 +82,36 @@ class EscalateTest : public ::testing::Test {
     };
     using analyzer::AlertState;
     using analyzer::Severity;
-    event(kT0 - 1260, EventKind::kProcessInfo, R"({"process":"twzrd-aggregator","status":"errored"})");
+    event(kEscalationTime - 1260, EventKind::kProcessInfo, R"({"process":"twzrd-aggregator","status":"errored"})");
     // An earlier crash of the aggregator, resolved long before: its log tail is not this
     // alert's.
-    transition(kT0 - 5000, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "twzrd-aggregator"}},
-               "twzrd-aggregator is errored", kT0 - 5060);
-    event(kT0 - 5000, EventKind::kLogTail,
+    transition(kEscalationTime - 5000, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "twzrd-aggregator"}},
+               "twzrd-aggregator is errored", kEscalationTime - 5060);
+    event(kEscalationTime - 5000, EventKind::kLogTail,
           R"({"process":"twzrd-aggregator","stream":"err","path":"/pm2/agg-err.log","lines":["old crash"]})");
-    transition(kT0 - 4800, "ProcessOffline", Severity::kWarning, AlertState::kResolved,
-               {{"process", "twzrd-aggregator"}}, "twzrd-aggregator is errored", kT0 - 5060);
+    transition(kEscalationTime - 4800, "ProcessOffline", Severity::kWarning, AlertState::kResolved,
+               {{"process", "twzrd-aggregator"}}, "twzrd-aggregator is errored", kEscalationTime - 5060);
     // The current incident: offline since 01:39, firing since 01:40.
-    transition(kT0 - 1200, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "twzrd-aggregator"}},
-               "twzrd-aggregator is errored", kT0 - 1260);
+    transition(kEscalationTime - 1200, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "twzrd-aggregator"}},
+               "twzrd-aggregator is errored", kEscalationTime - 1260);
     std::string err_lines;
     for (int i = 1; i <= 25; ++i) err_lines += fmt::format("{}\"Error: ECONNRESET #{}\"", i > 1 ? "," : "", i);
-    event(kT0 - 1200, EventKind::kLogTail,
+    event(kEscalationTime - 1200, EventKind::kLogTail,
           R"({"process":"twzrd-aggregator","stream":"out","path":"/pm2/agg-out.log","lines":["listening on 8080"]})");
-    event(kT0 - 1200, EventKind::kLogTail,
+    event(kEscalationTime - 1200, EventKind::kLogTail,
           R"({"process":"twzrd-aggregator","stream":"err","path":"/pm2/agg-err.log","lines":[)" + err_lines + "]}");
-    transition(kT0 - 900, "EventRateLow", Severity::kWarning, AlertState::kFiring, {},
-               "12 events in the last hour (below 100)", kT0 - 1200, R"(ProcessOffline{process="twzrd-aggregator"})");
+    transition(kEscalationTime - 900, "EventRateLow", Severity::kWarning, AlertState::kFiring, {},
+               "12 events in the last hour (below 100)", kEscalationTime - 1200, R"(ProcessOffline{process="twzrd-aggregator"})");
     // Two CRITICAL alerts firing, one resolved, one pending.
-    transition(kT0 - 3000, "MemoryLeak", Severity::kCritical, AlertState::kFiring, {{"process", "w1"}},
-               "w1 memory floor +80 MB/h, 4 GiB in 5h", kT0 - 3600);
-    transition(kT0 - 600, "CpuHigh", Severity::kCritical, AlertState::kFiring, {{"process", "w2"}},
-               "w2 CPU 97% (above 90% for 5m 0s or more)", kT0 - 900);
-    transition(kT0 - 6000, "SystemMemoryLow", Severity::kCritical, AlertState::kFiring, {}, "150 MiB free", kT0 - 6060);
-    transition(kT0 - 5400, "SystemMemoryLow", Severity::kCritical, AlertState::kResolved, {}, "150 MiB free",
-               kT0 - 6060);
-    transition(kT0 - 60, "DiskSpaceLow", Severity::kWarning, AlertState::kPending, {{"mount", "/"}}, "/ 8% free",
-               kT0 - 60);
+    transition(kEscalationTime - 3000, "MemoryLeak", Severity::kCritical, AlertState::kFiring, {{"process", "w1"}},
+               "w1 memory floor +80 MB/h, 4 GiB in 5h", kEscalationTime - 3600);
+    transition(kEscalationTime - 600, "CpuHigh", Severity::kCritical, AlertState::kFiring, {{"process", "w2"}},
+               "w2 CPU 97% (above 90% for 5m 0s or more)", kEscalationTime - 900);
+    transition(kEscalationTime - 6000, "SystemMemoryLow", Severity::kCritical, AlertState::kFiring, {}, "150 MiB free", kEscalationTime - 6060);
+    transition(kEscalationTime - 5400, "SystemMemoryLow", Severity::kCritical, AlertState::kResolved, {}, "150 MiB free",
+               kEscalationTime - 6060);
+    transition(kEscalationTime - 60, "DiskSpaceLow", Severity::kWarning, AlertState::kPending, {{"mount", "/"}}, "/ 8% free",
+               kEscalationTime - 60);
   }
 
   TempDir dir_;
@@ -216,7 +217,7 @@ TEST_F(EscalateTest, NoMatchingActiveAlertIsOneLineAndAnError) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"escalate", "MemoryLeak", "--process", "w9", "--at", kAt},
         std::vector<std::string>{"escalate", "SystemMemoryLow", "--at", kAt},
-        std::vector<std::string>{"escalate", "--all-critical", "--at", std::to_string(kT0 - 7000)}}) {
+        std::vector<std::string>{"escalate", "--all-critical", "--at", std::to_string(kEscalationTime - 7000)}}) {
     auto result = Offmon(args);
     EXPECT_EQ(result.exit_code, 1) << args[1];
     EXPECT_TRUE(result.out.empty()) << result.out;

@@ -16,6 +16,7 @@
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -25,10 +26,10 @@ using testing::RunCommand;
 using testing::TempDir;
 using testing::WriteFileBytes;
 
-constexpr int64_t kT0 = 1793584800;  // 2026-11-02T02:00:00Z, the report time
+constexpr int64_t kReportTime = 1793584800;  // 2026-11-02T02:00:00Z, the report time
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
-bool Has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using testing::Has;
 
 class ReportTest : public ::testing::Test {
  protected:
@@ -57,24 +58,24 @@ class ReportTest : public ::testing::Test {
     return std::move(*store);
   }
 
-  // Two hours of every collector's series up to kT0, a stale process, three days of
+  // Two hours of every collector's series up to kReportTime, a stale process, three days of
   // hourly epochs for "alpha" (the last three also as epoch_sealed events), a baseline
   // series for "beta", and alert transitions.
   void BuildFixture() {
     std::string csv;
-    for (int64_t t = kT0 - 7200; t <= kT0; t += 30) {
+    for (int64_t t = kReportTime - 7200; t <= kReportTime; t += 30) {
       const std::string p = R"({process="twzrd-aggregator"})";
       csv += Line(t, "process_up" + p, 1);
-      csv += Line(t, "process_uptime_seconds" + p, 191000 + static_cast<double>(t - kT0));
+      csv += Line(t, "process_uptime_seconds" + p, 191000 + static_cast<double>(t - kReportTime));
       csv += Line(t, "process_memory_bytes" + p, 1024.0 * 1024 * 1024);
       csv += Line(t, "process_cpu_percent" + p, 5);
       // 40 until 01:10, 41, 42, then a counter reset to 0 at 01:30 and 1 at 01:50: three
       // restarts in the last hour, not 45 and not -39.
-      const double restarts = t < kT0 - 3000 ? 40 : t < kT0 - 2400 ? 41 : t < kT0 - 1800 ? 42 : t < kT0 - 600 ? 0 : 1;
+      const double restarts = t < kReportTime - 3000 ? 40 : t < kReportTime - 2400 ? 41 : t < kReportTime - 1800 ? 42 : t < kReportTime - 600 ? 0 : 1;
       csv += Line(t, "process_restarts_total" + p, restarts);
-      if (t <= kT0 - 600) csv += Line(t, R"(process_up{process="w-stale"})", 1);  // silent for 10 minutes
+      if (t <= kReportTime - 600) csv += Line(t, R"(process_up{process="w-stale"})", 1);  // silent for 10 minutes
       csv += Line(t, "system_memory_total_bytes", 16 * kGiB);
-      csv += Line(t, "system_memory_available_bytes", t < kT0 - 3600 ? 12 * kGiB : 8 * kGiB);
+      csv += Line(t, "system_memory_available_bytes", t < kReportTime - 3600 ? 12 * kGiB : 8 * kGiB);
       csv += Line(t, "system_load1", 0.45);
       csv += Line(t, "system_load5", 0.38);
       csv += Line(t, "system_load15", 0.32);
@@ -92,13 +93,13 @@ class ReportTest : public ::testing::Test {
     }
     // Hourly epochs sealed at :45:30; alpha around 2,000, beta around 3,000.
     for (int64_t h = 72; h >= 1; --h) {
-      const int64_t sealed = kT0 - h * 3600 + 2730;
+      const int64_t sealed = kReportTime - h * 3600 + 2730;
       csv += Line(sealed, R"(epoch_participants{channel="alpha"})", static_cast<double>(2000 + (h % 5) * 10));
       csv += Line(sealed, R"(epoch_published{channel="alpha"})", h > 1 ? 1 : 0);
       if (h <= 3) csv += Line(sealed + 5, R"(epoch_participants{channel="beta"})", 3000);
     }
-    csv += Line(kT0 - 60, R"(baseline_participants_median{channel="beta"})", 3100);
-    csv += Line(kT0 - 60, R"(baseline_participants_spread{channel="beta"})", 240);
+    csv += Line(kReportTime - 60, R"(baseline_participants_median{channel="beta"})", 3100);
+    csv += Line(kReportTime - 60, R"(baseline_participants_spread{channel="beta"})", 240);
     Import(csv);
 
     auto store = OpenStore();
@@ -106,7 +107,7 @@ class ReportTest : public ::testing::Test {
     // The last three alpha epochs as the collector records them, each seen a minute after
     // sealing; the newest (sealed 01:45:30) is not yet published.
     for (int64_t h = 3; h >= 1; --h) {
-      const int64_t epoch = kT0 - h * 3600;
+      const int64_t epoch = kReportTime - h * 3600;
       const TimePoint sealed = FromMillis((epoch + 2730) * 1000);
       EpochObservation obs{"alpha", epoch, sealed,      h > 1, std::nullopt, fmt::format("{:064x}", epoch),
                            "",      "",    {"u1", "u2"}};
@@ -123,14 +124,14 @@ class ReportTest : public ::testing::Test {
     using analyzer::AlertState;
     using analyzer::Severity;
     // w1 was offline from 00:35 to 01:00: active at 00:45, resolved by 02:00.
-    transition(kT0 - 5100, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "w1"}},
-               "w1 is offline", kT0 - 5160);
-    transition(kT0 - 3600, "ProcessOffline", Severity::kWarning, AlertState::kResolved, {{"process", "w1"}},
-               "w1 is offline", kT0 - 5160);
-    transition(kT0 - 1200, "DatabaseUnreachable", Severity::kCritical, AlertState::kFiring, {},
-               "database unreachable: connection refused", kT0 - 1260);
-    transition(kT0 - 900, "EventRateLow", Severity::kWarning, AlertState::kFiring, {},
-               "12 events in the last hour (below 100)", kT0 - 1200, "DatabaseUnreachable");
+    transition(kReportTime - 5100, "ProcessOffline", Severity::kWarning, AlertState::kFiring, {{"process", "w1"}},
+               "w1 is offline", kReportTime - 5160);
+    transition(kReportTime - 3600, "ProcessOffline", Severity::kWarning, AlertState::kResolved, {{"process", "w1"}},
+               "w1 is offline", kReportTime - 5160);
+    transition(kReportTime - 1200, "DatabaseUnreachable", Severity::kCritical, AlertState::kFiring, {},
+               "database unreachable: connection refused", kReportTime - 1260);
+    transition(kReportTime - 900, "EventRateLow", Severity::kWarning, AlertState::kFiring, {},
+               "12 events in the last hour (below 100)", kReportTime - 1200, "DatabaseUnreachable");
   }
 
   TempDir dir_;
@@ -139,7 +140,7 @@ class ReportTest : public ::testing::Test {
 
 TEST_F(ReportTest, PlainReportShowsEverySection) {
   BuildFixture();
-  auto result = Offmon({"report", "--at", std::to_string(kT0)});
+  auto result = Offmon({"report", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string& out = result.out;
   EXPECT_TRUE(Has(out, "OFF-CHAIN HEALTH REPORT\nTimestamp: 2026-11-02T02:00:00.000Z\nStatus: CRITICAL\n")) << out;
@@ -214,7 +215,7 @@ TEST_F(ReportTest, AtShowsThePast) {
 
 TEST_F(ReportTest, JsonHasTheSameContent) {
   BuildFixture();
-  auto result = Offmon({"report", "--json", "--at", std::to_string(kT0)});
+  auto result = Offmon({"report", "--json", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto doc = nlohmann::json::parse(result.out);
   EXPECT_EQ(doc["timestamp"], "2026-11-02T02:00:00.000Z");
@@ -265,18 +266,18 @@ TEST_F(ReportTest, ShowsSilencesAndAcknowledgements) {
     auto store = OpenStore();
     ASSERT_TRUE(store);
     auto at = [](int64_t t) { return FromMillis(t * 1000); };
-    const analyzer::Silence silence{"5ca1ab1e0001", {{"alertname", "EventRateLow"}}, at(kT0 - 600), at(kT0 + 7200),
+    const analyzer::Silence silence{"5ca1ab1e0001", {{"alertname", "EventRateLow"}}, at(kReportTime - 600), at(kReportTime + 7200),
                                     "db maintenance", "alice", {}, {}};
-    const analyzer::Silence ended{"5ca1ab1e0002", {{"alertname", "DatabaseUnreachable"}}, at(kT0 - 3000),
-                                  at(kT0 - 2400), "old", "alice", {}, {}};
+    const analyzer::Silence ended{"5ca1ab1e0002", {{"alertname", "DatabaseUnreachable"}}, at(kReportTime - 3000),
+                                  at(kReportTime - 2400), "old", "alice", {}, {}};
     for (const analyzer::Silence* s : {&silence, &ended}) {
       ASSERT_TRUE(store->AppendEvent(EventKind::kSilenceAdded, "cli", analyzer::EncodeSilence(*s), s->starts));
     }
     const analyzer::Acknowledgement ack{"DatabaseUnreachable", "DatabaseUnreachable", {}, analyzer::Severity::kCritical,
-                                        at(kT0 - 1260), at(kT0 - 300), at(kT0 + 1800), "restarting postgres", "bob"};
+                                        at(kReportTime - 1260), at(kReportTime - 300), at(kReportTime + 1800), "restarting postgres", "bob"};
     ASSERT_TRUE(store->AppendEvent(EventKind::kAlertAcknowledged, "cli", analyzer::EncodeAcknowledgement(ack), ack.at));
   }
-  auto result = Offmon({"report", "--at", std::to_string(kT0)});
+  auto result = Offmon({"report", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string& out = result.out;
   EXPECT_TRUE(Has(out,
@@ -294,7 +295,7 @@ TEST_F(ReportTest, ShowsSilencesAndAcknowledgements) {
   EXPECT_FALSE(Has(out, "5ca1ab1e0002")) << out;  // ended before the report time
   EXPECT_TRUE(Has(out, "Status: CRITICAL\n")) << out;  // muted alerts still count
 
-  auto json = Offmon({"report", "--json", "--at", std::to_string(kT0)});
+  auto json = Offmon({"report", "--json", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto doc = nlohmann::json::parse(json.out);
   ASSERT_EQ(doc["alerts"].size(), 2u);
@@ -310,7 +311,7 @@ TEST_F(ReportTest, ShowsSilencesAndAcknowledgements) {
   EXPECT_EQ(doc["silences"][0]["by"], "alice");
 
   // Before the silence and the acknowledgement were recorded, the report has neither.
-  auto before = Offmon({"report", "--at", std::to_string(kT0 - 700)});
+  auto before = Offmon({"report", "--at", std::to_string(kReportTime - 700)});
   ASSERT_EQ(before.exit_code, 0) << before.err;
   EXPECT_FALSE(Has(before.out, "SILENCES")) << before.out;
   EXPECT_FALSE(Has(before.out, "silenced until")) << before.out;
@@ -322,7 +323,7 @@ TEST_F(ReportTest, TerminalFormHasIconsAndColour) {
   auto store = OpenStore();
   ASSERT_TRUE(store);
   const Config config;
-  auto report = query::BuildHealthReport(*store, config, FromMillis(kT0 * 1000));
+  auto report = query::BuildHealthReport(*store, config, FromMillis(kReportTime * 1000));
   ASSERT_TRUE(report) << report.error().ToString();
   const std::string text = query::RenderReportText(*report, query::RenderOptions{true});
   EXPECT_TRUE(Has(text, "════════\nOFF-CHAIN HEALTH REPORT")) << text;
@@ -336,15 +337,15 @@ TEST_F(ReportTest, TerminalFormHasIconsAndColour) {
   EXPECT_TRUE(Has(text, "    🟠 \x1b[1;33mWARNING\x1b[0m EventRateLow")) << text;
   // The same through the binary: --color always forces it, NO_COLOR does not override a
   // forced choice, and a pipe gets plain text.
-  auto forced = Offmon({"report", "--at", std::to_string(kT0), "--color", "always"});
+  auto forced = Offmon({"report", "--at", std::to_string(kReportTime), "--color", "always"});
   EXPECT_TRUE(Has(forced.out, "✅ twzrd-aggregator")) << forced.out;
-  auto piped = Offmon({"report", "--at", std::to_string(kT0)}, {"NO_COLOR=1"});
+  auto piped = Offmon({"report", "--at", std::to_string(kReportTime)}, {"NO_COLOR=1"});
   EXPECT_FALSE(Has(piped.out, "✅")) << piped.out;
 }
 
 TEST_F(ReportTest, EmptyStoreSaysNoData) {
   ASSERT_TRUE(OpenStore());
-  auto result = Offmon({"report", "--at", std::to_string(kT0)});
+  auto result = Offmon({"report", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   for (std::string_view part :
        {"no data: no process series in the store", "no data: the database collector has recorded nothing",
@@ -357,11 +358,11 @@ TEST_F(ReportTest, EmptyStoreSaysNoData) {
 TEST_F(ReportTest, ImportedEpochsWithoutEventsAreListedWithoutIds) {
   std::string csv;
   for (int64_t h = 3; h >= 1; --h) {
-    csv += Line(kT0 - h * 3600 + 2730, R"(epoch_participants{channel="gamma"})", static_cast<double>(1500 + h));
-    csv += Line(kT0 - h * 3600 + 2730, R"(epoch_published{channel="gamma"})", h > 1 ? 1 : 0);
+    csv += Line(kReportTime - h * 3600 + 2730, R"(epoch_participants{channel="gamma"})", static_cast<double>(1500 + h));
+    csv += Line(kReportTime - h * 3600 + 2730, R"(epoch_published{channel="gamma"})", h > 1 ? 1 : 0);
   }
   Import(csv);
-  auto result = Offmon({"report", "--at", std::to_string(kT0)});
+  auto result = Offmon({"report", "--at", std::to_string(kReportTime)});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(Has(result.out,
                   "-          gamma          1501          2026-11-02 01:45:30  no\n"

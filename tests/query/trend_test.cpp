@@ -25,7 +25,7 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::TempDir;
 
-constexpr int64_t kStart = 1793577600;  // 2026-11-02T00:00:00Z
+constexpr int64_t kTrendStart = 1793577600;  // 2026-11-02T00:00:00Z
 constexpr double kMiB = 1048576;
 
 TimePoint At(int64_t unix_seconds) { return TimePoint(std::chrono::seconds(unix_seconds)); }
@@ -69,7 +69,7 @@ class TrendTest : public ::testing::Test {
     const auto median_a = ref(R"(baseline_participants_median{channel="a"})");
     const auto spread_a = ref(R"(baseline_participants_spread{channel="a"})");
     for (int64_t h = 0; h < 48; ++h) {
-      const TimePoint t = At(kStart + h * 3600);
+      const TimePoint t = At(kTrendStart + h * 3600);
       appender->Add(w1, t, (100 + static_cast<double>(h)) * kMiB);
       appender->Add(w2, t, (h == 20 ? 4000 : 200 + static_cast<double>(h)) * kMiB);
       appender->Add(cpu, t, 10 + static_cast<double>(h % 4));
@@ -80,7 +80,7 @@ class TrendTest : public ::testing::Test {
       appender->Add(median_a, t, 501);
       appender->Add(spread_a, t, 25);
     }
-    ASSERT_TRUE(appender->Commit(At(kStart + 48 * 3600)).ok());
+    ASSERT_TRUE(appender->Commit(At(kTrendStart + 48 * 3600)).ok());
     auto transition = [&](std::string alert, analyzer::Severity severity, analyzer::AlertState state, Labels labels,
                           std::string series, int64_t at, int64_t active_since) {
       analyzer::Transition t;
@@ -101,17 +101,17 @@ class TrendTest : public ::testing::Test {
     // ProcessMemoryHigh on w1's memory, 10:00 to 12:00; CpuHigh of w1 (its labels match
     // w1's memory) from 30:00 and still firing; w2's and a label-less alert elsewhere.
     transition("ProcessMemoryHigh", Severity::kWarning, AlertState::kPending, {{"process", "w1"}},
-               R"(process_memory_bytes{process="w1"})", kStart + 9 * h, kStart + 9 * h);
+               R"(process_memory_bytes{process="w1"})", kTrendStart + 9 * h, kTrendStart + 9 * h);
     transition("ProcessMemoryHigh", Severity::kWarning, AlertState::kFiring, {{"process", "w1"}},
-               R"(process_memory_bytes{process="w1"})", kStart + 10 * h, kStart + 9 * h);
+               R"(process_memory_bytes{process="w1"})", kTrendStart + 10 * h, kTrendStart + 9 * h);
     transition("ProcessMemoryHigh", Severity::kWarning, AlertState::kResolved, {{"process", "w1"}},
-               R"(process_memory_bytes{process="w1"})", kStart + 12 * h, kStart + 9 * h);
+               R"(process_memory_bytes{process="w1"})", kTrendStart + 12 * h, kTrendStart + 9 * h);
     transition("CpuHigh", Severity::kCritical, AlertState::kFiring, {{"process", "w1"}},
-               R"(process_cpu_percent{process="w1"})", kStart + 30 * h, kStart + 30 * h);
+               R"(process_cpu_percent{process="w1"})", kTrendStart + 30 * h, kTrendStart + 30 * h);
     transition("ProcessMemoryHigh", Severity::kWarning, AlertState::kFiring, {{"process", "w2"}},
-               R"(process_memory_bytes{process="w2"})", kStart + 20 * h, kStart + 20 * h);
+               R"(process_memory_bytes{process="w2"})", kTrendStart + 20 * h, kTrendStart + 20 * h);
     transition("SystemMemoryLow", Severity::kCritical, AlertState::kFiring, {}, "system_memory_available_bytes",
-               kStart + 5 * h, kStart + 5 * h);
+               kTrendStart + 5 * h, kTrendStart + 5 * h);
   }
 
   CommandResult Offmon(std::vector<std::string> args, std::vector<std::string> env = {}) {
@@ -126,7 +126,7 @@ class TrendTest : public ::testing::Test {
       args.push_back("1h");
     }
     for (std::string a : {"--since", "48h", "--until"}) args.push_back(a);
-    args.push_back(std::to_string(kStart + 47 * 3600));
+    args.push_back(std::to_string(kTrendStart + 47 * 3600));
     return Offmon(std::move(args), std::move(env));
   }
   static nlohmann::json Json(const CommandResult& result) {
@@ -181,7 +181,7 @@ TEST_F(TrendTest, JsonHasExactStatisticsAndRobustSlope) {
 
 TEST_F(TrendTest, LongRangesReadRollupsAndEstimateP95) {
   auto result = Offmon({"trend", R"(process_memory_bytes{process="w1"})", "--since", "30d", "--until",
-                        std::to_string(kStart + 47 * 3600), "--json"});
+                        std::to_string(kTrendStart + 47 * 3600), "--json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const nlohmann::json doc = Json(result);
   EXPECT_EQ(doc["step_s"], 12 * 3600);  // at most 100 buckets
@@ -374,7 +374,7 @@ TEST_F(TrendTest, BadInputIsOneLineAndNonZero) {
     int exit_code;
     std::string message;
   };
-  const std::string until = std::to_string(kStart + 47 * 3600);
+  const std::string until = std::to_string(kTrendStart + 47 * 3600);
   for (const Case& c : std::vector<Case>{
            {{"trend", "process_memory_bytes{"}, 14, "trend: selector"},
            {{"trend", "no_such_metric"}, 1, "no series matches no_such_metric"},
@@ -387,7 +387,7 @@ TEST_F(TrendTest, BadInputIsOneLineAndNonZero) {
            {{"trend", "events", "--step", "0s"}, 14, "--step must be at least 1s"},
            {{"trend", "events", "--since", "365d", "--step", "1s"}, 14, "use a longer step"},
            {{"trend", "events", "--until", "yesterday"}, 14, "trend: --until"},
-           {{"trend", "events", "--since", "1d", "--until", std::to_string(kStart - 86400 * 10)},
+           {{"trend", "events", "--since", "1d", "--until", std::to_string(kTrendStart - 86400 * 10)},
             1,
             "no samples of db_events_last_hour in the last 1d"},
        }) {
@@ -408,9 +408,9 @@ TEST(TrendStatsTest, BucketsGiveExactMinMaxMeanAndRobustSlope) {
   std::vector<store::RollupBucket> buckets;
   for (int i = 0; i < 10; ++i) {
     const double v = i == 4 ? 1000 : 10.0 + 2 * i;  // one outlier
-    buckets.push_back({At(kStart + i * 3600), v - 1, v + 1, 2 * v, 2});
+    buckets.push_back({At(kTrendStart + i * 3600), v - 1, v + 1, 2 * v, 2});
   }
-  auto stats = query::ComputeTrendStats(buckets, std::nullopt, Sample{At(kStart + 9 * 3600), 28});
+  auto stats = query::ComputeTrendStats(buckets, std::nullopt, Sample{At(kTrendStart + 9 * 3600), 28});
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->count, 20);
   EXPECT_DOUBLE_EQ(stats->min, 9);
@@ -436,10 +436,10 @@ TEST(TrendStatsTest, BucketsGiveExactMinMaxMeanAndRobustSlope) {
 // does not hide the others' (the trend used to keep a leading NaN bucket's NaN).
 TEST(TrendStatsTest, NanBucketDoesNotHideTheOthersMinAndMax) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::vector<store::RollupBucket> buckets{{At(kStart), nan, nan, nan, 1},
-                                                 {At(kStart + 3600), 3, 7, 10, 2},
-                                                 {At(kStart + 7200), nan, nan, nan, 1},
-                                                 {At(kStart + 10800), 1, 5, 6, 2}};
+  const std::vector<store::RollupBucket> buckets{{At(kTrendStart), nan, nan, nan, 1},
+                                                 {At(kTrendStart + 3600), 3, 7, 10, 2},
+                                                 {At(kTrendStart + 7200), nan, nan, nan, 1},
+                                                 {At(kTrendStart + 10800), 1, 5, 6, 2}};
   auto stats = query::ComputeTrendStats(buckets, std::nullopt, Sample{});
   ASSERT_TRUE(stats.has_value());
   EXPECT_DOUBLE_EQ(stats->min, 1);
@@ -450,7 +450,7 @@ TEST(TrendStatsTest, ManyBucketsAreMergedBeforeTheSlope) {
   std::vector<store::RollupBucket> buckets;
   for (int i = 0; i < 5000; ++i) {
     const double v = 3.0 * i;
-    buckets.push_back({At(kStart + i * 3600), v, v, v, 1});
+    buckets.push_back({At(kTrendStart + i * 3600), v, v, v, 1});
   }
   size_t points = 0;
   auto slope = query::BucketSlopePerHour(buckets, &points);

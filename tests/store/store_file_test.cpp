@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "offmon/store/store.h"
 #include "store/store_test_util.h"
@@ -156,6 +158,34 @@ TEST_F(StoreFileTest, ReadOnlyFileFailsWritesCleanly) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(ReadFileBytes(path_), before);
+}
+
+// Seen in CI: a daemon restarted after a SIGKILL while a reader polled the store exited
+// with "database is locked". Its first statements (the probe of an existing file) ran
+// before any busy timeout was set, so a brief lock failed them at once.
+TEST_F(StoreFileTest, OpeningWaitsOutABriefLockInsteadOfFailing) {
+  WriteSomeData(path_, 3);
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &holder), SQLITE_OK);
+  // An exclusive lock on the database file, as another connection's recovery or write takes.
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                                 "CREATE TABLE held(x); COMMIT;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(other, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr), SQLITE_BUSY)
+      << "the lock does not keep another connection out";
+  sqlite3_close(other);
+  // The lock is released 300 ms from now (the holder goes away), well inside the store's
+  // 5 s busy timeout.
+  std::thread release([holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_close(holder);
+  });
+  const Status writer = OpenFails(/*read_only=*/false);
+  release.join();
+  EXPECT_TRUE(writer.ok()) << writer.ToString();
+  EXPECT_TRUE(OpenFails(/*read_only=*/true).ok());
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ using offmon::testing::T;
 using offmon::testing::TakeSnapshot;
 using offmon::testing::TempDir;
 
-SeriesKey Key(std::string name, std::string process = "") {
+SeriesKey StoreKey(std::string name, std::string process = "") {
   if (process.empty()) return SeriesKey(std::move(name), {});
   return SeriesKey(std::move(name), {{"process", std::move(process)}});
 }
@@ -84,12 +84,12 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, AppendedSamplesReadBackInOrder) {
   auto store = Open();
   for (int i = 0; i < 100; ++i) {
-    Cycle(*store, T(kBase + i * 10), {{Key("process_memory_bytes", "w1"), 1e9 + i}, {Key("system_load1"), i / 10.0}});
+    Cycle(*store, T(kBase + i * 10), {{StoreKey("process_memory_bytes", "w1"), 1e9 + i}, {StoreKey("system_load1"), i / 10.0}});
   }
-  auto id = IdOf(*store, Key("process_memory_bytes", "w1"));
+  auto id = IdOf(*store, StoreKey("process_memory_bytes", "w1"));
   auto samples = store->ReadRange(id, T(kBase), T(kBase + 1000));
   ASSERT_TRUE(samples.has_value());
-  EXPECT_EQ(*samples, written_[Key("process_memory_bytes", "w1").ToString()]);
+  EXPECT_EQ(*samples, written_[StoreKey("process_memory_bytes", "w1").ToString()]);
   // The range is half-open and clips both ends.
   auto middle = store->ReadRange(id, T(kBase + 100), T(kBase + 200));
   ASSERT_EQ(middle->size(), 10u);
@@ -99,8 +99,8 @@ TEST_F(StoreTest, AppendedSamplesReadBackInOrder) {
 
 TEST_F(StoreTest, SelectorsMatchTheCatalogue) {
   auto store = Open();
-  Cycle(*store, T(kBase), {{Key("process_memory_bytes", "w1"), 1}, {Key("process_memory_bytes", "w2"), 2},
-                          {Key("process_cpu_percent", "w1"), 3}, {Key("system_load1"), 4}});
+  Cycle(*store, T(kBase), {{StoreKey("process_memory_bytes", "w1"), 1}, {StoreKey("process_memory_bytes", "w2"), 2},
+                          {StoreKey("process_cpu_percent", "w1"), 3}, {StoreKey("system_load1"), 4}});
   auto names = [&](std::string_view selector) {
     std::vector<std::string> out;
     auto found = store->Select(*Selector::Parse(selector));
@@ -118,7 +118,7 @@ TEST_F(StoreTest, SelectorsMatchTheCatalogue) {
 
 TEST_F(StoreTest, CheckpointSealsCompleteWindowsAndReadsAreUnchanged) {
   auto store = Open();
-  const SeriesKey key = Key("process_memory_bytes", "w1");
+  const SeriesKey key = StoreKey("process_memory_bytes", "w1");
   for (int i = 0; i < 6 * 360; ++i) Cycle(*store, T(kBase + i * 10), {{key, 1e9 + (i % 50) * 4096}});
   auto info = store->Info();
   ASSERT_TRUE(info.has_value());
@@ -135,7 +135,7 @@ TEST_F(StoreTest, CheckpointSealsCompleteWindowsAndReadsAreUnchanged) {
 
 TEST_F(StoreTest, LateAndDuplicateSamplesMergeLastWriteWins) {
   auto store = Open();
-  const SeriesKey key = Key("m");
+  const SeriesKey key = StoreKey("m");
   for (int i = 0; i < 3 * 360; ++i) Cycle(*store, T(kBase + i * 10), {{key, static_cast<double>(i)}});
   ASSERT_GE(store->Info()->chunks, 1);
   // A rewrite of a sealed sample, a sample between grid points, and a duplicate in the head.
@@ -156,7 +156,7 @@ TEST_F(StoreTest, RollupsMatchNaiveRecomputationOnRandomData) {
   std::mt19937_64 rng(42);
   auto store = Open();
   std::vector<SeriesKey> keys;
-  for (int s = 0; s < 5; ++s) keys.push_back(Key("random_metric", "p" + std::to_string(s)));
+  for (int s = 0; s < 5; ++s) keys.push_back(StoreKey("random_metric", "p" + std::to_string(s)));
   // Irregular intervals from 1 s to 30 min, integers and fractions, some out of order.
   int64_t t = kBase;
   std::uniform_int_distribution<int64_t> gap(1, 1800);
@@ -196,7 +196,7 @@ TEST_F(StoreTest, RollupsMatchNaiveRecomputationOnRandomData) {
 TEST_F(StoreTest, RebuildReproducesEveryQueryResult) {
   auto store = Open();
   for (int i = 0; i < 4000; ++i) {
-    Cycle(*store, T(kBase + i * 30), {{Key("mem", "a"), 1e6 * (i % 97)}, {Key("cpu", "a"), (i % 1000) / 10.0}});
+    Cycle(*store, T(kBase + i * 30), {{StoreKey("mem", "a"), 1e6 * (i % 97)}, {StoreKey("cpu", "a"), (i % 1000) / 10.0}});
   }
   ASSERT_TRUE(store->ApplyRetention(T(kBase + 4000 * 30)).ok());
   const auto before = TakeSnapshot(*store, T(kBase - 86400), T(kBase + 5 * 86400));
@@ -218,7 +218,7 @@ TEST_F(StoreTest, RetentionDropsRawDataAndKeepsRollupsLonger) {
   options.retention.rollup_5m = std::chrono::days(4);
   options.retention.rollup_1h = std::chrono::days(30);
   auto store = OpenStore(dir_ / "offmon.db", false, options);
-  const SeriesKey key = Key("mem");
+  const SeriesKey key = StoreKey("mem");
   for (int i = 0; i < 10 * 24; ++i) Cycle(*store, T(kBase + i * 3600), {{key, static_cast<double>(i)}});
   const TimePoint now = T(kBase + 10 * 86400);
   ASSERT_TRUE(store->ApplyRetention(now).ok());
@@ -241,12 +241,12 @@ TEST_F(StoreTest, RetentionDropsRawDataAndKeepsRollupsLonger) {
 
 TEST_F(StoreTest, SequenceNumbersStrictlyIncreaseAcrossCheckpoints) {
   auto store = Open();
-  for (int i = 0; i < 3 * 360; ++i) Cycle(*store, T(kBase + i * 10), {{Key("m"), 1}});
+  for (int i = 0; i < 3 * 360; ++i) Cycle(*store, T(kBase + i * 10), {{StoreKey("m"), 1}});
   auto events = store->ReadEvents(0, std::nullopt, 100000);
   ASSERT_TRUE(events.has_value());
   for (size_t i = 1; i < events->size(); ++i) EXPECT_LT((*events)[i - 1].seq, (*events)[i].seq);
   const int64_t last = store->Info()->last_event_seq;
-  Cycle(*store, T(kBase + 4 * 3600), {{Key("m"), 1}});
+  Cycle(*store, T(kBase + 4 * 3600), {{StoreKey("m"), 1}});
   auto after = store->ReadEvents(last, std::nullopt, 10);
   ASSERT_FALSE(after->empty());
   EXPECT_GT(after->front().seq, last);
@@ -254,20 +254,20 @@ TEST_F(StoreTest, SequenceNumbersStrictlyIncreaseAcrossCheckpoints) {
 
 TEST_F(StoreTest, ReaderSeesWholeBatchesWhileWriterWrites) {
   auto writer = Open();
-  Cycle(*writer, T(kBase), {{Key("a"), 0}, {Key("b"), 0}});
+  Cycle(*writer, T(kBase), {{StoreKey("a"), 0}, {StoreKey("b"), 0}});
   constexpr int kBatches = 1500;  // crosses several checkpoints
   std::atomic<bool> done{false};
   std::thread thread([&] {
     for (int i = 1; i <= kBatches; ++i) {
       auto appender = writer->NewAppender("test");
-      appender->Add(*appender->Ref(Key("a")), T(kBase + i * 10), i);
-      appender->Add(*appender->Ref(Key("b")), T(kBase + i * 10), i);
+      appender->Add(*appender->Ref(StoreKey("a")), T(kBase + i * 10), i);
+      appender->Add(*appender->Ref(StoreKey("b")), T(kBase + i * 10), i);
       ASSERT_TRUE(appender->Commit(T(kBase + i * 10)).ok());
     }
     done = true;
   });
   auto reader = OpenStore(dir_ / "offmon.db", /*read_only=*/true);
-  const SeriesId a = IdOf(*reader, Key("a")), b = IdOf(*reader, Key("b"));
+  const SeriesId a = IdOf(*reader, StoreKey("a")), b = IdOf(*reader, StoreKey("b"));
   size_t last_seen = 0;
   int reads = 0;
   while (!done || reads == 0) {
@@ -295,7 +295,7 @@ TEST_F(StoreTest, FullDiskFailsTheBatchCleanly) {
   for (int i = 0; i < 100000 && failure.ok(); ++i) {
     auto appender = store->NewAppender("test");
     for (int s = 0; s < 20; ++s) {
-      appender->Add(*appender->Ref(Key("m", "p" + std::to_string(s))), T(kBase + i), 1.5 + i + s);
+      appender->Add(*appender->Ref(StoreKey("m", "p" + std::to_string(s))), T(kBase + i), 1.5 + i + s);
     }
     failure = appender->Commit(T(kBase + i));
     if (failure.ok()) ++committed;
@@ -330,7 +330,7 @@ class AppenderTest : public StoreTest {
   void SetUp() override {
     auto store = Open();
     ASSERT_TRUE(store);
-    Cycle(*store, T(kBase), {{Key("system_load1"), 0.5}});
+    Cycle(*store, T(kBase), {{StoreKey("system_load1"), 0.5}});
     store.reset();
     StoreOptions options;
     options.max_page_count = PageCount(path()) + 16;
@@ -396,24 +396,24 @@ TEST_F(AppenderTest, AFailedBatchDroppedByOneAppenderNeverGivesItsIdsToAnother) 
   auto system = store_->NewAppender("collect:system");
   auto pm2 = store_->NewAppender("collect:pm2");
   // The system collector's batch defines two series and fills the disk.
-  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
-  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 10), 2);
+  Write(*system, StoreKey("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  Write(*system, StoreKey("process_cpu_ratio", "b"), T(kBase + 10), 2);
   FillTheDisk(*system);
   ASSERT_EQ(system->Commit(T(kBase + 10)).code(), StatusCode::kDiskFull);
   // pm2 defines its series meanwhile and commits.
-  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 10), 3);
+  Write(*pm2, StoreKey("pm2_restarts", "api"), T(kBase + 10), 3);
   ASSERT_TRUE(pm2->Commit(T(kBase + 10)).ok());
   Committed(*pm2);
   // The daemon gives up on the system batch; its next cycle defines one series more.
   system->Rollback();
   RolledBack(*system);
-  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 20), 4);
-  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 20), 5);
-  Write(*system, Key("process_cpu_ratio", "c"), T(kBase + 20), 6);
+  Write(*system, StoreKey("process_cpu_ratio", "a"), T(kBase + 20), 4);
+  Write(*system, StoreKey("process_cpu_ratio", "b"), T(kBase + 20), 5);
+  Write(*system, StoreKey("process_cpu_ratio", "c"), T(kBase + 20), 6);
   Status status = system->Commit(T(kBase + 20));
   ASSERT_TRUE(status.ok()) << status.ToString();
   Committed(*system);
-  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 20), 7);
+  Write(*pm2, StoreKey("pm2_restarts", "api"), T(kBase + 20), 7);
   ASSERT_TRUE(pm2->Commit(T(kBase + 20)).ok());
   Committed(*pm2);
 
@@ -428,18 +428,18 @@ TEST_F(AppenderTest, AFailedBatchDroppedByOneAppenderNeverGivesItsIdsToAnother) 
 TEST_F(AppenderTest, ASeriesOfAFailedBatchIsDefinedByWhicheverAppenderCommitsItFirst) {
   auto system = store_->NewAppender("collect:system");
   auto tails = store_->NewAppender("analyzer:log_tail");
-  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  Write(*system, StoreKey("process_cpu_ratio", "a"), T(kBase + 10), 1);
   FillTheDisk(*system);
   ASSERT_EQ(system->Commit(T(kBase + 10)).code(), StatusCode::kDiskFull);
   // Another appender writes the same series while the failed batch is pending.
-  Write(*tails, Key("process_cpu_ratio", "a"), T(kBase + 15), 2);
+  Write(*tails, StoreKey("process_cpu_ratio", "a"), T(kBase + 15), 2);
   ASSERT_TRUE(tails->Commit(T(kBase + 15)).ok());
   Committed(*tails);
   system->Rollback();
   RolledBack(*system);
   // A new series after the rollback must not take the id of the one just written.
   auto other = store_->NewAppender("collect:pm2");
-  Write(*other, Key("pm2_restarts", "api"), T(kBase + 20), 3);
+  Write(*other, StoreKey("pm2_restarts", "api"), T(kBase + 20), 3);
   ASSERT_TRUE(other->Commit(T(kBase + 20)).ok());
   Committed(*other);
 
@@ -455,11 +455,11 @@ TEST_F(AppenderTest, AFailedBatchKeptPendingCommitsOnRetryAlongsideOthers) {
   auto system = store_->NewAppender("collect:system");
   auto pm2 = store_->NewAppender("collect:pm2");
   auto tails = store_->NewAppender("analyzer:log_tail");
-  Write(*system, Key("process_cpu_ratio", "a"), T(kBase + 10), 1);
-  Write(*tails, Key("process_cpu_ratio", "a"), T(kBase + 11), 2);
+  Write(*system, StoreKey("process_cpu_ratio", "a"), T(kBase + 10), 1);
+  Write(*tails, StoreKey("process_cpu_ratio", "a"), T(kBase + 11), 2);
   FillTheDisk(*tails);
   ASSERT_EQ(tails->Commit(T(kBase + 11)).code(), StatusCode::kDiskFull);
-  Write(*pm2, Key("pm2_restarts", "api"), T(kBase + 12), 3);
+  Write(*pm2, StoreKey("pm2_restarts", "api"), T(kBase + 12), 3);
   ASSERT_TRUE(pm2->Commit(T(kBase + 12)).ok());
   Committed(*pm2);
   ASSERT_TRUE(system->Commit(T(kBase + 10)).ok());
@@ -469,16 +469,16 @@ TEST_F(AppenderTest, AFailedBatchKeptPendingCommitsOnRetryAlongsideOthers) {
   tails->Rollback();
   RolledBack(*tails);
   // A batch the daemon keeps pending commits once it fits, defining what it still must.
-  Write(*pm2, Key("pm2_restarts", "web"), T(kBase + 20), 4);
+  Write(*pm2, StoreKey("pm2_restarts", "web"), T(kBase + 20), 4);
   FillTheDisk(*pm2);
   ASSERT_EQ(pm2->Commit(T(kBase + 20)).code(), StatusCode::kDiskFull);
-  Write(*system, Key("process_cpu_ratio", "b"), T(kBase + 21), 5);
+  Write(*system, StoreKey("process_cpu_ratio", "b"), T(kBase + 21), 5);
   ASSERT_TRUE(system->Commit(T(kBase + 21)).ok());
   Committed(*system);
   pm2->Rollback();
   RolledBack(*pm2);
-  Write(*pm2, Key("pm2_restarts", "web"), T(kBase + 30), 6);
-  Write(*pm2, Key("pm2_restarts", "db"), T(kBase + 30), 7);
+  Write(*pm2, StoreKey("pm2_restarts", "web"), T(kBase + 30), 6);
+  Write(*pm2, StoreKey("pm2_restarts", "db"), T(kBase + 30), 7);
   ASSERT_TRUE(pm2->Commit(T(kBase + 30)).ok());
   Committed(*pm2);
 

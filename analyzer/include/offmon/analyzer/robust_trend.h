@@ -18,6 +18,10 @@
 
 namespace offmon::analyzer {
 
+// 1 / Φ⁻¹(3/4): scales a median absolute deviation to a standard deviation for normally
+// distributed data.
+inline constexpr double kMadToSigma = 1.4826;
+
 // The median of the slopes (y[j] - y[i]) / (x[j] - x[i]) over all pairs i < j in the
 // same segment with x[i] != x[j]; the two middle slopes are averaged when the number of
 // pairs is even. Up to 29 % of the points can be arbitrary without moving it far, which
