@@ -2,26 +2,29 @@
 option(OFFMON_WERROR "Treat compiler warnings as errors" OFF)
 option(OFFMON_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(OFFMON_COLD_CODE_O0 "Compile code off the hot path at -O0 (the CI build)" OFF)
+option(OFFMON_UNITY "Compile each module and test program as unity files of four sources" OFF)
+
+# tools/setup.sh (both README commands) builds with OFFMON_UNITY: one parse of the shared
+# headers (fmt, json, CLI11, Beast, toml++) and one copy of each inline function per four
+# files. From a fresh clone the gcc release build of the binary took 608 CPU s as single
+# files; the CI build's HOT modules 283 CPU s as single files, 236 as unity files
+# (docs/build.md). Names must be unique across a target's files, whichever four land
+# together; an incremental build after editing one file recompiles its three neighbours.
+function(offmon_unity_files target)
+  if(OFFMON_UNITY)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
+  endif()
+endfunction()
 
 # The CI build (tools/test.sh) compiles what is not on the hot path at -O0: under the
 # sanitizers that halves its compile time (the query module: 153 to 76 CPU s), and ASan
 # and UBSan check -O0 code at least as closely. The HOT modules (store, analyzer,
 # collector, common), where the large tests, the accuracy suite and the benchmarks' smoke
 # runs spend their time, keep the build type's flags (docs/build.md).
-# At -O0 half of a file's time is its front end: unity files of four sources share one
-# parse of fmt, json, CLI11 and Beast (names must be unique across a target's files).
 function(offmon_cold_code target)
   if(OFFMON_COLD_CODE_O0)
     target_compile_options(${target} PRIVATE -O0)
-    offmon_unity_files(${target})
   endif()
-endfunction()
-
-# The CI build also makes unity files of the HOT modules (at their own flags) and of the
-# test programs: one parse of the shared headers and one copy of each inline function per
-# four files (docs/build.md). Names must be unique across a target's files.
-function(offmon_unity_files target)
-  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
 endfunction()
 
 function(offmon_set_warnings target)
@@ -37,7 +40,11 @@ function(offmon_set_warnings target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined
       -fno-sanitize-recover=undefined -fno-omit-frame-pointer
       $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    # Not position-independent: a sanitized PIE spent 40 % of its start-up applying 1.15
+    # million relative relocations (ASan's and the coverage instrumentation's tables);
+    # `offmon --version` took 0.20-0.24 s, 0.15-0.17 s linked with -no-pie, and the tests
+    # start the binary and their programs some thousand times (docs/build.md).
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined -no-pie)
   endif()
 endfunction()
 
@@ -50,10 +57,16 @@ endfunction()
 function(offmon_add_module name)
   cmake_parse_arguments(ARG "HOT" "" "SOURCES;COLD_SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
   add_library(offmon_${name} STATIC ${ARG_SOURCES} ${ARG_COLD_SOURCES})
+  if(ARG_COLD_SOURCES)
+    # Single files in every build, so that the unity files hold the same sources whatever
+    # the flags.
+    set_source_files_properties(${ARG_COLD_SOURCES} TARGET_DIRECTORY offmon_${name}
+      PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  endif()
   if(OFFMON_COLD_CODE_O0 AND ARG_COLD_SOURCES)
     # A precompiled header built at -O1 cannot serve a file compiled at -O0.
     set_source_files_properties(${ARG_COLD_SOURCES} TARGET_DIRECTORY offmon_${name}
-      PROPERTIES COMPILE_OPTIONS -O0 SKIP_PRECOMPILE_HEADERS ON SKIP_UNITY_BUILD_INCLUSION ON)
+      PROPERTIES COMPILE_OPTIONS -O0 SKIP_PRECOMPILE_HEADERS ON)
   endif()
   add_library(offmon::${name} ALIAS offmon_${name})
   target_include_directories(offmon_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
@@ -61,10 +74,9 @@ function(offmon_add_module name)
   target_compile_features(offmon_${name} PUBLIC cxx_std_20)
   target_link_libraries(offmon_${name} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS})
   offmon_set_warnings(offmon_${name})
+  offmon_unity_files(offmon_${name})
   if(NOT ARG_HOT)
     offmon_cold_code(offmon_${name})
-  elseif(OFFMON_COLD_CODE_O0)
-    offmon_unity_files(offmon_${name})
   endif()
 endfunction()
 
