@@ -2,8 +2,8 @@
 # case). Every test process pays the sanitizers' start-up and exit (about 0.3 s under
 # ASan + LeakSanitizer, measured: `unit_tests --gtest_filter=NoSuch.*`), and a suite's
 # shared fixture (the PostgreSQL sandbox of postgres_tests) is set up once per process:
-# per case, 587 processes spent a third of the test phase starting and stopping
-# (docs/build.md). A failing suite's output names each failing case, and
+# per case there were 587 processes, 476 of them done in under a second (172 s in all),
+# and postgres_tests started 20 PostgreSQL servers (docs/build.md). A failing suite's output names each failing case, and
 # `ctest -R Suite` or `PROGRAM --gtest_filter=Suite.Case` runs one alone.
 #
 # Like gtest_discover_tests' POST_BUILD mode: after each link the program lists its

@@ -149,34 +149,34 @@ log_lines=0; [ -f "$log_file" ] && log_lines=$(wc -l <"$log_file")
 "$offmon" --config "$work/offmon.toml" collect 2>"$work/collect.stderr" &
 collector=$!
 
+# The daemon logs each transition as "TIME LEVEL firing SEVERITY ALERT{...}: ..."; only
+# the lines this run added count.
+fired_lines() {
+  tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null | grep -E '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true
+}
 progress() {
-  local epochs firing
+  local epochs
   kill -0 "$collector" 2>/dev/null || { tail -5 "$work/collect.stderr" >&2; die "offmon collect exited early"; }
   epochs=$("$offmon" store info 2>/dev/null | awk '$1 == "epoch_sealed" {print $2}' || true)
-  # The daemon logs each transition as "TIME LEVEL firing SEVERITY ALERT{...}: ..."; only
-  # the lines this run added count.
-  firing=$(tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null |
-    grep -cE '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true)
   printf '  %3ds: %s sealed epochs in the store, %s WARNING/CRITICAL alerts fired\n' \
-    "$1" "${epochs:-0}" "${firing:-0}"
-}
-# Whether each seeded incident has fired (the four the demo promises). A loaded machine
-# samples the leaking worker less often, so its leak takes longer to prove.
-seeded_fired() {
-  local fired
-  fired=$(tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null | grep -E '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true)
-  grep -q "ParticipantDrop{channel=\"$DROP_CHANNEL\"" <<<"$fired" &&
-    grep -q "EpochUnpublished{channel=\"$UNPUBLISHED_CHANNEL\"" <<<"$fired" &&
-    grep -q "EpochMissing{channel=\"$MISSING_CHANNEL\"" <<<"$fired" &&
-    grep -q "MemoryLeak{process=\"$LEAKING_PROCESS\"" <<<"$fired"
+    "$1" "${epochs:-0}" "$(fired_lines | grep -c . || true)"
 }
 # The epoch incidents are judged on the state PostgreSQL already holds, so they fire in
 # the first evaluations; the leak needs minutes of samples to be proven.
 epoch_incidents_fired() {
   local fired
-  fired=$(tail -n +"$((log_lines + 1))" "$log_file" 2>/dev/null | grep -E '^[^ ]+ [a-z]+ firing (WARNING|CRITICAL) ' || true)
+  fired=$(fired_lines)
   grep -q "EpochUnpublished{channel=\"$UNPUBLISHED_CHANNEL\"" <<<"$fired" &&
     grep -q "EpochMissing{channel=\"$MISSING_CHANNEL\"" <<<"$fired"
+}
+# Whether each seeded incident has fired (the four the demo promises). A loaded machine
+# samples the leaking worker less often, so its leak takes longer to prove.
+seeded_fired() {
+  local fired
+  fired=$(fired_lines)
+  epoch_incidents_fired &&
+    grep -q "ParticipantDrop{channel=\"$DROP_CHANNEL\"" <<<"$fired" &&
+    grep -q "MemoryLeak{process=\"$LEAKING_PROCESS\"" <<<"$fired"
 }
 collect_start=$SECONDS
 first_report=0
