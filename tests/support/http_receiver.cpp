@@ -6,6 +6,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "support/http_connection_impl.h"
+
 namespace offmon::testing {
 
 class HttpReceiver::Impl {
@@ -38,13 +40,7 @@ class HttpReceiver::Impl {
   std::vector<ReceivedRequest> requests_;
 
  private:
-  struct Connection {
-    explicit Connection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
-    boost::asio::ip::tcp::socket socket;
-    boost::beast::flat_buffer buffer;
-    boost::beast::http::request<boost::beast::http::string_body> request;
-    boost::beast::http::response<boost::beast::http::string_body> response;
-  };
+  using Connection = HttpConnection;
 
   void Accept(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor) {
     acceptor->async_accept([this, acceptor](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {

@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "support/http_connection_impl.h"
+
 namespace offmon::testing {
 
 class ThreadedHttpReceiver::Impl {
@@ -57,13 +59,7 @@ class ThreadedHttpReceiver::Impl {
   }
 
  private:
-  struct Connection {
-    explicit Connection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
-    boost::asio::ip::tcp::socket socket;
-    boost::beast::flat_buffer buffer;
-    boost::beast::http::request<boost::beast::http::string_body> request;
-    boost::beast::http::response<boost::beast::http::string_body> response;
-  };
+  using Connection = HttpConnection;
 
   // On the receiver's thread only, as are held_ and the sockets.
   void Accept() {
