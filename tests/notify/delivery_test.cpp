@@ -23,6 +23,7 @@
 
 #include "offmon/notify/notification.h"
 #include "offmon/store/store.h"
+#include "support/http_client.h"
 #include "support/http_receiver.h"
 #include "support/offmon_binary.h"
 #include "support/run_command.h"
@@ -33,6 +34,7 @@ namespace offmon {
 namespace {
 
 using testing::BackgroundCommand;
+using testing::FreePort;
 using testing::ThreadedHttpReceiver;
 using testing::WriteFileBytes;
 namespace http = boost::beast::http;
@@ -49,12 +51,6 @@ bool WaitFor(Pred done, std::chrono::seconds deadline = kDeadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition with a deadline
   }
   return true;
-}
-
-unsigned short FreePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
 }
 
 // True when an established IPv4 connection to 127.0.0.1:port has bytes its server has

@@ -19,6 +19,7 @@
 #include "offmon/notify/notification.h"
 #include "notify/notification_fixture.h"
 #include "offmon/store/store.h"
+#include "support/http_client.h"
 #include "support/http_receiver.h"
 #include "support/refusing_store.h"
 #include "support/run_command.h"
@@ -31,6 +32,7 @@ using analyzer::AlertState;
 using analyzer::Severity;
 using analyzer::Transition;
 namespace http = boost::beast::http;
+using testing::FreePort;
 
 // One webhook receiver, "hook", on the test's loop.
 class NotificationSenderTest : public NotificationFixture {
@@ -226,12 +228,6 @@ TEST_F(NotificationSenderTest, AlertmanagerClusterDeliversToEachUrlOnItsOwn) {
 // ---- a real Alertmanager (Debian package prometheus-alertmanager) ----
 
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-
-unsigned short FreePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
 
 nlohmann::json ActiveAlerts(unsigned short port) {
   auto result = testing::HttpRequest(port, http::verb::get, "/api/v2/alerts");

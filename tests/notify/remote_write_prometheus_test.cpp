@@ -28,6 +28,7 @@
 #include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/offmon_binary.h"
+#include "support/prometheus.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -37,18 +38,14 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BackgroundCommand;
 using testing::Eventually;
+using testing::FreePort;
 using testing::HttpGet;
 using testing::TempDir;
 using testing::WriteFileBytes;
 
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
+using testing::kPrometheus;
+using testing::PrometheusArgv;
 constexpr int kDaemons = 3;
-
-uint16_t FreePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
 
 std::string UrlEncode(std::string_view text) {
   std::string out;
@@ -71,9 +68,8 @@ class RemoteWritePrometheusTest : public ::testing::Test {
   }
 
   void StartPrometheus() {
-    prometheus_ = std::make_unique<BackgroundCommand>(std::vector<std::string>{
-        kPrometheus, "--config.file=" + (dir_ / "prom.yml").string(), "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
-        "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_), "--web.enable-remote-write-receiver"});
+    prometheus_ = std::make_unique<BackgroundCommand>(
+        PrometheusArgv(dir_.path(), prometheus_port_, {"--web.enable-remote-write-receiver"}));
     ASSERT_TRUE(Eventually([&] { return HttpGet(prometheus_port_, "/-/ready").status == 200; }))
         << prometheus_->ErrSoFar();
   }

@@ -16,6 +16,7 @@
 #include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/offmon_binary.h"
+#include "support/prometheus.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -25,11 +26,13 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BackgroundCommand;
 using testing::Eventually;
+using testing::FreePort;
 using testing::HttpGet;
 using testing::TempDir;
 using testing::WriteFileBytes;
 
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
+using testing::kPrometheus;
+using testing::PrometheusArgv;
 
 class HttpDaemonTest : public ::testing::Test {
  protected:
@@ -200,19 +203,6 @@ TEST_F(HttpDaemonTest, HealthzTurns503WhenACollectorStartsFailing) {
   EXPECT_EQ(health.body.find("collector system"), std::string::npos) << health.body;
 }
 
-// A free loopback port, for a server that cannot report the one it chose.
-uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST_F(HttpDaemonTest, ARealPrometheusScrapesOffmon) {
   if (!std::filesystem::exists(kPrometheus)) {
     GTEST_SKIP() << kPrometheus << " is missing (Debian package prometheus): cannot run the scrape test";
@@ -224,9 +214,7 @@ TEST_F(HttpDaemonTest, ARealPrometheusScrapesOffmon) {
                                     "  - job_name: offmon\n    static_configs:\n      - targets: ['127.0.0.1:" +
                                         std::to_string(port_) + "']\n");
   std::filesystem::create_directories(dir_ / "tsdb");
-  BackgroundCommand prometheus({kPrometheus, "--config.file=" + (dir_ / "prom.yml").string(),
-                                "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
-                                "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)});
+  BackgroundCommand prometheus(PrometheusArgv(dir_.path(), prometheus_port));
   // up{job="offmon"} == 1, then an offmon series, through Prometheus' HTTP API.
   auto query = [&](std::string_view encoded) {
     auto reply = HttpGet(prometheus_port, std::string("/api/v1/query?query=") + std::string(encoded));

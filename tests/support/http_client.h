@@ -44,6 +44,21 @@ inline int ConnectLoopback(uint16_t port, std::chrono::milliseconds timeout = st
   return fd;
 }
 
+// A loopback port free at the time of the call, for a server that cannot report the one
+// it chose (Prometheus, Alertmanager). 0 when no socket could be bound.
+inline uint16_t FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  return bound ? ntohs(addr.sin_port) : 0;
+}
+
 inline std::string Dechunk(std::string_view body) {
   std::string out;
   while (!body.empty()) {
