@@ -2,10 +2,9 @@
 # README command 2: installs what is missing, builds, and runs every test. Exits
 # non-zero on any failure. One build, with clang: AddressSanitizer + UndefinedBehaviorSanitizer,
 # libFuzzer coverage instrumentation, warnings as errors, benchmarks included. Then
-#   1. ctest: unit, integration (real PostgreSQL, PM2, Prometheus, Alertmanager), the
-#      demo, the accuracy floors, benchmark smoke runs
-#   2. each fuzzer runs FUZZ_SECONDS (default 10) on a copy of its corpus in
-#      tests/fuzz/corpus/, one fuzzer per core at a time
+# ctest: unit, integration (real PostgreSQL, PM2, Prometheus, Alertmanager), the demo, the
+# accuracy floors, benchmark smoke runs, and each fuzzer for FUZZ_SECONDS (default 10) on a
+# copy of its corpus in tests/fuzz/corpus/.
 # Where the time goes and why the build is set up this way: docs/build.md.
 # Why clang: the fuzzers need it, so one clang build serves tests and fuzzers; with gcc
 # the suite took a gcc ASan build (18.6 min on 2 cores) plus a clang fuzz build (~6 min),
@@ -15,7 +14,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_SECONDS:-10}
 started=$SECONDS
 
 step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
@@ -27,7 +25,7 @@ step "install, clang build: ASan + UBSan + libFuzzer instrumentation (-Werror)"
 # as unity files (docs/build.md).
 tools/setup.sh --build-dir build-ci --type RelWithDebInfo --sanitize --werror --fuzz --cold-code-o0 \
   --cxx-flags-relwithdebinfo "-O1 -g1 -DNDEBUG"
-step "tests (ASan + UBSan)"
+step "tests (ASan + UBSan) and fuzzers"
 # One CPU-bound test per core: two per core gained 5 % (the sanitized tests keep the cores
 # busy) and starved the daemons the long tests watch. The tests labelled `waits` (the
 # soak, which mostly waits for its faults to be seen) run beside them (docs/build.md).
@@ -37,31 +35,5 @@ waiting=$(ctest --test-dir build-ci -N -L '^waits$' | sed -n 's/^Total Tests: //
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-ci --output-on-failure -j "$((jobs + waiting))" \
     --resource-spec-file "$here/build-ci/ctest-cores.json" --timeout 900
-
-step "libFuzzer targets (${fuzz_seconds}s each, $jobs at a time)"
-# One fuzzer per core at a time: each still gets a whole core for its FUZZ_SECONDS.
-fuzz_one() {
-  local f=$1 work
-  work=$(mktemp -d)
-  cp -r "tests/fuzz/corpus/$f/." "$work/"
-  local rc=0
-  "build-ci/tests/fuzz/$f" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$work" \
-    > "build-ci/$f.log" 2>&1 || rc=$?
-  rm -rf "$work"
-  if [ "$rc" -ne 0 ]; then
-    tail -40 "build-ci/$f.log"
-    echo "fuzzer $f found a failure (log: build-ci/$f.log)" >&2
-    echo "$f" >> build-ci/fuzz-failed
-    return 1
-  fi
-  echo "$f: $(grep -E "^Done|#[0-9]+.*DONE" "build-ci/$f.log" | tail -1)"
-}
-rm -f build-ci/fuzz-failed
-for f in $(ls tests/fuzz/corpus); do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  fuzz_one "$f" &
-done
-wait
-[ ! -s build-ci/fuzz-failed ] || exit 1
 
 step "all tests passed"

@@ -93,7 +93,7 @@ Scenario Generate(const CpuSpec& spec, uint64_t base_seed) {
   return sc;
 }
 
-std::vector<CpuSpec> Specs() {
+std::vector<CpuSpec> CpuSpecs() {
   std::vector<CpuSpec> specs;
   const Duration fine[] = {seconds(30), minutes(1), minutes(5)};
   const Duration coarse[] = {minutes(15), minutes(30)};
@@ -126,7 +126,7 @@ std::vector<CpuSpec> Specs() {
 }  // namespace
 
 void AddCpuScenarios(Subset subset, uint64_t seed, std::vector<Scenario>& out) {
-  for (const CpuSpec& spec : Specs()) {
+  for (const CpuSpec& spec : CpuSpecs()) {
     if (subset == Subset::kFast && !spec.fast) continue;
     out.push_back(Generate(spec, seed));
   }

@@ -145,7 +145,7 @@ Scenario Generate(const MemorySpec& spec, uint64_t base_seed) {
   return sc;
 }
 
-std::vector<MemorySpec> Specs() {
+std::vector<MemorySpec> MemorySpecs() {
   const std::vector<Duration> intervals = {seconds(30), minutes(1), minutes(5), minutes(15), minutes(30)};
   std::vector<MemorySpec> specs;
   size_t rotation = 0;
@@ -438,7 +438,7 @@ std::vector<FastSpec> FastSpecs() {
 }  // namespace
 
 void AddMemoryScenarios(Subset subset, uint64_t seed, std::vector<Scenario>& out) {
-  for (const MemorySpec& spec : Specs()) {
+  for (const MemorySpec& spec : MemorySpecs()) {
     if (subset == Subset::kFast && !spec.fast) continue;
     out.push_back(Generate(spec, seed));
   }

@@ -208,7 +208,7 @@ Scenario Generate(const FamilySpec& spec, uint64_t base_seed) {
   return sc;
 }
 
-std::vector<FamilySpec> Specs() {
+std::vector<FamilySpec> ParticipantSpecs() {
   std::vector<FamilySpec> specs;
   for (int v = 0; v < 3; ++v) {
     FamilySpec f{"participants/seasonal", v == 0, v, {}};
@@ -308,7 +308,7 @@ std::vector<FamilySpec> Specs() {
 }  // namespace
 
 void AddParticipantScenarios(Subset subset, uint64_t seed, std::vector<Scenario>& out) {
-  for (const FamilySpec& spec : Specs()) {
+  for (const FamilySpec& spec : ParticipantSpecs()) {
     if (subset == Subset::kFast && !spec.fast) continue;
     out.push_back(Generate(spec, seed));
   }

@@ -94,7 +94,7 @@ Scenario Generate(const RestartSpec& spec, uint64_t base_seed) {
   return sc;
 }
 
-std::vector<RestartSpec> Specs() {
+std::vector<RestartSpec> RestartSpecs() {
   std::vector<RestartSpec> specs;
   const std::vector<Duration> intervals = {seconds(30), minutes(1), minutes(5), minutes(15), minutes(30)};
   const std::vector<std::vector<Loop>> loop_sets = {
@@ -145,7 +145,7 @@ std::vector<RestartSpec> Specs() {
 }  // namespace
 
 void AddRestartScenarios(Subset subset, uint64_t seed, std::vector<Scenario>& out) {
-  for (const RestartSpec& spec : Specs()) {
+  for (const RestartSpec& spec : RestartSpecs()) {
     if (subset == Subset::kFast && !spec.fast) continue;
     out.push_back(Generate(spec, seed));
   }
