@@ -17,7 +17,7 @@ namespace offmon::query {
 
 namespace {
 
-constexpr int kWidth = 80;
+constexpr int kReportWidth = 80;
 
 // What an icon stands for; the plain form prints a word (or nothing) instead.
 enum class Mark { kOk, kBad, kCritical, kWarning, kInfo, kStale };
@@ -69,8 +69,8 @@ class TextRenderer {
   }
 
  private:
-  std::string Heavy() const { return terminal_ ? Repeat("═", kWidth) : std::string(kWidth, '='); }
-  std::string Light() const { return terminal_ ? Repeat("─", kWidth) : std::string(kWidth, '-'); }
+  std::string Heavy() const { return terminal_ ? Repeat("═", kReportWidth) : std::string(kReportWidth, '='); }
+  std::string Light() const { return terminal_ ? Repeat("─", kReportWidth) : std::string(kReportWidth, '-'); }
 
   // The icon and a space on a terminal; in plain text a word in brackets, or nothing.
   std::string Icon(Mark mark) const {

@@ -10,9 +10,9 @@ namespace offmon::query {
 
 namespace {
 
-constexpr double kWidth = 1000;
+constexpr double kChartWidth = 1000;
 constexpr double kLeft = 90, kRight = 30;
-constexpr double kPlotWidth = kWidth - kLeft - kRight;
+constexpr double kPlotWidth = kChartWidth - kLeft - kRight;
 constexpr double kHeading = 60;
 constexpr double kPlotHeight = 260;
 constexpr double kAxisBelow = 46;  // time labels and the axis title
@@ -86,9 +86,9 @@ class SvgWriter {
     out += fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
         "font-family=\"sans-serif\" font-size=\"12\">\n",
-        kWidth, height);
+        kChartWidth, height);
     out += fmt::format("<title>offmon trend {}</title>\n", XmlEscape(view_.selector));
-    out += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", kWidth, height);
+    out += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", kChartWidth, height);
     out += fmt::format("<text class=\"heading\" x=\"{}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
                        kLeft, XmlEscape("offmon trend " + view_.selector));
     out += fmt::format(

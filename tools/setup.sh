@@ -6,7 +6,7 @@
 # --fuzz builds with clang and adds the libFuzzer targets (tests/fuzz/).
 # --cold-code-o0 compiles the modules off the hot path at -O0 (the CI build; docs/build.md).
 # --target builds only that target (tools/demo.sh: --target offmon, no tests or benchmarks).
-# Sources compile as unity files of four (OFFMON_UNITY; docs/build.md): a build from
+# Sources compile as unity files of eight (OFFMON_UNITY; docs/build.md): a build from
 # scratch takes half the time.
 # A new build directory uses Ninja and links with lld (both installed here); an existing
 # one keeps the generator it was configured with.

@@ -478,7 +478,7 @@ TEST(NotificationOutcomeTest, RoundTrips) {
 namespace offmon::notify {
 namespace {
 
-notify::Notification Sample(analyzer::AlertState state, std::string reason) {
+notify::Notification SampleNotification(analyzer::AlertState state, std::string reason) {
   notify::Notification n;
   n.id = "0123456789abcdef";
   n.receiver = "r";
@@ -552,7 +552,7 @@ TEST(NotificationPayloadTest, AlertmanagerGetsAnAlertArray) {
   am.type = "alertmanager";
   am.repeat_interval = std::chrono::hours(1);
   const TimePoint now = FromMillis(1'763'000'700'000);
-  auto post = BuildPost(am, *ParseHttpUrl("http://127.0.0.1:9093"), Sample(analyzer::AlertState::kEscalated, "escalated"),
+  auto post = BuildPost(am, *ParseHttpUrl("http://127.0.0.1:9093"), SampleNotification(analyzer::AlertState::kEscalated, "escalated"),
                         now, "", "host1");
   EXPECT_EQ(post.target, "/api/v2/alerts");
   auto doc = nlohmann::json::parse(post.body);
@@ -564,7 +564,7 @@ TEST(NotificationPayloadTest, AlertmanagerGetsAnAlertArray) {
   EXPECT_EQ(doc[0]["endsAt"], FormatRfc3339(now + std::chrono::hours(4)));
   EXPECT_EQ(doc[0]["generatorURL"], "offmon://host1/alerts?alert=ProcessOffline");
   auto resolved = nlohmann::json::parse(
-      BuildPost(am, *ParseHttpUrl("http://am/api/v2/alerts/"), Sample(analyzer::AlertState::kResolved, "resolved"), now,
+      BuildPost(am, *ParseHttpUrl("http://am/api/v2/alerts/"), SampleNotification(analyzer::AlertState::kResolved, "resolved"), now,
                 "", "h")
           .body);
   EXPECT_EQ(resolved[0]["endsAt"], FormatRfc3339(FromMillis(1'763'000'600'000)));
@@ -573,7 +573,7 @@ TEST(NotificationPayloadTest, AlertmanagerGetsAnAlertArray) {
 TEST(NotificationPayloadTest, ChatAndPagerDutyFormats) {
   ReceiverConfig r;
   const HttpUrl url = *ParseHttpUrl("http://127.0.0.1:1/x");
-  const auto firing = Sample(analyzer::AlertState::kEscalated, "escalated");
+  const auto firing = SampleNotification(analyzer::AlertState::kEscalated, "escalated");
   r.type = "slack";
   EXPECT_EQ(nlohmann::json::parse(BuildPost(r, url, firing, {}, "", "h").body)["text"],
             "[CRITICAL] escalated ProcessOffline{process=\"w1\"}: w1 offline");
@@ -586,7 +586,7 @@ TEST(NotificationPayloadTest, ChatAndPagerDutyFormats) {
   EXPECT_EQ(trigger["routing_key"], "KEY");
   EXPECT_EQ(trigger["payload"]["severity"], "critical");
   auto resolve =
-      nlohmann::json::parse(BuildPost(r, url, Sample(analyzer::AlertState::kResolved, "resolved"), {}, "KEY", "h").body);
+      nlohmann::json::parse(BuildPost(r, url, SampleNotification(analyzer::AlertState::kResolved, "resolved"), {}, "KEY", "h").body);
   EXPECT_EQ(resolve["event_action"], "resolve");
   EXPECT_FALSE(resolve.contains("payload"));
   r.type = "webhook";
@@ -600,7 +600,7 @@ TEST(NotificationPayloadTest, AlertmanagerKeepAliveOfAnAcknowledgedAlertSaysSo) 
   ReceiverConfig am;
   am.type = "alertmanager";
   am.repeat_interval = std::chrono::hours(1);
-  notify::Notification n = Sample(analyzer::AlertState::kEscalated, "repeat");
+  notify::Notification n = SampleNotification(analyzer::AlertState::kEscalated, "repeat");
   auto plain = nlohmann::json::parse(BuildPost(am, *ParseHttpUrl("http://am"), n, {}, "", "h").body);
   EXPECT_FALSE(plain[0]["annotations"].contains("acknowledged_by"));
   n.acknowledged_by = "bob";

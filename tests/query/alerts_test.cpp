@@ -9,6 +9,7 @@
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 using analyzer::AlertState;
 using analyzer::Severity;
 using testing::CommandResult;
+using testing::Lines;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -23,7 +25,6 @@ constexpr int64_t kAlertsStart = 1793577600;  // 2026-11-02T00:00:00Z
 constexpr int64_t kMin = 60, kHour = 3600;
 const std::string kUntil = std::to_string(kAlertsStart + 4 * kHour);
 
-size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 class AlertsTest : public ::testing::Test {
  protected:

@@ -12,11 +12,13 @@
 
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
 
 using testing::CommandResult;
+using testing::Lines;
 using testing::ReadFileBytes;
 using testing::RunCommand;
 using testing::TempDir;
@@ -73,7 +75,6 @@ class CliTest : public ::testing::Test {
     const char* env = std::getenv("OFFMON_DAMAGE_ROUNDS");
     return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : fallback;
   }
-  static size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
   TempDir dir_;
   std::filesystem::path store_ = dir_ / "offmon.db";

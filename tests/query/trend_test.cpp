@@ -13,6 +13,7 @@
 #include "offmon/store/store.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 #include "svg_chart_impl.h"
 #include "terminal_chart_impl.h"
 #include "trend_stats_impl.h"
@@ -22,6 +23,7 @@ namespace offmon {
 namespace {
 
 using testing::CommandResult;
+using testing::Lines;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -29,7 +31,6 @@ constexpr int64_t kTrendStart = 1793577600;  // 2026-11-02T00:00:00Z
 constexpr double kMiB = 1048576;
 
 TimePoint At(int64_t unix_seconds) { return TimePoint(std::chrono::seconds(unix_seconds)); }
-size_t Lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 std::vector<std::string> SplitLines(const std::string& text) {
   std::vector<std::string> lines;
