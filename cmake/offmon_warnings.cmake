@@ -2,7 +2,8 @@
 option(OFFMON_WERROR "Treat compiler warnings as errors" OFF)
 option(OFFMON_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(OFFMON_COLD_CODE_O0 "Compile code off the hot path at -O0 (the CI build)" OFF)
-option(OFFMON_UNITY "Compile each module and test program as unity files of eight sources" OFF)
+option(OFFMON_UNITY "Compile each module and test program as unity files" OFF)
+set(OFFMON_UNITY_BATCH_SIZE 8 CACHE STRING "Sources per unity file (OFFMON_UNITY)")
 
 # tools/setup.sh (both README commands) builds with OFFMON_UNITY: one parse of the shared
 # headers (fmt, json, CLI11, Beast, toml++) and one copy of each inline function per eight
@@ -13,7 +14,7 @@ option(OFFMON_UNITY "Compile each module and test program as unity files of eigh
 # incremental build after editing one file recompiles its neighbours.
 function(offmon_unity_files target)
   if(OFFMON_UNITY)
-    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${OFFMON_UNITY_BATCH_SIZE})
   endif()
 endfunction()
 
