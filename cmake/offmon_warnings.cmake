@@ -9,7 +9,8 @@ set(OFFMON_UNITY_BATCH_SIZE 8 CACHE STRING "Sources per unity file (OFFMON_UNITY
 # headers (fmt, json, CLI11, Beast, toml++) and one copy of each inline function per eight
 # files. From a fresh clone the gcc release build of the binary took 608 CPU s as single
 # files; the CI build's HOT modules 283 CPU s as single files, 236 as unity files of four;
-# the whole CI build 683 CPU s with unity files of four, 606 with eight (docs/build.md).
+# the CI build of the binary 387-406 CPU s with four, 357-362 with eight, back to back
+# (docs/build.md).
 # Names must be unique across a target's files, whichever eight land together; an
 # incremental build after editing one file recompiles its neighbours.
 function(offmon_unity_files target)

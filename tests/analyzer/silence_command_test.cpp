@@ -186,11 +186,11 @@ TEST_F(SilenceCommandTest, AckAcknowledgesEveryActiveAlertItMatches) {
 
   auto by_name = Offmon({"ack", "ProcessOffline", "--for", "30m", "--reason", "both", "--by", "frank"});
   ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
-  EXPECT_EQ(std::count(by_name.out.begin(), by_name.out.end(), '\n'), 2) << by_name.out;
+  EXPECT_EQ(testing::Lines(by_name.out), 2u) << by_name.out;
   EXPECT_TRUE(Has(by_name.out, "ProcessOffline{process=\"w2\"} (CRITICAL)")) << by_name.out;
   auto by_label = Offmon({"ack", "{process=\"w1\"}", "--for", "30m", "--reason", "w1"});
   ASSERT_EQ(by_label.exit_code, 0) << by_label.err;
-  EXPECT_EQ(std::count(by_label.out.begin(), by_label.out.end(), '\n'), 2) << by_label.out;  // CpuHigh, ProcessOffline
+  EXPECT_EQ(testing::Lines(by_label.out), 2u) << by_label.out;  // CpuHigh, ProcessOffline
   EXPECT_EQ(Events(EventKind::kAlertAcknowledged).size(), 5u);
   // A resolved alert is not active.
   auto resolved = Offmon({"ack", "DiskSpaceLow", "--for", "30m", "--reason", "r"});

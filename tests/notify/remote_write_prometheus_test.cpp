@@ -31,6 +31,7 @@
 #include "support/prometheus.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace offmon {
 namespace {
@@ -237,13 +238,13 @@ TEST_F(RemoteWritePrometheusTest, ABadEndpointStopsTheStartWithOneLine) {
   EXPECT_NE(result.err.find("[remote_write.central] bearer_token_file: /nonexistent/token: cannot read"),
             std::string::npos)
       << result.err;
-  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_EQ(testing::Lines(result.err), 1u) << result.err;
 
   WriteConfig(0, "[remote_write.central]\nurl = \"http://[::1/w\"\n");
   result = offmon_[0]->Run({"collect"});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("[remote_write.central] url"), std::string::npos) << result.err;
-  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_EQ(testing::Lines(result.err), 1u) << result.err;
 }
 
 TEST_F(RemoteWritePrometheusTest, ConfigCheckShowsEndpointsRedacted) {

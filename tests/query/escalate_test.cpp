@@ -221,7 +221,7 @@ TEST_F(EscalateTest, NoMatchingActiveAlertIsOneLineAndAnError) {
     auto result = Offmon(args);
     EXPECT_EQ(result.exit_code, 1) << args[1];
     EXPECT_TRUE(result.out.empty()) << result.out;
-    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    EXPECT_EQ(testing::Lines(result.err), 1u) << result.err;
     EXPECT_TRUE(Has(result.err, "offmon: escalate: no ")) << result.err;
   }
   auto neither = Offmon({"escalate", "--at", kAt});

@@ -376,7 +376,7 @@ TEST_F(ReportTest, BadTimeIsOneLineAndBadInputExit) {
   ASSERT_TRUE(OpenStore());
   auto result = Offmon({"report", "--at", "yesterday"});
   EXPECT_EQ(result.exit_code, 14) << result.err;
-  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_EQ(testing::Lines(result.err), 1u) << result.err;
 }
 
 // `offmon check`: the collection cycle runs now, with PM2 and PostgreSQL off, so the only
@@ -443,7 +443,7 @@ TEST_F(CheckTest, UnreadableStoreIsUnknown) {
   WriteFileBytes(store_, std::string(4096, 'z'));
   auto not_store = Check();
   EXPECT_EQ(not_store.exit_code, 3) << not_store.err;
-  EXPECT_EQ(std::count(not_store.err.begin(), not_store.err.end(), '\n'), 1) << not_store.err;
+  EXPECT_EQ(testing::Lines(not_store.err), 1u) << not_store.err;
   EXPECT_TRUE(Has(not_store.err, "UNKNOWN")) << not_store.err;
 
   std::filesystem::remove(store_);
