@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "unique_fd_impl.h"
+
 extern char** environ;
 
 namespace offmon::collector {
@@ -31,24 +33,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kExitCheckTick = std::chrono::milliseconds(50);
 // Once both pipes are closed only the exit is awaited, which follows within moments.
 constexpr auto kReapTick = std::chrono::milliseconds(2);
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // RAII for the posix_spawn option objects, whose destroy calls are easy to miss on an
 // early return.
@@ -132,7 +116,7 @@ void KillGroup(pid_t pid) {
 enum class ReadResult { kOpen, kClosed, kTooMuch, kError };
 
 // Reads what is available without blocking, appending to `buffer`.
-ReadResult ReadAvailable(Fd& fd, std::string& buffer, uint64_t max_bytes) {
+ReadResult ReadAvailable(UniqueFd& fd, std::string& buffer, uint64_t max_bytes) {
   std::array<char, 65536> chunk;
   while (true) {
     ssize_t n = read(fd.get(), chunk.data(), chunk.size());
@@ -156,15 +140,6 @@ ReadResult ReadAvailable(Fd& fd, std::string& buffer, uint64_t max_bytes) {
 
 }  // namespace
 
-std::string FormatTimeout(Duration d) {
-  const int64_t ms = d.count();
-  if (ms % 1000 != 0 || ms == 0) return fmt::format("{}ms", ms);
-  const int64_t s = ms / 1000;
-  if (s < 60) return fmt::format("{}s", s);
-  if (s % 60 == 0) return fmt::format("{}m", s / 60);
-  return fmt::format("{}m{}s", s / 60, s % 60);
-}
-
 Result<CommandOutput> ProcessCommandRunner::Run(const std::vector<std::string>& argv,
                                                 const std::vector<std::string>& env, Duration timeout) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidArgument("command: empty argv");
@@ -178,11 +153,11 @@ Result<CommandOutput> ProcessCommandRunner::Run(const std::vector<std::string>& 
   if (pipe2(out_pipe.data(), O_CLOEXEC) != 0) {
     return Status::IOError(fmt::format("{}: pipe: {}", name, std::strerror(errno)));
   }
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
     return Status::IOError(fmt::format("{}: pipe: {}", name, std::strerror(errno)));
   }
-  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
 
   SpawnOptions options;
   if (!options.ok()) return Status::IOError(fmt::format("{}: posix_spawn setup failed", name));
@@ -220,7 +195,7 @@ Result<CommandOutput> ProcessCommandRunner::Run(const std::vector<std::string>& 
     return Status::IOError(fmt::format("{}: cannot start: {}", argv[0], std::strerror(spawn_error)));
   }
 
-  for (Fd* fd : {&out_read, &err_read}) fcntl(fd->get(), F_SETFL, fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
+  for (UniqueFd* fd : {&out_read, &err_read}) fcntl(fd->get(), F_SETFL, fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
 
   CommandOutput result;
   int status = 0;
@@ -230,7 +205,7 @@ Result<CommandOutput> ProcessCommandRunner::Run(const std::vector<std::string>& 
     ReapBlocking(pid);
     return s;
   };
-  auto read_from = [&](Fd& fd, std::string& buffer, std::string_view stream) -> Status {
+  auto read_from = [&](UniqueFd& fd, std::string& buffer, std::string_view stream) -> Status {
     switch (ReadAvailable(fd, buffer, max_output_bytes_)) {
       case ReadResult::kTooMuch:
         return Status::IOError(
@@ -262,13 +237,13 @@ Result<CommandOutput> ProcessCommandRunner::Run(const std::vector<std::string>& 
 
     const auto now = SteadyClock::now();
     if (now >= deadline) {
-      return fail(Status::Timeout(fmt::format("{} timed out after {}", name, FormatTimeout(timeout))));
+      return fail(Status::Timeout(fmt::format("{} timed out after {}", name, FormatDurationSetting(timeout))));
     }
     const bool any_open = out_read.open() || err_read.open();
     auto wait = std::min<SteadyClock::duration>(deadline - now, any_open ? kExitCheckTick : kReapTick);
     std::array<pollfd, 2> fds{};
     nfds_t count = 0;
-    for (Fd* fd : {&out_read, &err_read}) {
+    for (UniqueFd* fd : {&out_read, &err_read}) {
       if (fd->open()) fds[count++] = pollfd{fd->get(), POLLIN, 0};
     }
     const int wait_ms =

@@ -17,14 +17,13 @@
 
 #include "offmon/common/metric_names.h"
 #include "pm2_jlist_parser_impl.h"
+#include "pm2_rpc_impl.h"
 
 namespace offmon::collector {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr size_t kMaxReasonDetail = 100;
 
 fs::path ResolvePm2Home(const std::string& configured) {
   if (!configured.empty()) return configured;
@@ -38,29 +37,6 @@ fs::path ResolvePm2Home(const std::string& configured) {
     return fs::path(found->pw_dir) / ".pm2";
   }
   return fs::path(".pm2");
-}
-
-// The first non-empty line of pm2's complaint, without colour codes or control bytes,
-// cut to kMaxReasonDetail: enough to tell "daemon not reachable" from "unknown command".
-std::string FirstLine(std::string_view text) {
-  std::string line;
-  for (size_t i = 0; i < text.size() && line.size() < kMaxReasonDetail; ++i) {
-    const char c = text[i];
-    if (c == '\x1b') {  // ANSI escape: ESC [ parameters final-byte
-      if (i + 1 < text.size() && text[i + 1] == '[') {
-        i += 2;
-        while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
-      }
-      continue;
-    }
-    if (c == '\n' || c == '\r') {
-      if (!line.empty()) break;
-      continue;
-    }
-    line += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
 }
 
 void Append(SampleSink& sink, std::string_view name, const Labels& labels, TimePoint now, double value) {
@@ -130,21 +106,10 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
     return;
   }
 
-  auto run = runner_.Run({config_.binary, "jlist"}, {"PM2_HOME=" + home_.string()}, config_.timeout);
-  if (!run) return sink.CollectorFailed("pm2", run.error().message());
-  if (!run->succeeded()) {
-    std::string reason = run->signal != 0 ? fmt::format("pm2 jlist killed by signal {}", run->signal)
-                                          : fmt::format("pm2 jlist exited with code {}", run->exit_code);
-    // pm2 prints its errors to stderr, some to stdout; neither is JSON when it fails.
-    std::string detail = FirstLine(run->err);
-    if (detail.empty()) detail = FirstLine(run->out);
-    if (!detail.empty()) reason += ": " + detail;
-    return sink.CollectorFailed("pm2", reason);
-  }
-  auto parsed = ParsePm2Jlist(run->out);
+  auto parsed = config_.method == Pm2Method::kRpc ? AskDaemon() : RunJlist();
   if (!parsed) return sink.CollectorFailed("pm2", parsed.error().message());
   if (parsed->skipped_entries > 0) {
-    sink.CollectorFailed("pm2", fmt::format("pm2 jlist: {} entries without a name skipped", parsed->skipped_entries));
+    sink.CollectorFailed("pm2", fmt::format("pm2: {} entries without a name skipped", parsed->skipped_entries));
   }
 
   std::map<std::string, int> instances;
@@ -183,6 +148,27 @@ void Pm2Collector::CollectOnce(TimePoint now, SampleSink& sink) {
   for (const std::string& name : watched) {
     if (!instances.contains(name)) ReportOffline(name, now, sink);
   }
+}
+
+Result<Pm2Jlist> Pm2Collector::AskDaemon() const {
+  auto list = CallPm2Daemon(home_ / "rpc.sock", "getMonitorData", config_.timeout);
+  if (!list) return list.error();
+  return Pm2ListFromJson(*list);
+}
+
+Result<Pm2Jlist> Pm2Collector::RunJlist() const {
+  auto run = runner_.Run({config_.binary, "jlist"}, {"PM2_HOME=" + home_.string()}, config_.timeout);
+  if (!run) return run.error();
+  if (!run->succeeded()) {
+    std::string reason = run->signal != 0 ? fmt::format("pm2 jlist killed by signal {}", run->signal)
+                                          : fmt::format("pm2 jlist exited with code {}", run->exit_code);
+    // pm2 prints its errors to stderr, some to stdout; neither is JSON when it fails.
+    std::string detail = FirstLine(run->err);
+    if (detail.empty()) detail = FirstLine(run->out);
+    if (!detail.empty()) reason += ": " + detail;
+    return Status::Unavailable(std::move(reason));
+  }
+  return ParsePm2Jlist(run->out);
 }
 
 void Pm2Collector::ReportOffline(const std::string& name, TimePoint now, SampleSink& sink) {

@@ -16,6 +16,7 @@ using nlohmann::json;
 // Parse attempts are bounded so that output with many '[' lines stays linear.
 constexpr size_t kMaxParseAttempts = 16;
 constexpr size_t kFirstBytesShown = 60;
+constexpr size_t kMaxReasonDetail = 100;
 // pm_uptime beyond this (about the year 33658) is not a time pm2 wrote.
 constexpr int64_t kMaxPlausibleMillis = int64_t{1'000'000'000'000'000};
 
@@ -159,6 +160,27 @@ std::optional<Pm2Process> ToProcess(const json& entry) {
 
 }  // namespace
 
+std::string FirstLine(std::string_view text) {
+  std::string line;
+  for (size_t i = 0; i < text.size() && line.size() < kMaxReasonDetail; ++i) {
+    const char c = text[i];
+    if (c == '\x1b') {  // ANSI escape: ESC [ parameters final-byte
+      if (i + 1 < text.size() && text[i + 1] == '[') {
+        i += 2;
+        while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
+      }
+      continue;
+    }
+    if (c == '\n' || c == '\r') {
+      if (!line.empty()) break;
+      continue;
+    }
+    line += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 Result<Pm2Jlist> ParsePm2Jlist(std::string_view output) {
   if (TrimRight(output).empty()) return Status::InvalidArgument("pm2 jlist: empty output");
   try {
@@ -183,19 +205,24 @@ Result<Pm2Jlist> ParsePm2Jlist(std::string_view output) {
       return Status::InvalidArgument(fmt::format(
           "pm2 jlist: JSON parse error at byte {}", start + ParseErrorOffset(TrimRight(output.substr(start)))));
     }
-    Pm2Jlist result;
-    for (const json& entry : *list) {
-      if (auto process = ToProcess(entry)) {
-        result.processes.push_back(std::move(*process));
-      } else {
-        ++result.skipped_entries;
-      }
-    }
-    return result;
+    return Pm2ListFromJson(*list);
   } catch (const std::exception& e) {
     // Only allocation failures remain possible here; their text holds no input.
     return Status::InvalidArgument(fmt::format("pm2 jlist: {}", e.what()));
   }
+}
+
+Result<Pm2Jlist> Pm2ListFromJson(const json& list) {
+  if (!list.is_array()) return Status::InvalidArgument("pm2: the process list is not a JSON array");
+  Pm2Jlist result;
+  for (const json& entry : list) {
+    if (auto process = ToProcess(entry)) {
+      result.processes.push_back(std::move(*process));
+    } else {
+      ++result.skipped_entries;
+    }
+  }
+  return result;
 }
 
 }  // namespace offmon::collector

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "offmon/common/result.h"
 #include "offmon/common/time.h"
 
@@ -41,5 +43,13 @@ struct Pm2Jlist {
 // not a JSON array (first bytes: ...)", or "pm2 jlist: JSON parse error at byte N" when
 // one starts but does not parse. Messages never quote the JSON itself (it holds secrets).
 Result<Pm2Jlist> ParsePm2Jlist(std::string_view output);
+
+// The first non-empty line of pm2's complaint, without colour codes or control bytes, cut
+// to 100 characters: enough to tell "daemon not reachable" from "unknown command".
+std::string FirstLine(std::string_view text);
+
+// The same for the array itself, as the PM2 daemon's getMonitorData answers it
+// (pm2_rpc_impl.h). InvalidArgument when `list` is not an array.
+Result<Pm2Jlist> Pm2ListFromJson(const nlohmann::json& list);
 
 }  // namespace offmon::collector

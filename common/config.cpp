@@ -7,12 +7,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <set>
 #include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "offmon/common/series_key.h"
 // Errors as values, not exceptions. Debian's compiled toml++ only has the throwing
@@ -81,6 +83,22 @@ class TableReader {
     if (!text) return Error(*node, key, "expected a string");
     *out = *text;
     return Status::Ok();
+  }
+
+  // A string that must be one of `allowed`; *out is set to its index there.
+  Status Choice(std::string_view key, std::initializer_list<std::string_view> allowed, size_t* out) {
+    std::string text;
+    OFFMON_RETURN_IF_ERROR(String(key, &text));
+    if (table_.get(key) == nullptr) return Status::Ok();
+    size_t index = 0;
+    for (std::string_view choice : allowed) {
+      if (choice == text) {
+        *out = index;
+        return Status::Ok();
+      }
+      ++index;
+    }
+    return Error(*table_.get(key), key, fmt::format("expected \"{}\"", fmt::join(allowed, "\" or \"")));
   }
 
   // A path to a file the daemon writes: a directory there is refused now, not found out
@@ -525,6 +543,9 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
   OFFMON_RETURN_IF_ERROR(system.RejectUnknown());
   TableReader pm2(section("pm2"), "pm2", source_name);
   OFFMON_RETURN_IF_ERROR(pm2.Bool("enabled", &config.pm2.enabled));
+  size_t pm2_method = static_cast<size_t>(config.pm2.method);
+  OFFMON_RETURN_IF_ERROR(pm2.Choice("method", {"rpc", "jlist"}, &pm2_method));
+  config.pm2.method = static_cast<Pm2Method>(pm2_method);
   OFFMON_RETURN_IF_ERROR(pm2.String("binary", &config.pm2.binary));
   OFFMON_RETURN_IF_ERROR(pm2.String("home", &config.pm2.home));
   OFFMON_RETURN_IF_ERROR(pm2.Strings("processes", &config.pm2.processes));

@@ -153,6 +153,15 @@ std::string FormatDurationShort(Duration d) {
   return fmt::format("{}s", secs);
 }
 
+std::string FormatDurationSetting(Duration d) {
+  const int64_t ms = d.count();
+  if (ms % 1000 != 0 || ms == 0) return fmt::format("{}ms", ms);
+  const int64_t s = ms / 1000;
+  if (s < 60) return fmt::format("{}s", s);
+  if (s % 60 == 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}m{}s", s / 60, s % 60);
+}
+
 Status CheckTimeInRange(TimePoint t, std::string_view text, TimeUnitHint read_as) {
   if (t >= kEarliestTime && t < kLatestTime) return Status::Ok();
   auto in_range = [](int64_t ms) { return ms >= ToMillis(kEarliestTime) && ms < ToMillis(kLatestTime); };

@@ -117,8 +117,7 @@ disk_mounts = ["$fs_dir"]
 binary = "$PM2_BIN"
 home = "$PM2_HOME"
 processes = ["twzrd-aggregator", "tree-builder-worker", "cls-worker-1", "soak-crasher"]
-# pm2 jlist takes seconds on a loaded machine; at 2 s it would miss cycles (CollectorFailing).
-interval = "4s"
+interval = "2s"
 [postgres]
 url_file = "$OFFMON_URL_FILE"
 interval = "2s"

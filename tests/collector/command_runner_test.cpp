@@ -228,12 +228,5 @@ TEST_F(CommandRunnerTest, ConcurrentRunsFromSeveralThreadsStayApart) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
 }
 
-TEST(FormatTimeoutTest, ReadsLikeConfiguration) {
-  EXPECT_EQ(FormatTimeout(std::chrono::seconds(10)), "10s");
-  EXPECT_EQ(FormatTimeout(std::chrono::milliseconds(300)), "300ms");
-  EXPECT_EQ(FormatTimeout(std::chrono::seconds(90)), "1m30s");
-  EXPECT_EQ(FormatTimeout(std::chrono::minutes(2)), "2m");
-}
-
 }  // namespace
 }  // namespace offmon::collector

@@ -1,4 +1,5 @@
-// Pm2Collector against stand-ins for pm2: tests/testdata/pm2/fake_pm2.sh prints a
+// Pm2Collector (method "jlist"; "rpc" is pm2_rpc_test.cpp) against stand-ins for pm2:
+// tests/testdata/pm2/fake_pm2.sh prints a
 // captured `pm2 jlist` (or garbage, or fails) and fake_pm2_hang.sh hangs, both run by the
 // real ProcessCommandRunner; PM2_HOME is a temp dir whose rpc.sock is a listening socket
 // made here. The real-PM2 test is pm2_integration_test.cpp.
@@ -69,6 +70,7 @@ class Pm2CollectorTest : public ::testing::Test {
 
   Pm2Config Config(std::vector<std::string> processes = {}) {
     Pm2Config config;
+    config.method = Pm2Method::kJlist;  // method "rpc": pm2_rpc_test.cpp
     config.binary = (kPm2Testdata / "fake_pm2.sh").string();
     config.home = home_.path().string();
     config.processes = std::move(processes);
@@ -295,7 +297,7 @@ TEST_F(Pm2CollectorTest, NamelessEntriesAreReportedAndTheRestRecorded) {
   PrintFixture("jlist_mistyped.json");
   Pm2Collector collector(Config(), runner_);
   collector.Collect(kNow, sink_);
-  EXPECT_THAT(sink_.failures, ::testing::ElementsAre(Pair("pm2", "pm2 jlist: 2 entries without a name skipped")));
+  EXPECT_THAT(sink_.failures, ::testing::ElementsAre(Pair("pm2", "pm2: 2 entries without a name skipped")));
   EXPECT_THAT(Last("process_up{process=\"twzrd-aggregator\"}"), Optional(1.0));
   EXPECT_THAT(Last("process_up{process=\"cls-worker-1\"}"), Optional(0.0));  // status unknown
 }

@@ -21,6 +21,8 @@
 #include "offmon/collector/command_runner.h"
 #include "offmon/collector/log_tail.h"
 #include "offmon/collector/pm2_collector.h"
+#include "pm2_jlist_parser_impl.h"
+#include "pm2_rpc_impl.h"
 #include "support/recording_sink.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -268,6 +270,42 @@ TEST_F(Pm2DaemonKilledTest, PreviouslySeenWorkersAreDownOnceTheDaemonIsKilled) {
   collector.Collect(at + 1s, sink_);
   EXPECT_THAT(Failures(), ::testing::StartsWith("PM2 daemon not running"));
   EXPECT_EQ(Last("process_up", "steady"), 0);
+}
+
+// A steady worker and a crash loop, to compare the two ways of asking for the list.
+class Pm2MethodsTest : public Pm2IntegrationTest {
+ protected:
+  std::vector<std::string> Workers() const override { return {"steady=steady.js", "crash=crash_loop.js"}; }
+};
+
+TEST_F(Pm2MethodsTest, TheDaemonAnswersOverRpcWhatPm2JlistPrints) {
+  auto printed = testing::RunCommand({kPm2.string(), "jlist"}, {"PM2_HOME=" + Home().string()});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  auto answered = CallPm2Daemon(Home() / "rpc.sock", "getMonitorData", 30s);
+  ASSERT_TRUE(answered) << answered.error().message();
+  auto by_jlist = ParsePm2Jlist(printed.out);
+  ASSERT_TRUE(by_jlist) << by_jlist.error().message();
+  auto by_rpc = Pm2ListFromJson(*answered);
+  ASSERT_TRUE(by_rpc) << by_rpc.error().message();
+  ASSERT_EQ(by_rpc->processes.size(), 2u);
+  ASSERT_EQ(by_rpc->processes.size(), by_jlist->processes.size());
+  for (size_t i = 0; i < by_rpc->processes.size(); ++i) {
+    const Pm2Process& rpc = by_rpc->processes[i];
+    const Pm2Process& jlist = by_jlist->processes[i];
+    SCOPED_TRACE(rpc.name);
+    EXPECT_EQ(rpc.name, jlist.name);
+    EXPECT_EQ(rpc.pm_id, jlist.pm_id);
+    EXPECT_EQ(rpc.out_log_path, jlist.out_log_path);
+    EXPECT_EQ(rpc.err_log_path, jlist.err_log_path);
+    // The crash loop may restart between the two questions; the steady worker may not.
+    if (rpc.name == "steady") {
+      EXPECT_EQ(rpc.status, jlist.status);
+      EXPECT_EQ(rpc.pid, jlist.pid);
+      EXPECT_EQ(rpc.pm_uptime, jlist.pm_uptime);
+      EXPECT_EQ(rpc.restart_time, jlist.restart_time);
+      EXPECT_TRUE(rpc.memory_bytes && *rpc.memory_bytes > 0);
+    }
+  }
 }
 
 }  // namespace

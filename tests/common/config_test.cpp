@@ -19,6 +19,7 @@ TEST(ConfigTest, ExampleFileParsesToTheDefaults) {
   EXPECT_EQ(config->store.retention_raw, defaults.store.retention_raw);
   EXPECT_EQ(config->pm2.interval, defaults.pm2.interval);
   EXPECT_EQ(config->pm2.timeout, defaults.pm2.timeout);
+  EXPECT_EQ(config->pm2.method, Pm2Method::kRpc);
   EXPECT_EQ(config->postgres.url_env, defaults.postgres.url_env);
   EXPECT_EQ(config->postgres.statement_timeout, defaults.postgres.statement_timeout);
   EXPECT_EQ(config->postgres.lock_timeout, defaults.postgres.lock_timeout);
@@ -72,6 +73,11 @@ TEST(ConfigTest, ErrorsNameFileLineSectionAndKey) {
   auto unknown = ParseConfig("[pm2]\nenabled = true\nproceses = [\"a\"]\n", "a.toml");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().message(), "a.toml:3: [pm2] proceses: unknown key");
+
+  auto method = ParseConfig("[pm2]\nmethod = \"json\"\n", "m.toml");
+  EXPECT_EQ(method.error().message(), "m.toml:2: [pm2] method: expected \"rpc\" or \"jlist\"");
+  EXPECT_EQ(ParseConfig("[pm2]\nmethod = \"jlist\"\n", "m.toml")->pm2.method, Pm2Method::kJlist);
+  EXPECT_EQ(ParseConfig("[pm2]\nmethod = \"rpc\"\n", "m.toml")->pm2.method, Pm2Method::kRpc);
 
   auto type = ParseConfig("[postgres]\ninterval = 60\n", "b.toml");
   EXPECT_EQ(type.error().message(), "b.toml:2: [postgres] interval: expected a duration string such as \"30d\"");

@@ -144,6 +144,13 @@ TEST(TimeTest, ParseDurationRejectsBadInput) {
   EXPECT_THAT(error("99999999999999999999999s"), HasSubstr("bad duration"));
 }
 
+TEST(TimeTest, FormatDurationSettingReadsLikeConfiguration) {
+  EXPECT_EQ(FormatDurationSetting(std::chrono::seconds(10)), "10s");
+  EXPECT_EQ(FormatDurationSetting(std::chrono::milliseconds(300)), "300ms");
+  EXPECT_EQ(FormatDurationSetting(std::chrono::seconds(90)), "1m30s");
+  EXPECT_EQ(FormatDurationSetting(std::chrono::minutes(2)), "2m");
+}
+
 TEST(TimeTest, FormatDurationShort) {
   EXPECT_EQ(FormatDurationShort(0ms), "0s");
   EXPECT_EQ(FormatDurationShort(999ms), "0s");

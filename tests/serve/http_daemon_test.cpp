@@ -182,7 +182,8 @@ TEST_F(HttpDaemonTest, HealthzTurns503WhenACollectorStartsFailing) {
   WriteConfig();
   std::string config = testing::ReadFileBytes(config_);
   config.replace(config.find("[pm2]\nenabled = false\n"), 22,
-                 "[pm2]\nenabled = true\ninterval = \"1s\"\nbinary = \"" + pm2.string() + "\"\nhome = \"" +
+                 "[pm2]\nenabled = true\ninterval = \"1s\"\nmethod = \"jlist\"\nbinary = \"" + pm2.string() +
+                     "\"\nhome = \"" +
                      (dir_ / "pm2home").string() + "\"\n");
   WriteFileBytes(config_, config);
   Start();

@@ -58,7 +58,4 @@ class ProcessCommandRunner final : public CommandRunner {
   uint64_t max_output_bytes_;
 };
 
-// "10s", "1m30s" or "300ms": how timeouts read in error messages.
-std::string FormatTimeout(Duration d);
-
 }  // namespace offmon::collector

@@ -1,5 +1,7 @@
-// PM2 process health (guide section 1): runs `pm2 jlist` through a CommandRunner and
-// records, per watched process (label `process`):
+// PM2 process health (guide section 1): asks the PM2 daemon for its process list, the
+// list `pm2 jlist` prints, over its RPC socket (Pm2Config::method "rpc", the default:
+// no node process per cycle) or by running `pm2 jlist` through a CommandRunner
+// ("jlist"), and records, per watched process (label `process`):
 //   process_up                      1 when pm2 reports it online, else 0
 //   process_restarts_total          pm2_env.restart_time
 //   process_unstable_restarts_total pm2_env.unstable_restarts (restarts within min_uptime)
@@ -23,9 +25,10 @@
 //
 // Failures become sink.CollectorFailed("pm2", reason) with one line and no pm2_env
 // content: "PM2 daemon not running (no <home>/rpc.sock)" (checked first, because
-// `pm2 jlist` would spawn a daemon), the runner's NotFound/Timeout messages ("pm2 not
-// found in PATH", "pm2 jlist timed out after 10s"), "pm2 jlist exited with code N: <first
-// stderr line>", or the parser's message.
+// `pm2 jlist` would spawn a daemon); with "rpc" the call's ("PM2 daemon did not answer
+// within 10s", pm2_rpc_impl.h); with "jlist" the runner's NotFound/Timeout messages ("pm2
+// not found in PATH", "pm2 jlist timed out after 10s"), "pm2 jlist exited with code N:
+// <first stderr line>"; or the parser's message.
 //
 // PM2 daemon not running (no rpc.sock, not a socket, or a stale one that refuses
 // connections): no process of it runs, so besides the failure every watched process
@@ -50,10 +53,13 @@
 
 namespace offmon::collector {
 
+struct Pm2Jlist;  // pm2_jlist_parser_impl.h
+
 class Pm2Collector final : public Collector {
  public:
-  // `runner` must outlive the collector. PM2_HOME is resolved here, once: config.home,
-  // else $PM2_HOME, else $HOME/.pm2 (pm2's own rule); pm2 is run with it set.
+  // `runner` (used by method "jlist") must outlive the collector. PM2_HOME is resolved
+  // here, once: config.home, else $PM2_HOME, else $HOME/.pm2 (pm2's own rule); pm2 is
+  // run with it set.
   Pm2Collector(Pm2Config config, CommandRunner& runner);
 
   std::string_view name() const override { return "pm2"; }
@@ -77,6 +83,9 @@ class Pm2Collector final : public Collector {
   };
 
   void CollectOnce(TimePoint now, SampleSink& sink);
+  // The process list, by Pm2Config::method.
+  Result<Pm2Jlist> AskDaemon() const;
+  Result<Pm2Jlist> RunJlist() const;
   // nullopt when the daemon looks reachable (or cannot be checked before pm2 tries).
   std::optional<DaemonProblem> CheckDaemon() const;
   // A series' identity: the name, and the pm_id for an instance of a shared name.

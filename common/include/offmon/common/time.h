@@ -43,6 +43,9 @@ Result<TimePoint> ParseRfc3339(std::string_view text);
 Result<Duration> ParseDuration(std::string_view text);
 // "2d 5h", "12h 30m", "45s": the guide's uptime notation.
 std::string FormatDurationShort(Duration d);
+// "10s", "500ms", "2m", "1m30s": a duration as a setting is written, for messages that
+// quote one ("pm2 jlist timed out after 10s").
+std::string FormatDurationSetting(Duration d);
 // A point in time given on a command line: RFC 3339, unix seconds (fractions rounded to
 // the millisecond), or "now"/"now-2h". InvalidArgument outside the years 2000 to 2199
 // (time_range.h).
