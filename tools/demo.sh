@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: offmon doing its main job on real components, on a fresh machine.
-#   1. Installs what is missing and builds (tools/setup.sh; idempotent, fast when done).
+#   1. Installs what is missing (tools/setup.sh; idempotent, fast when done), then builds
+#      the binary while step 2 runs beside the build (the sandbox needs no binary).
 #   2. Starts a sandbox of the monitored stack in a temp directory (tools/sandbox/pipeline.sh):
 #      PostgreSQL (as the postgres OS user when run as root) with the pipeline schema and
 #      14 days of seeded history for 6 channels (daily seasonality, offline hours, and three
@@ -57,12 +58,12 @@ show() {
 }
 
 if [ "$setup" -eq 1 ]; then
-  section "install what is missing and build offmon (tools/setup.sh --target offmon)"
-  tools/setup.sh --target offmon
+  section "install what is missing (tools/setup.sh --install-only)"
+  tools/setup.sh --install-only
 fi
 
 # Preflight: one clear line for whatever is missing.
-[ -x "$offmon" ] || die "offmon binary not found at $offmon (run tools/setup.sh, or set OFFMON)"
+[ "$setup" -eq 1 ] || [ -x "$offmon" ] || die "offmon binary not found at $offmon (run tools/setup.sh, or set OFFMON)"
 command -v node >/dev/null 2>&1 || die "node not found in PATH (run tools/install_node_deps.sh)"
 [ -x "$here/.deps/npm/node_modules/.bin/pm2" ] || die "pm2 not found in .deps/npm (run tools/install_node_deps.sh)"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] ||
@@ -73,10 +74,14 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/offmon-demo.XXXXXX")
-collector=""
+collector=""; sandbox_starter=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
+  if [ -n "$sandbox_starter" ]; then
+    kill -TERM "$sandbox_starter" 2>/dev/null || true
+    wait "$sandbox_starter" 2>/dev/null || true
+  fi
   if [ -n "$collector" ] && kill -0 "$collector" 2>/dev/null; then
     kill -TERM "$collector" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$collector" 2>/dev/null || break; sleep 0.2; done
@@ -111,11 +116,23 @@ fi
 echo "written by tools/demo.sh; the next demo replaces this store" >"$store.demo"
 log_file="$(dirname "$store")/monitor.log"
 
-section "sandbox in $work"
 # initdb once per build directory (when it is ours to write); later runs copy its result.
+[ "$setup" -eq 1 ] && mkdir -p "$(dirname "$offmon")" 2>/dev/null
 cache_opts=()
 [ -w "$(dirname "$offmon")" ] && cache_opts=(--initdb-cache "$(dirname "$offmon")/pg-initdb-cache")
-tools/sandbox/pipeline.sh start "$work" --watch-pid $$ "${cache_opts[@]}"
+tools/sandbox/pipeline.sh start "$work" --watch-pid $$ "${cache_opts[@]}" >"$work/sandbox.log" 2>&1 &
+sandbox_starter=$!
+if [ "$setup" -eq 1 ]; then
+  section "build offmon (tools/setup.sh --target offmon) while the sandbox starts in $work"
+  tools/setup.sh --target offmon
+  [ -x "$offmon" ] || die "offmon binary not found at $offmon after the build (set OFFMON?)"
+fi
+section "sandbox in $work"
+sandbox_rc=0
+wait "$sandbox_starter" || sandbox_rc=$?
+sandbox_starter=""
+cat "$work/sandbox.log"
+[ "$sandbox_rc" -eq 0 ] || die "the sandbox did not start (exit $sandbox_rc; its output is above)"
 # shellcheck source=/dev/null
 . "$work/pipeline.env"
 
