@@ -91,7 +91,7 @@ std::string FirstBytes(std::string_view text) {
   return shown;
 }
 
-const json* Field(const json& object, const char* key) {
+const json* JsonField(const json& object, const char* key) {
   if (!object.is_object()) return nullptr;
   auto it = object.find(key);
   return it == object.end() ? nullptr : &*it;
@@ -131,29 +131,29 @@ std::optional<uint64_t> AsBytes(const json* value) {
 }
 
 std::optional<Pm2Process> ToProcess(const json& entry) {
-  const json* name = Field(entry, "name");
+  const json* name = JsonField(entry, "name");
   if (name == nullptr || !name->is_string() || name->get_ref<const std::string&>().empty()) return std::nullopt;
   Pm2Process p;
   p.name = name->get<std::string>();
-  p.pm_id = AsInt(Field(entry, "pm_id"));
-  p.pid = AsInt(Field(entry, "pid")).value_or(0);
+  p.pm_id = AsInt(JsonField(entry, "pm_id"));
+  p.pid = AsInt(JsonField(entry, "pid")).value_or(0);
   // pm2_env is read field by field and never kept: it also holds the environment.
-  const json* env = Field(entry, "pm2_env");
+  const json* env = JsonField(entry, "pm2_env");
   static const json kEmpty = json::object();
   const json& e = env != nullptr ? *env : kEmpty;
-  if (!p.pm_id) p.pm_id = AsInt(Field(e, "pm_id"));
-  p.status = AsString(Field(e, "status"));
+  if (!p.pm_id) p.pm_id = AsInt(JsonField(e, "pm_id"));
+  p.status = AsString(JsonField(e, "status"));
   if (p.status.empty()) p.status = "unknown";
-  if (auto ms = AsInt(Field(e, "pm_uptime")); ms && *ms > 0 && *ms < kMaxPlausibleMillis) {
+  if (auto ms = AsInt(JsonField(e, "pm_uptime")); ms && *ms > 0 && *ms < kMaxPlausibleMillis) {
     p.pm_uptime = FromMillis(*ms);
   }
-  p.restart_time = std::max<int64_t>(0, AsInt(Field(e, "restart_time")).value_or(0));
-  p.unstable_restarts = std::max<int64_t>(0, AsInt(Field(e, "unstable_restarts")).value_or(0));
-  p.out_log_path = AsString(Field(e, "pm_out_log_path"));
-  p.err_log_path = AsString(Field(e, "pm_err_log_path"));
-  if (const json* monit = Field(entry, "monit")) {
-    p.memory_bytes = AsBytes(Field(*monit, "memory"));
-    if (auto cpu = AsNumber(Field(*monit, "cpu")); cpu && *cpu >= 0) p.cpu_percent = cpu;
+  p.restart_time = std::max<int64_t>(0, AsInt(JsonField(e, "restart_time")).value_or(0));
+  p.unstable_restarts = std::max<int64_t>(0, AsInt(JsonField(e, "unstable_restarts")).value_or(0));
+  p.out_log_path = AsString(JsonField(e, "pm_out_log_path"));
+  p.err_log_path = AsString(JsonField(e, "pm_err_log_path"));
+  if (const json* monit = JsonField(entry, "monit")) {
+    p.memory_bytes = AsBytes(JsonField(*monit, "memory"));
+    if (auto cpu = AsNumber(JsonField(*monit, "cpu")); cpu && *cpu >= 0) p.cpu_percent = cpu;
   }
   return p;
 }

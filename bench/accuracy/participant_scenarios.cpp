@@ -179,7 +179,11 @@ void GenerateChannel(const ChannelSpec& spec, const std::string& channel, Rng& r
       value = 0;
       zero = true;
     }
-    if (zero) {  // expected ZeroParticipants, held for 2 h or until the next epoch
+    // Expected ZeroParticipants, held for 2 h or until the next epoch: every epoch sealed
+    // with none inside the judged range, injected or drawn (a channel of a few
+    // participants has genuinely empty epochs; the guide alerts on each all the same).
+    zero = zero || (judged && value == 0 && sealed[i] < judged_from + kJudged);
+    if (zero) {
       if (previous_zero && !sc.windows.empty() && sc.windows.back().kind == Kind::kZeroParticipants) {
         sc.windows.back().accept_until = sealed[i] + hours(2);
       } else {
