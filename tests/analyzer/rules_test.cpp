@@ -215,6 +215,32 @@ TEST_F(AnalyzerTest, AMinuteScaleLeakIsCriticalWithinAMinuteBetweenTrendEvaluati
   EXPECT_THAT(fired[0].summary, HasSubstr("limit 4.0 GB: reaches it in"));
 }
 
+TEST_F(AnalyzerTest, ASteadyLeakThatPausesBrieflyStaysOneAlertAndResolvesTenMinutesAfterItStops) {
+  // The demo's worker: 1.7 GB/h from 150 MB, sampled every 5 s, the 4 GB limit a couple of
+  // hours away (the steady horizon's WARNING). It pauses for four minutes at 20 minutes
+  // (long enough for the evidence to lapse: without keep_firing_for this fires twice),
+  // climbs for eight more minutes and stops for good at 32 minutes. Evaluated every 30 s,
+  // as the daemon does.
+  constexpr int64_t kPauseFrom = 20 * kMin, kPauseTo = 24 * kMin, kStop = 32 * kMin;
+  const double per_second = 1.7e9 / 3600;
+  auto climbed = [&](int64_t t) {
+    const int64_t moving = std::min(t, kStop) - std::clamp<int64_t>(std::min(t, kStop), kPauseFrom, kPauseTo) + kPauseFrom;
+    return 150e6 + per_second * static_cast<double>(moving);
+  };
+  Series(R"(process_memory_bytes{process="w"})", 0, kHour, 5, climbed);
+  auto all = Backtest(0, kHour, 30);
+  auto fired = Only(all, "MemoryLeak");
+  ASSERT_THAT(fired, SizeIs(1));
+  EXPECT_EQ(fired[0].severity, Severity::kWarning);
+  EXPECT_LT(fired[0].at, At(kPauseFrom));
+  auto resolved = Only(all, "MemoryLeak", AlertState::kResolved);
+  ASSERT_THAT(resolved, SizeIs(1));  // not during the pause
+  // keep_firing_for (10 minutes) after the last evaluation that still saw the climb, which
+  // stays in the 30-minute window's evidence for a few minutes after it stopped.
+  EXPECT_GE(resolved[0].at, At(kStop + 10 * kMin));
+  EXPECT_LE(resolved[0].at, At(kStop + 20 * kMin));
+}
+
 TEST_F(AnalyzerTest, AllOfflineIsOneCriticalAlertThatExplainsEachProcess) {
   for (const char* name : {"a", "b"}) {
     Series(fmt::format(R"(process_up{{process="{}"}})", name), 0, 2 * kHour, 30,
