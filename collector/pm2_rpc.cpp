@@ -34,26 +34,29 @@ std::string NextRequestId() {
 
 class Deadline {
  public:
-  explicit Deadline(Duration timeout) : end_(SteadyClock::now() + timeout) {}
-  // Milliseconds left for poll(), 0 once passed.
-  int PollMillis() const {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(end_ - SteadyClock::now()).count();
-    return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 60'000));
+  explicit Deadline(Duration timeout) : timeout_(timeout), end_(SteadyClock::now() + timeout) {}
+  // Milliseconds left, for poll(); 0 once passed.
+  int64_t MillisLeft() const {
+    return std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(end_ - SteadyClock::now()).count());
+  }
+  Status Expired() const {
+    return Status::Timeout(fmt::format("PM2 daemon did not answer within {}", FormatDurationSetting(timeout_)));
   }
 
  private:
+  Duration timeout_;
   SteadyClock::time_point end_;
 };
 
-// Waits for `events` on `fd`: true when ready, false at the deadline; an error status for
-// a failed poll.
-Result<bool> WaitFor(int fd, short events, const Deadline& deadline) {
+// Waits for `events` on `fd` until the deadline: Timeout once it passes.
+Status WaitFor(int fd, short events, const Deadline& deadline) {
   while (true) {
+    const int64_t left = deadline.MillisLeft();
+    if (left == 0) return deadline.Expired();
     pollfd p{fd, events, 0};
-    const int rc = poll(&p, 1, deadline.PollMillis());
-    if (rc > 0) return true;
-    if (rc == 0) return false;
-    if (errno != EINTR) return Status::Unavailable(fmt::format("PM2 daemon: poll: {}", std::strerror(errno)));
+    const int rc = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
+    if (rc > 0) return Status::Ok();
+    if (rc < 0 && errno != EINTR) return Status::Unavailable(fmt::format("PM2 daemon: poll: {}", std::strerror(errno)));
   }
 }
 
@@ -74,7 +77,7 @@ Result<UniqueFd> Connect(const std::filesystem::path& socket_path) {
   return fd;
 }
 
-Status SendAll(int fd, std::string_view bytes, const Deadline& deadline, Duration timeout) {
+Status SendAll(int fd, std::string_view bytes, const Deadline& deadline) {
   while (!bytes.empty()) {
     const ssize_t sent = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent > 0) {
@@ -85,17 +88,13 @@ Status SendAll(int fd, std::string_view bytes, const Deadline& deadline, Duratio
     if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       return Status::Unavailable(fmt::format("PM2 daemon: send: {}", std::strerror(errno)));
     }
-    auto ready = WaitFor(fd, POLLOUT, deadline);
-    if (!ready) return ready.error();
-    if (!*ready) {
-      return Status::Timeout(fmt::format("PM2 daemon did not answer within {}", FormatDurationSetting(timeout)));
-    }
+    OFFMON_RETURN_IF_ERROR(WaitFor(fd, POLLOUT, deadline));
   }
   return Status::Ok();
 }
 
 // Reads until the reply carrying `id` is complete, and returns its first argument.
-Result<std::string> ReceiveReply(int fd, std::string_view id, const Deadline& deadline, Duration timeout) {
+Result<std::string> ReceiveReply(int fd, std::string_view id, const Deadline& deadline) {
   std::string buffer;
   char chunk[kReadChunk];
   while (true) {
@@ -116,11 +115,7 @@ Result<std::string> ReceiveReply(int fd, std::string_view id, const Deadline& de
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return Status::Unavailable(fmt::format("PM2 daemon: receive: {}", std::strerror(errno)));
     }
-    auto ready = WaitFor(fd, POLLIN, deadline);
-    if (!ready) return ready.error();
-    if (!*ready) {
-      return Status::Timeout(fmt::format("PM2 daemon did not answer within {}", FormatDurationSetting(timeout)));
-    }
+    OFFMON_RETURN_IF_ERROR(WaitFor(fd, POLLIN, deadline));
   }
 }
 
@@ -168,8 +163,8 @@ Result<json> CallPm2Daemon(const std::filesystem::path& socket, std::string_view
   if (!fd) return fd.error();
   const std::string id = "s:" + NextRequestId();
   const json request = {{"type", "call"}, {"method", method}, {"args", json::array({json::object()})}};
-  OFFMON_RETURN_IF_ERROR(SendAll(fd->get(), EncodeAmpMessage({"j:" + request.dump(), id}), deadline, timeout));
-  auto reply = ReceiveReply(fd->get(), id, deadline, timeout);
+  OFFMON_RETURN_IF_ERROR(SendAll(fd->get(), EncodeAmpMessage({"j:" + request.dump(), id}), deadline));
+  auto reply = ReceiveReply(fd->get(), id, deadline);
   if (!reply) return reply.error();
 
   if (reply->rfind("j:", 0) != 0) return Status::InvalidArgument("PM2 daemon: reply is not JSON");

@@ -94,6 +94,13 @@ done
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$daemon/stat")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+# What the RSS is made of at the end: the heap and stacks, and pages of the binary and
+# its shared libraries.
+rss_parts=$(awk '/^RssAnon|^RssFile/ {printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}' "/proc/$daemon/status")
+# Resident KiB per mapped file (and [heap], [stack], anonymous), largest first.
+rss_by_file=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = NF >= 6 ? $6 : "(anonymous)"; sub(".*/", "", name)}
+  /^Rss:/ {kib[name] += $2} END {for (n in kib) if (kib[n] >= 64) printf "%d %s\n", kib[n], n}' "/proc/$daemon/smaps" |
+  sort -rn | head -12 | awk '{printf "%s%s %.1f", sep, $2, $1 / 1024; sep = ", "}')
 kill -TERM "$daemon"; wait "$daemon" || true; daemon=
 stored=$("$offmon" --store "$work/offmon.db" store info | awk '$1 == "epoch_sealed" {print $2}' || true)
 hz=$(getconf CLK_TCK)
@@ -102,9 +109,10 @@ echo "command: tools/footprint.sh --days $days --size $size $cycles"
 echo "database: $days days ($size), $db_epochs sealed epochs, $db_participants sealed participants," \
   "$db_participation participation rows (seeded in ${seed_seconds}s)"
 echo "cycles (postgres collector runs): $count; PM2 workers: 10"
-awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
-  printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB\n", hwm / 1024, rss / 1024;
+awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" -v parts="$rss_parts" 'BEGIN {
+  printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB (%s)\n", hwm / 1024, rss / 1024, parts;
   printf "CPU: %.2f s in total, %.1f ms per cycle of all collectors\n", (u + s) / hz, 1000 * (u + s) / hz / n }'
+echo "resident MB by mapping: $rss_by_file"
 echo "sealed epochs in the store: ${stored:-0} of $db_epochs"
 "$offmon" --store "$work/offmon.db" store info | grep -E '^backfill:' || true
 echo "peak first reached by cycle $peak_at; backfill of the counts complete by cycle ${done_at:-(not yet)}"
