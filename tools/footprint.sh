@@ -8,21 +8,24 @@
 # read 48 h of epochs per cycle, newest first; the participant sets of the last
 # `participant_sets` days 5,000 participants per cycle) and how many of the sealed epochs
 # the store holds. Uses $OFFMON, else build/offmon (tools/setup.sh).
-#   tools/footprint.sh [--days N] [--size small|real] [CYCLES]
+#   tools/footprint.sh [--days N] [--size small|real] [--pm2-method rpc|jlist] [CYCLES]
 #     --days N     days of sealed history in the database (default 30: the default
 #                  [postgres] backfill, so the whole backlog is read)
 #     --size S     real (default): 800-3,000 participants per hourly epoch and participation
 #                  rows for every epoch, as `tools/sandbox/pipeline.sh start --size real`;
 #                  small: 100-400 per epoch, participation rows for the last 50 h
+#     --pm2-method M  [pm2] method (default rpc); with jlist the CPU of the `pm2 jlist`
+#                  children is printed beside offmon's
 # Seeding 30 real days takes a minute or two. No live feed: the database does not change
 # while the daemon runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-cycles=60; days=30; size=real
+cycles=60; days=30; size=real; pm2_method=rpc
 while [ $# -gt 0 ]; do
   case "$1" in
     --days) days=${2:?--days needs a number}; shift 2 ;;
     --size) size=${2:?--size needs small or real}; shift 2 ;;
+    --pm2-method) pm2_method=${2:?--pm2-method needs rpc or jlist}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) cycles=$1; shift ;;
     *) echo "footprint.sh: unknown argument $1" >&2; exit 2 ;;
@@ -61,6 +64,7 @@ cat > "$work/offmon.toml" <<TOML
 [system]
 interval = "2s"
 [pm2]
+method = "$pm2_method"
 home = "$work/pm2/pm2home"
 binary = "$here/.deps/npm/node_modules/.bin/pm2"
 interval = "2s"
@@ -91,12 +95,14 @@ while [ "$count" -lt "$cycles" ] && [ $SECONDS -lt $deadline ]; do
     done_at=$count
   fi
 done
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$daemon/stat")
+read -r utime stime cutime cstime < <(awk '{print $14, $15, $16, $17}' "/proc/$daemon/stat")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
 # What the RSS is made of at the end: the heap and stacks, and pages of the binary and
 # its shared libraries.
 rss_parts=$(awk '/^RssAnon|^RssFile/ {printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}' "/proc/$daemon/status")
+# Its proportional share (shared library pages divided among the processes that map them).
+pss=$(awk '/^Pss:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/smaps_rollup")
 # Resident KiB per mapped file (and [heap], [stack], anonymous), largest first.
 rss_by_file=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = NF >= 6 ? $6 : "(anonymous)"; sub(".*/", "", name)}
   /^Rss:/ {kib[name] += $2} END {for (n in kib) if (kib[n] >= 64) printf "%d %s\n", kib[n], n}' "/proc/$daemon/smaps" |
@@ -105,13 +111,14 @@ kill -TERM "$daemon"; wait "$daemon" || true; daemon=
 stored=$("$offmon" --store "$work/offmon.db" store info | awk '$1 == "epoch_sealed" {print $2}' || true)
 hz=$(getconf CLK_TCK)
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "command: tools/footprint.sh --days $days --size $size $cycles"
+echo "command: tools/footprint.sh --days $days --size $size --pm2-method $pm2_method $cycles"
 echo "database: $days days ($size), $db_epochs sealed epochs, $db_participants sealed participants," \
   "$db_participation participation rows (seeded in ${seed_seconds}s)"
 echo "cycles (postgres collector runs): $count; PM2 workers: 10"
-awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" -v parts="$rss_parts" 'BEGIN {
-  printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB (%s)\n", hwm / 1024, rss / 1024, parts;
-  printf "CPU: %.2f s in total, %.1f ms per cycle of all collectors\n", (u + s) / hz, 1000 * (u + s) / hz / n }'
+awk -v u="$utime" -v s="$stime" -v hz="$hz" -v n="$count" -v hwm="$hwm" -v rss="$rss" -v parts="$rss_parts" -v pss="$pss" -v cu="$cutime" -v cs="$cstime" 'BEGIN {
+  printf "peak RSS (VmHWM): %.1f MB; RSS at the end: %.1f MB (%s; PSS %s MB)\n", hwm / 1024, rss / 1024, parts, pss;
+  printf "CPU: %.2f s in total, %.1f ms per cycle of all collectors", (u + s) / hz, 1000 * (u + s) / hz / n;
+  printf "; its child processes (pm2 jlist) %.2f s, %.1f ms per cycle\n", (cu + cs) / hz, 1000 * (cu + cs) / hz / n }'
 echo "resident MB by mapping: $rss_by_file"
 echo "sealed epochs in the store: ${stored:-0} of $db_epochs"
 "$offmon" --store "$work/offmon.db" store info | grep -E '^backfill:' || true
