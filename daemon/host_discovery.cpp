@@ -136,8 +136,10 @@ Pm2Found DiscoverPm2(const Pm2Config& config, collector::CommandRunner& runner, 
   once.processes.clear();  // every process pm2 lists
   collector::Pm2Collector collector(once, runner);
   found.home = collector.pm2_home().string();  // the collector's rule: config, $PM2_HOME, ~/.pm2
-  if (!binary) {
-    found.problem = "pm2 not found in PATH (install it, or pass --pm2 PATH)";
+  // Method "rpc" (the default) asks the daemon over its socket: no pm2 binary needed.
+  const std::string no_binary = "pm2 not found in PATH (install it, or pass --pm2 PATH)";
+  if (!binary && config.method == Pm2Method::kJlist) {
+    found.problem = no_binary;
     return found;
   }
   DiscoverySink sink;
@@ -145,6 +147,7 @@ Pm2Found DiscoverPm2(const Pm2Config& config, collector::CommandRunner& runner, 
   found.processes = std::move(sink.names);
   if (found.processes.empty()) {
     found.problem = !sink.failure.empty() ? sink.failure
+                    : !binary             ? no_binary
                                           : fmt::format("PM2 (PM2_HOME {}) lists no process", found.home);
   }
   return found;

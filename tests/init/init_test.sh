@@ -64,6 +64,11 @@ node -e '
   if (!doc.database.up || doc.database.up.value !== 1) throw new Error("database up: " + JSON.stringify(doc.database.up));
 ' "$tmp/check.json" || fail "offmon check with the generated config did not see PM2 and the database"
 
+# The daemon is asked over its socket: no pm2 in PATH is needed to find its processes.
+(cd "$tmp/host" && env -u DATABASE_URL PATH=/usr/bin:/bin PM2_HOME="$PM2_HOME" "$offmon" init --output "$tmp/no-pm2.toml" \
+  >"$tmp/no-pm2.out" 2>&1) || fail "offmon init without pm2 in PATH exited $?: $(cat "$tmp/no-pm2.out")"
+for p in twzrd-aggregator tree-builder-worker cls-worker-1; do has "$tmp/no-pm2.toml" "\"$p\"" "process $p (no pm2 in PATH)"; done
+
 # 2. No replacement without --force.
 before=$(sha256sum "$config")
 rc=0; (cd "$tmp/host" && PATH="$pm2_dir:$PATH" PM2_HOME="$PM2_HOME" "$offmon" init >"$tmp/again.out" 2>"$tmp/again.err") || rc=$?
