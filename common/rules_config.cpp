@@ -58,8 +58,8 @@ RuleSet MakeDefaults() {
   r["ProcessMemoryHigh"] = Rule(kB, 3 * kGiB, 4 * kGiB, minutes(1), zero, {{"resolve_ratio", kN, 0.95}});
   // keep_firing_for: the steady horizon judges minutes of samples, and a pause of a few
   // minutes (a GC holding the floor) must not resolve a leak that then climbs on.
-  r["MemoryLeak"] =
-      Rule(kN, {}, {}, zero, minutes(10), {{"limit", kB, 4 * kGiB}, {"horizon", kS, 6 * H}, {"evaluate_every", kS, 30 * M}});
+  r["MemoryLeak"] = Rule(kN, {}, {}, zero, minutes(10),
+                         {{"limit", kB, 4 * kGiB}, {"horizon", kS, 6 * H}, {"evaluate_every", kS, 30 * M}});
   // Sustained: the observations over `for` above the level (judged from the samples,
   // so a slow evaluation step cannot mistake two spikes for a plateau), and at least
   // `min_samples` of them: a start, a middle and an end, so two spikes caught by two

@@ -117,7 +117,7 @@ echo "written by tools/demo.sh; the next demo replaces this store" >"$store.demo
 log_file="$(dirname "$store")/monitor.log"
 
 # initdb once per build directory (when it is ours to write); later runs copy its result.
-[ "$setup" -eq 1 ] && mkdir -p "$(dirname "$offmon")" 2>/dev/null
+[ "$setup" -eq 1 ] && { mkdir -p "$(dirname "$offmon")" 2>/dev/null || true; }
 cache_opts=()
 [ -w "$(dirname "$offmon")" ] && cache_opts=(--initdb-cache "$(dirname "$offmon")/pg-initdb-cache")
 tools/sandbox/pipeline.sh start "$work" --watch-pid $$ "${cache_opts[@]}" >"$work/sandbox.log" 2>&1 &

@@ -224,7 +224,8 @@ TEST_F(AnalyzerTest, ASteadyLeakThatPausesBrieflyStaysOneAlertAndResolvesTenMinu
   constexpr int64_t kPauseFrom = 20 * kMin, kPauseTo = 24 * kMin, kStop = 32 * kMin;
   const double per_second = 1.7e9 / 3600;
   auto climbed = [&](int64_t t) {
-    const int64_t moving = std::min(t, kStop) - std::clamp<int64_t>(std::min(t, kStop), kPauseFrom, kPauseTo) + kPauseFrom;
+    const int64_t until = std::min(t, kStop);
+    const int64_t moving = until - std::clamp<int64_t>(until, kPauseFrom, kPauseTo) + kPauseFrom;
     return 150e6 + per_second * static_cast<double>(moving);
   };
   Series(R"(process_memory_bytes{process="w"})", 0, kHour, 5, climbed);
